@@ -1,0 +1,77 @@
+"""invokemodels: AWS Lambda's three invocation models, in-process, on a virtual clock.
+
+- Synchronous (``RequestResponse``, ``DryRun``): the caller waits and owns any retry.
+- Asynchronous (``Event``): a service queue, two retries of function errors, throttle
+  backoff bounded by the event's maximum age, destinations and dead-letter queues.
+- Poll-based (event source mappings): streams and queues polled in batches.
+
+The public names are re-exported here; the modules that define them are private.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import exceptions
+from ._clock import Clock, SystemClock, VirtualClock
+from ._context import Client, ClientContext, CognitoIdentity, LambdaContext
+from ._function import (
+    EVENT_PAYLOAD_LIMIT,
+    LEGACY_EVENT_PAYLOAD_LIMIT,
+    RESPONSE_PAYLOAD_LIMIT,
+    SYNC_PAYLOAD_LIMIT,
+    Account,
+    AttemptResult,
+    Function,
+    Handler,
+    ThrottleReason,
+    encode_payload,
+    new_request_id,
+)
+from ._polling import Batch, BatchOutcome, EventSourceMapping, InvocationTrace, OutcomeKind, Poller
+from ._protocols import Invoker, InvokeResponse, ServiceQueue
+from ._retry import Decision, Failure, FailureKind, RetryPolicy
+from ._scheduler import Scheduler, Timer
+
+try:
+    __version__ = version("invokemodels")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without metadata
+    __version__ = "0.0.0"
+
+__all__ = [
+    "EVENT_PAYLOAD_LIMIT",
+    "LEGACY_EVENT_PAYLOAD_LIMIT",
+    "RESPONSE_PAYLOAD_LIMIT",
+    "SYNC_PAYLOAD_LIMIT",
+    "Account",
+    "AttemptResult",
+    "Batch",
+    "BatchOutcome",
+    "Client",
+    "ClientContext",
+    "Clock",
+    "CognitoIdentity",
+    "Decision",
+    "EventSourceMapping",
+    "Failure",
+    "FailureKind",
+    "Function",
+    "Handler",
+    "InvocationTrace",
+    "InvokeResponse",
+    "Invoker",
+    "LambdaContext",
+    "OutcomeKind",
+    "Poller",
+    "RetryPolicy",
+    "Scheduler",
+    "ServiceQueue",
+    "SystemClock",
+    "ThrottleReason",
+    "Timer",
+    "VirtualClock",
+    "__version__",
+    "encode_payload",
+    "exceptions",
+    "new_request_id",
+]

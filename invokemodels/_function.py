@@ -1,0 +1,688 @@
+"""`Function`: a Lambda function's configuration and handler; it runs ONE attempt.
+
+All three invocation models run attempts through `Function.run_attempt`, so
+the JSON boundary, the context object, the error payloads, the timeout and the
+response-size limit behave identically whichever way a function is invoked.
+Concurrency is counted over in-flight attempts, per function (reserved
+concurrency) and per `Account` (the Region's concurrency quota).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import json
+import linecache
+import random
+import re
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final
+
+import attrs
+
+from ._clock import Clock, VirtualClock, iso_timestamp
+from ._context import ClientContext, CognitoIdentity, LambdaContext
+from ._validate import check_range, in_range
+from .exceptions import (
+    HandlerImportError,
+    InvalidParameterValueError,
+    InvalidRequestContentError,
+    RequestEntityTooLargeError,
+)
+
+__all__ = [
+    "EVENT_PAYLOAD_LIMIT",
+    "LEGACY_EVENT_PAYLOAD_LIMIT",
+    "RESPONSE_PAYLOAD_LIMIT",
+    "SYNC_PAYLOAD_LIMIT",
+    "Account",
+    "AttemptResult",
+    "Function",
+    "Handler",
+    "ThrottleReason",
+    "encode_payload",
+    "new_request_id",
+]
+
+Handler = Callable[[Any, LambdaContext], Any]
+"""A Python Lambda handler: ``handler(event, context) -> JSON-serializable``."""
+
+SYNC_PAYLOAD_LIMIT: Final = 6_291_456
+"""Synchronous request limit in bytes (6 MB): "Request must be smaller than 6291456 bytes"."""
+
+RESPONSE_PAYLOAD_LIMIT: Final = 6_291_556
+"""Response limit in bytes, as AWS's ``Function.ResponseSizeTooLarge`` message prints it."""
+
+EVENT_PAYLOAD_LIMIT: Final = 1_048_576
+"""Asynchronous (``Event``) request limit in bytes: 1 MB since 2025-10."""
+
+LEGACY_EVENT_PAYLOAD_LIMIT: Final = 262_144
+"""The older asynchronous limit (256 KB, 2018-2025), selectable for reproducing old behaviour."""
+
+
+class ThrottleReason:
+    """AWS's ``TooManyRequestsException.Reason`` values (``ThrottleReason`` enum)."""
+
+    ACCOUNT: Final = "ConcurrentInvocationLimitExceeded"
+    RESERVED: Final = "ReservedFunctionConcurrentInvocationLimitExceeded"
+    FUNCTION_RATE: Final = "FunctionInvocationRateLimitExceeded"
+    RESERVED_RATE: Final = "ReservedFunctionInvocationRateLimitExceeded"
+    CALLER_RATE: Final = "CallerRateLimitExceeded"
+
+
+def new_request_id(rng: random.Random) -> str:
+    """A version-4 UUID string drawn from ``rng``, so one seed gives the same ids."""
+    bits = rng.getrandbits(128)
+    # Set the version (4) and variant (10xx) bits the way uuid.UUID(version=4) does.
+    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)
+    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
+    h = f"{bits:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_DUMPS = json.JSONEncoder(allow_nan=False, separators=(", ", ": ")).encode
+
+
+def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> str:
+    """Turn an Invoke payload into the JSON text that crosses the wire.
+
+    ``bytes``/``bytearray`` are a JSON document (as boto3's ``Payload``); any
+    other value, ``str`` included, is a JSON value and is serialized.  A
+    payload that is not JSON raises `InvalidRequestContentError` (400); one
+    over ``limit`` bytes raises `RequestEntityTooLargeError` (413) with the
+    synchronous limit's message.
+    """
+    if isinstance(payload, (bytes, bytearray)):
+        try:
+            text = bytes(payload).decode("utf-8")
+            json.loads(text)
+        except (UnicodeDecodeError, ValueError) as exc:
+            msg = f"Could not parse request body into json: {exc}"
+            raise InvalidRequestContentError(msg) from None
+        if not text.strip():
+            msg = "Could not parse request body into json: empty payload"
+            raise InvalidRequestContentError(msg)
+    else:
+        try:
+            text = _DUMPS(payload)
+        except (TypeError, ValueError) as exc:
+            msg = f"Could not parse request body into json: {exc}"
+            raise InvalidRequestContentError(msg) from None
+    if limit is not None:
+        size = len(text) if text.isascii() else len(text.encode("utf-8"))
+        if size > limit:
+            msg = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+            raise RequestEntityTooLargeError(msg)
+    return text
+
+
+def payload_size(text: str) -> int:
+    """Size in bytes of a JSON text once UTF-8 encoded."""
+    return len(text) if text.isascii() else len(text.encode("utf-8"))
+
+
+def _format_stack(tb: TracebackType | None) -> list[str]:
+    """``traceback.format_list`` output for ``tb``, built cheaply (no full extraction)."""
+    lines = []
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        filename = code.co_filename
+        lineno = tb.tb_lineno
+        line = linecache.getline(filename, lineno).strip()
+        entry = f'  File "{filename}", line {lineno}, in {code.co_name}\n'
+        if line:
+            entry += f"    {line}\n"
+        lines.append(entry)
+        tb = tb.tb_next
+    return lines
+
+
+@attrs.define(slots=True, eq=False, repr=False)
+class AttemptResult:
+    """What one attempt of a function produced.
+
+    ``function_error`` is None on success and ``"Unhandled"`` for a function
+    error (raised exception, timeout, marshal error, oversized response), as
+    the ``X-Amz-Function-Error`` header.  ``payload`` is the response JSON
+    text: the handler's return value, or the error document.  ``started_at``
+    and ``ended_at`` are clock seconds; on a virtual clock the attempt has not
+    "happened" until the model advances time to ``ended_at``.
+    """
+
+    request_id: str
+    started_at: float
+    ended_at: float
+    function_error: str | None
+    error_type: str | None
+    executed_version: str
+    _payload: str | None = None
+    _exception: BaseException | None = None
+
+    def __repr__(self) -> str:
+        outcome = "ok" if self.function_error is None else self.error_type
+        return f"<AttemptResult {self.request_id} {outcome} {self.started_at!r}->{self.ended_at!r}>"
+
+    @property
+    def ok(self) -> bool:
+        """True when the function returned without a function error."""
+        return self.function_error is None
+
+    @property
+    def duration(self) -> float:
+        """Seconds the attempt took (modelled on a virtual clock, measured on a real one)."""
+        return self.ended_at - self.started_at
+
+    @property
+    def payload(self) -> str:
+        """The response payload as JSON text (error documents are built on first access)."""
+        if self._payload is None:
+            exc = self._exception
+            assert exc is not None
+            document = {
+                "errorMessage": str(exc),
+                "errorType": type(exc).__name__,
+                "requestId": self.request_id,
+                # Drop the first frame: it is this library's call into the handler.
+                "stackTrace": _format_stack(
+                    exc.__traceback__.tb_next if exc.__traceback__ else None
+                ),
+            }
+            self._payload = _DUMPS(document)
+            self._exception = None
+        return self._payload
+
+    def response(self) -> Any:
+        """The response payload parsed from JSON (a fresh copy each call)."""
+        return json.loads(self.payload)
+
+
+_HANDLER_STRING = re.compile(r"^(?P<target>[^:]+?):(?P<attr>[A-Za-z_][A-Za-z0-9_]*)$")
+_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_VERSION = re.compile(r"^(\$LATEST|[0-9]+)$")
+_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d{1}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+
+
+def load_handler(spec: str) -> Handler:
+    """Resolve ``"module:function"`` or ``"path/file.py:function"`` to a callable.
+
+    Raises `HandlerImportError` with the Lambda runtime's fault name
+    (``Runtime.MalformedHandlerName``, ``Runtime.ImportModuleError``,
+    ``Runtime.HandlerNotFound``) and message.
+    """
+    match = _HANDLER_STRING.match(spec)
+    if match is None:
+        raise HandlerImportError(
+            "Runtime.MalformedHandlerName",
+            f"Bad handler '{spec}': not enough values to unpack (expected 'module:function')",
+        )
+    target, attr = match["target"], match["attr"]
+    if target.endswith(".py"):
+        path = Path(target).resolve()
+        if not path.is_file():
+            raise HandlerImportError(
+                "Runtime.ImportModuleError",
+                f"Unable to import module '{target}': No such file '{path}'",
+            )
+        module_name = f"_invokemodels_handler_{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+        module = sys.modules.get(module_name)
+        if module is None:
+            # Lambda puts the task root on sys.path, so a handler file can import its siblings.
+            if str(path.parent) not in sys.path:
+                sys.path.insert(0, str(path.parent))
+            spec_obj = importlib.util.spec_from_file_location(module_name, path)
+            assert spec_obj is not None
+            assert spec_obj.loader is not None
+            module = importlib.util.module_from_spec(spec_obj)
+            try:
+                spec_obj.loader.exec_module(module)
+            except Exception as exc:
+                raise HandlerImportError(
+                    "Runtime.ImportModuleError", f"Unable to import module '{target}': {exc}"
+                ) from exc
+            sys.modules[module_name] = module
+    else:
+        try:
+            module = importlib.import_module(target)
+        except Exception as exc:
+            raise HandlerImportError(
+                "Runtime.ImportModuleError", f"Unable to import module '{target}': {exc}"
+            ) from exc
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        raise HandlerImportError(
+            "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{target}'"
+        )
+    return handler  # type: ignore[no-any-return]
+
+
+@attrs.define(repr=False)
+class Account:
+    """An AWS account in one Region: the concurrency quota shared by its functions.
+
+    Args:
+        concurrency_limit: ``ConcurrentExecutions`` for the Region (default 1000).
+        unreserved_minimum: concurrency that reservations must leave unreserved
+            (AWS keeps 100; defaults to ``min(100, concurrency_limit)``).
+        account_id: the 12-digit id used in ARNs (default ``"123456789012"``).
+    """
+
+    concurrency_limit: int = attrs.field(
+        default=1000, validator=in_range("ConcurrentExecutions", 1, 10_000_000, integer=True)
+    )
+    unreserved_minimum: int = attrs.field(
+        default=attrs.Factory(lambda self: min(100, self.concurrency_limit), takes_self=True)
+    )
+    account_id: str = attrs.field(default="123456789012")
+    _reserved_total: int = attrs.field(default=0, init=False)
+    _unreserved_in_flight: int = attrs.field(default=0, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_range(
+            "unreserved_minimum", self.unreserved_minimum, 0, self.concurrency_limit, integer=True
+        )
+        if not _ACCOUNT.match(self.account_id):
+            raise InvalidParameterValueError("account_id", self.account_id, "must be 12 digits")
+
+    def __repr__(self) -> str:
+        return (
+            f"<Account {self.account_id} limit={self.concurrency_limit} "
+            f"reserved={self._reserved_total} unreserved_in_flight={self._unreserved_in_flight}>"
+        )
+
+    @property
+    def unreserved_limit(self) -> int:
+        """Concurrency left for functions without a reservation."""
+        return self.concurrency_limit - self._reserved_total
+
+    @property
+    def unreserved_in_flight(self) -> int:
+        """Attempts currently running in functions without a reservation."""
+        return self._unreserved_in_flight
+
+    def _change_reservation(self, old: int | None, new: int | None) -> None:
+        total = self._reserved_total - (old or 0) + (new or 0)
+        if self.concurrency_limit - total < self.unreserved_minimum:
+            raise InvalidParameterValueError(
+                "ReservedConcurrentExecutions",
+                new,
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of "
+                f"[{self.unreserved_minimum}]",
+            )
+        self._reserved_total = total
+
+
+def _check_duration(_instance: Any, _attribute: Any, value: Any) -> None:
+    if callable(value):
+        return
+    check_range("duration", value, 0, float("inf"))
+
+
+@attrs.define(repr=False, eq=False)
+class Function:
+    """A Lambda function: configuration plus handler.  Runs one attempt at a time.
+
+    Args:
+        name: ``FunctionName`` (1-64 of ``a-zA-Z0-9-_``).
+        handler: ``handler(event, context)``, or ``"module:function"`` /
+            ``"path/file.py:function"`` (loaded on the first attempt; a load
+            failure is a ``Runtime.ImportModuleError`` function error, as on Lambda).
+        timeout: ``Timeout`` in seconds, 1-900 (default 3).
+        memory_size: ``MemorySize`` in MB, 128-10240 (default 128).
+        reserved_concurrency: ``ReservedConcurrentExecutions``; None (default)
+            means the function shares the account's unreserved pool; 0 stops it.
+        version: the published version that runs, ``"$LATEST"`` (default) or digits.
+        region: the Region in ARNs (default ``"us-east-1"``).
+        account: the `Account` whose concurrency quota applies (default: a new one).
+        duration: the modelled run time of an attempt on a virtual clock:
+            seconds, or a callable of the event (default 0.0).  A handler adds
+            to it with ``context.spend(seconds)``.
+    """
+
+    name: str = attrs.field()
+    handler: Handler | str = attrs.field()
+    timeout: float = attrs.field(default=3, validator=in_range("Timeout", 1, 900))
+    memory_size: int = attrs.field(
+        default=128, validator=in_range("MemorySize", 128, 10240, integer=True)
+    )
+    reserved_concurrency: int | None = attrs.field(default=None, on_setattr=attrs.setters.frozen)
+    version: str = attrs.field(default="$LATEST")
+    region: str = attrs.field(default="us-east-1")
+    account: Account = attrs.field(factory=Account)
+    duration: float | Callable[[Any], float] = attrs.field(default=0.0, validator=_check_duration)
+    _resolved: Handler | None = attrs.field(default=None, init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _log_stream: str = attrs.field(default="", init=False)
+
+    @name.validator
+    def _check_name(self, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, str) or not _NAME.match(value):
+            raise InvalidParameterValueError(
+                "FunctionName", value, "must be 1-64 characters of a-z, A-Z, 0-9, - and _"
+            )
+
+    @handler.validator
+    def _check_handler(self, _attribute: Any, value: Any) -> None:
+        if callable(value):
+            return
+        if not isinstance(value, str) or not _HANDLER_STRING.match(value):
+            raise InvalidParameterValueError(
+                "Handler",
+                value,
+                "must be a callable handler(event, context), 'module:function' or "
+                "'path/file.py:function'",
+            )
+
+    @version.validator
+    def _check_version(self, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, str) or not _VERSION.match(value):
+            raise InvalidParameterValueError("Version", value, "must be '$LATEST' or digits")
+
+    @region.validator
+    def _check_region(self, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, str) or not _REGION.match(value):
+            raise InvalidParameterValueError("Region", value, "must look like 'us-east-1'")
+
+    def __attrs_post_init__(self) -> None:
+        if self.reserved_concurrency is not None:
+            check_range(
+                "ReservedConcurrentExecutions",
+                self.reserved_concurrency,
+                0,
+                self.account.concurrency_limit,
+                integer=True,
+            )
+            self.account._change_reservation(None, self.reserved_concurrency)
+        if callable(self.handler):
+            self._resolved = self.handler
+        digest = hashlib.sha1(f"{self.name}/{self.version}".encode()).hexdigest()[:32]
+        day = iso_timestamp(0.0)[:10].replace("-", "/")
+        self._log_stream = f"{day}/[{self.version}]{digest}"
+
+    def __repr__(self) -> str:
+        return f"<Function {self.name} {self.version} in_flight={self._in_flight}>"
+
+    # -- identity ---------------------------------------------------------------------------
+
+    @property
+    def arn(self) -> str:
+        """The unqualified function ARN: ``arn:aws:lambda:<region>:<account>:function:<name>``."""
+        return f"arn:aws:lambda:{self.region}:{self.account.account_id}:function:{self.name}"
+
+    def qualified_arn(self, qualifier: str | None = None) -> str:
+        """The ARN qualified with ``qualifier`` (default: the version), as records show it."""
+        return f"{self.arn}:{qualifier or self.version}"
+
+    @property
+    def log_group_name(self) -> str:
+        """``/aws/lambda/<name>``."""
+        return f"/aws/lambda/{self.name}"
+
+    # -- concurrency ------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Attempts of this function currently running."""
+        return self._in_flight
+
+    def set_reserved_concurrency(self, value: int | None) -> None:
+        """``PutFunctionConcurrency`` (an int) or ``DeleteFunctionConcurrency`` (None)."""
+        if value is not None:
+            check_range(
+                "ReservedConcurrentExecutions",
+                value,
+                0,
+                self.account.concurrency_limit,
+                integer=True,
+            )
+        if self._in_flight and (value is None) != (self.reserved_concurrency is None):
+            msg = "cannot move a function between reserved and unreserved concurrency mid-attempt"
+            raise RuntimeError(msg)
+        self.account._change_reservation(self.reserved_concurrency, value)
+        object.__setattr__(self, "reserved_concurrency", value)
+
+    def try_acquire(self) -> str | None:
+        """Take one concurrency slot; returns None, or the ``ThrottleReason`` when throttled."""
+        reserved = self.reserved_concurrency
+        if reserved is not None:
+            if self._in_flight >= reserved:
+                return ThrottleReason.RESERVED
+        else:
+            account = self.account
+            if account._unreserved_in_flight >= account.unreserved_limit:
+                return ThrottleReason.ACCOUNT
+            account._unreserved_in_flight += 1
+        self._in_flight += 1
+        return None
+
+    def release(self) -> None:
+        """Give back the slot taken by `try_acquire`."""
+        if self._in_flight <= 0:
+            msg = f"{self.name}: release() without a matching try_acquire()"
+            raise RuntimeError(msg)
+        self._in_flight -= 1
+        if self.reserved_concurrency is None:
+            self.account._unreserved_in_flight -= 1
+
+    # -- one attempt ------------------------------------------------------------------------
+
+    def load_handler(self) -> Handler:
+        """The handler callable, importing it if it was given as a string (`HandlerImportError`)."""
+        if self._resolved is None:
+            assert isinstance(self.handler, str)
+            self._resolved = load_handler(self.handler)
+        return self._resolved
+
+    def new_context(
+        self,
+        request_id: str,
+        clock: Clock,
+        started: float,
+        *,
+        qualifier: str | None = None,
+        client_context: ClientContext | None = None,
+        identity: CognitoIdentity | None = None,
+    ) -> LambdaContext:
+        """The context object for one attempt."""
+        return LambdaContext(
+            function_name=self.name,
+            function_version=self.version,
+            invoked_function_arn=self.arn if qualifier is None else f"{self.arn}:{qualifier}",
+            memory_limit_in_mb=str(self.memory_size),
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{self.name}",
+            log_stream_name=self._log_stream,
+            clock=clock,
+            started=started,
+            timeout=self.timeout,
+            client_context=client_context,
+            identity=identity,
+        )
+
+    def run_attempt(
+        self,
+        request: str,
+        *,
+        request_id: str,
+        clock: Clock,
+        qualifier: str | None = None,
+        client_context: ClientContext | None = None,
+    ) -> AttemptResult:
+        """Run one attempt of the handler on ``request`` (JSON text from `encode_payload`).
+
+        The handler gets a fresh parsed copy of the request.  The result is
+        the response JSON text, or the Python runtime's error document.  On a
+        `VirtualClock` the handler runs at once and the attempt is given its
+        modelled duration (``duration`` plus ``context.spend``); the caller
+        advances time.  On a real clock the handler runs in a thread and the
+        timeout is enforced for real (a handler that overruns is abandoned:
+        Python threads cannot be killed; its result is discarded).
+        """
+        started = clock.now()
+        if isinstance(clock, VirtualClock):
+            return self._run_virtual(request, request_id, clock, started, qualifier, client_context)
+        return self._run_real(request, request_id, clock, started, qualifier, client_context)
+
+    def _modelled(self, event: Any) -> float:
+        duration = self.duration
+        value = duration(event) if callable(duration) else duration
+        if not isinstance(value, (int, float)) or value < 0:
+            raise InvalidParameterValueError(
+                "duration", value, "the duration callable must return seconds >= 0"
+            )
+        return float(value)
+
+    def _run_virtual(
+        self,
+        request: str,
+        request_id: str,
+        clock: Clock,
+        started: float,
+        qualifier: str | None,
+        client_context: ClientContext | None,
+    ) -> AttemptResult:
+        try:
+            handler = self._resolved or self.load_handler()
+        except HandlerImportError as exc:
+            return self._fault(request_id, started, started, exc.error_type, exc.message)
+        context = self.new_context(
+            request_id, clock, started, qualifier=qualifier, client_context=client_context
+        )
+        event = json.loads(request)
+        modelled = self._modelled(event) if self.duration else 0.0
+        try:
+            result = handler(event, context)
+        except SystemExit as exc:
+            ended = started + min(modelled + context.spent, self.timeout)
+            return self._exit_error(request_id, started, ended, exc)
+        except Exception as exc:
+            took = modelled + context.spent
+            if took > self.timeout:
+                return self._timed_out(request_id, started)
+            return AttemptResult(
+                request_id, started, started + took, "Unhandled", type(exc).__name__,
+                self.version, None, exc,
+            )  # fmt: skip
+        took = modelled + context.spent
+        if took > self.timeout:
+            return self._timed_out(request_id, started)
+        return self._marshal(request_id, started, started + took, result)
+
+    def _run_real(
+        self,
+        request: str,
+        request_id: str,
+        clock: Clock,
+        started: float,
+        qualifier: str | None,
+        client_context: ClientContext | None,
+    ) -> AttemptResult:
+        try:
+            handler = self._resolved or self.load_handler()
+        except HandlerImportError as exc:
+            now = clock.now()
+            return self._fault(request_id, started, now, exc.error_type, exc.message)
+        context = self.new_context(
+            request_id, clock, started, qualifier=qualifier, client_context=client_context
+        )
+        event = json.loads(request)
+        outcome: list[Any] = []
+
+        def target() -> None:
+            try:
+                outcome.append(("ok", handler(event, context)))
+            except BaseException as exc:  # reported as the function's error
+                outcome.append(("error", exc))
+
+        worker = threading.Thread(target=target, name=f"invokemodels-{self.name}", daemon=True)
+        worker.start()
+        worker.join(self.timeout)
+        ended = clock.now()
+        if worker.is_alive() or not outcome:
+            return self._timed_out(request_id, started)
+        kind, value = outcome[0]
+        if kind == "error":
+            if isinstance(value, SystemExit):
+                return self._exit_error(request_id, started, ended, value)
+            return AttemptResult(
+                request_id, started, ended, "Unhandled", type(value).__name__,
+                self.version, None, value,
+            )  # fmt: skip
+        return self._marshal(request_id, started, ended, value)
+
+    def _marshal(self, request_id: str, started: float, ended: float, result: Any) -> AttemptResult:
+        try:
+            text = _DUMPS(result)
+        except (TypeError, ValueError) as exc:
+            return self._fault(
+                request_id, started, ended, "Runtime.MarshalError",
+                f"Unable to marshal response: {exc}", stack=True,
+            )  # fmt: skip
+        if payload_size(text) > RESPONSE_PAYLOAD_LIMIT:
+            document = {
+                "errorMessage": "Response payload size exceeded maximum allowed payload size "
+                f"({RESPONSE_PAYLOAD_LIMIT} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+            return AttemptResult(
+                request_id, started, ended, "Unhandled", "Function.ResponseSizeTooLarge",
+                self.version, _DUMPS(document),
+            )  # fmt: skip
+        return AttemptResult(request_id, started, ended, None, None, self.version, text)
+
+    def _fault(
+        self,
+        request_id: str,
+        started: float,
+        ended: float,
+        error_type: str,
+        message: str,
+        *,
+        stack: bool = True,
+    ) -> AttemptResult:
+        """A runtime fault (``Runtime.*``): the runtime's error document shape."""
+        document: dict[str, Any] = {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": request_id,
+        }
+        if stack:
+            document["stackTrace"] = []
+        return AttemptResult(
+            request_id, started, ended, "Unhandled", error_type, self.version, _DUMPS(document)
+        )
+
+    def _timed_out(self, request_id: str, started: float) -> AttemptResult:
+        document = {
+            "errorType": "Sandbox.Timedout",
+            "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+            f"{self.timeout:.2f} seconds",
+        }
+        return AttemptResult(
+            request_id, started, started + self.timeout, "Unhandled", "Sandbox.Timedout",
+            self.version, _DUMPS(document),
+        )  # fmt: skip
+
+    def _exit_error(
+        self, request_id: str, started: float, ended: float, exc: SystemExit
+    ) -> AttemptResult:
+        code = exc.code
+        if code in (None, 0):
+            reason = "Runtime exited without providing a reason"
+        else:
+            status = code if isinstance(code, int) else 1
+            reason = f"Runtime exited with error: exit status {status}"
+        document = {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {request_id} Error: {reason}",
+        }
+        return AttemptResult(
+            request_id, started, ended, "Unhandled", "Runtime.ExitError", self.version,
+            _DUMPS(document),
+        )  # fmt: skip

@@ -1,0 +1,273 @@
+"""Poll-based invocation: the `Poller` protocol and the generic event source mapping loop.
+
+The loop (`EventSourceMapping`) is the same for every source.  It asks a
+poller for batches, invokes the function *synchronously* through the shared
+`Function` attempt runner (so concurrency, timeouts and error payloads are the
+same as for direct invokes), and hands each outcome back to the poller, which
+applies its source's rules: checkpoint, retry, bisect, delete, redrive.
+
+A poller for a new source implements three methods (see `Poller`) and never
+touches the function or the clock directly.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import random
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol
+
+import attrs
+
+from ._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, encode_payload, new_request_id
+from ._scheduler import Scheduler, Timer
+
+__all__ = [
+    "Batch",
+    "BatchOutcome",
+    "EventSourceMapping",
+    "InvocationTrace",
+    "OutcomeKind",
+    "Poller",
+]
+
+
+class OutcomeKind(enum.Enum):
+    """How a batch invocation ended, in the classes ESM error handling distinguishes."""
+
+    SUCCESS = "success"
+    """The function returned (its response may still report partial failures)."""
+    FUNCTION_ERROR = "function_error"
+    """The function failed: exception, timeout, marshal error, oversized response."""
+    THROTTLED = "throttled"
+    """The invoke was throttled (429); the batch never reached the function."""
+
+
+@attrs.frozen
+class Batch:
+    """One invocation's worth of records, as a poller hands it to the loop.
+
+    Attributes:
+        event: the JSON value the function receives (e.g. ``{"Records": [...]}``).
+        records: the poller's own handles for the records, in delivery order.
+        lane: what the batch belongs to for ordering (a shard, a message group), if anything.
+    """
+
+    event: Any
+    records: tuple[Any, ...] = ()
+    lane: Hashable = None
+
+
+@attrs.frozen
+class BatchOutcome:
+    """The result of invoking the function with one `Batch`.
+
+    ``attempt`` is None when the invoke was throttled.  ``response()`` is the
+    function's parsed response (for partial batch responses).
+    """
+
+    kind: OutcomeKind
+    request_id: str
+    started_at: float
+    ended_at: float
+    attempt: AttemptResult | None = None
+    throttle_reason: str | None = None
+
+    @property
+    def function_error(self) -> str | None:
+        """``"Unhandled"`` for a function error, else None."""
+        return None if self.attempt is None else self.attempt.function_error
+
+    def response(self) -> Any:
+        """The parsed response payload, or None when the batch never ran."""
+        return None if self.attempt is None else json.loads(self.attempt.payload)
+
+
+class Poller(Protocol):
+    """**Protocol**: a source's side of an event source mapping.
+
+    - ``poll(now, capacity)`` returns the batches to invoke now, at most
+      ``capacity`` of them (the loop's free concurrency).  Records handed out
+      are the poller's to track until `complete` is called for their batch.
+    - ``complete(batch, outcome)`` applies the source's rules to the outcome
+      (checkpoint, retry, bisect, discard, delete, ...).
+    - ``next_poll_at(now)`` says when the loop should call `poll` again even
+      if nothing completes (the polling cadence, a batching window closing, a
+      retry backoff ending); None means "only after a completion".
+    """
+
+    def poll(self, now: float, capacity: int) -> Sequence[Batch]: ...
+
+    def complete(self, batch: Batch, outcome: BatchOutcome) -> None: ...
+
+    def next_poll_at(self, now: float) -> float | None: ...
+
+
+@attrs.frozen
+class InvocationTrace:
+    """One batch invocation as the loop saw it (kept when ``keep_trace`` is on)."""
+
+    lane: Hashable
+    request_id: str
+    started_at: float
+    ended_at: float
+    kind: OutcomeKind
+    size: int
+
+
+@attrs.define(repr=False, eq=False)
+class EventSourceMapping:
+    """The event source mapping loop: polls a `Poller`, invokes a `Function` with its batches.
+
+    Args:
+        function: the function to invoke.
+        poller: the source's poller.
+        scheduler: the scheduler (and clock) to run on.
+        seed: seeds request ids (or pass ``rng``).
+        max_concurrency: cap on batches in flight from this mapping (None: the
+            poller's ``capacity`` is unbounded and the poller decides).
+        keep_trace: keep an `InvocationTrace` per invocation in `trace`.
+
+    Call `start` (or create it through a source's helper, which does); then
+    run the scheduler.  `disable` pauses polling (in-flight batches finish);
+    `enable` resumes from where the poller left off.
+    """
+
+    function: Function
+    poller: Poller
+    scheduler: Scheduler = attrs.field(factory=Scheduler)
+    seed: int | None = None
+    rng: random.Random = attrs.field(
+        default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
+    )
+    max_concurrency: int | None = None
+    keep_trace: bool = True
+    uuid: str = attrs.field(
+        default=attrs.Factory(lambda self: new_request_id(self.rng), takes_self=True)
+    )
+    trace: list[InvocationTrace] = attrs.field(factory=list, init=False)
+    invocations: int = attrs.field(default=0, init=False)
+    throttles: int = attrs.field(default=0, init=False)
+    function_errors: int = attrs.field(default=0, init=False)
+    _enabled: bool = attrs.field(default=False, init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _timer: Timer | None = attrs.field(default=None, init=False)
+
+    def __repr__(self) -> str:
+        state = "Enabled" if self._enabled else "Disabled"
+        return (
+            f"<EventSourceMapping {self.uuid} {state} function={self.function.name} "
+            f"in_flight={self._in_flight} invocations={self.invocations}>"
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """True while the mapping polls (``State`` ``Enabled``)."""
+        return self._enabled
+
+    @property
+    def state(self) -> str:
+        """``Enabled`` or ``Disabled``, as ``GetEventSourceMapping`` reports it."""
+        return "Enabled" if self._enabled else "Disabled"
+
+    @property
+    def in_flight(self) -> int:
+        """Batches currently being processed by the function."""
+        return self._in_flight
+
+    def start(self) -> EventSourceMapping:
+        """Enable the mapping and poll at once; returns self."""
+        self.enable()
+        return self
+
+    def enable(self) -> None:
+        """Resume polling (``Enabled=true``)."""
+        self._enabled = True
+        self._wake_at(self.scheduler.now)
+
+    def disable(self) -> None:
+        """Pause polling (``Enabled=false``); batches in flight still complete."""
+        self._enabled = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def wake(self) -> None:
+        """Ask the loop to poll now (sources call this when new records arrive)."""
+        if self._enabled:
+            self._wake_at(self.scheduler.now)
+
+    def _wake_at(self, when: float) -> None:
+        timer = self._timer
+        if timer is not None and not timer.cancelled:
+            if timer.when <= when:
+                return
+            timer.cancel()
+        self._timer = self.scheduler.at(when, self._poll)
+
+    def _poll(self) -> None:
+        self._timer = None
+        if not self._enabled:
+            return
+        now = self.scheduler.now
+        if self.max_concurrency is None:
+            capacity = 1 << 30
+        else:
+            capacity = self.max_concurrency - self._in_flight
+        if capacity > 0:
+            for batch in self.poller.poll(now, capacity):
+                self._invoke(batch)
+        if not self._enabled:
+            return
+        upcoming = self.poller.next_poll_at(now)
+        if upcoming is not None:
+            self._wake_at(max(upcoming, now))
+
+    def _invoke(self, batch: Batch) -> None:
+        now = self.scheduler.now
+        request_id = new_request_id(self.rng)
+        reason = self.function.try_acquire()
+        if reason is not None:
+            self.throttles += 1
+            outcome = BatchOutcome(OutcomeKind.THROTTLED, request_id, now, now, None, reason)
+            self._record(batch, outcome)
+            self.poller.complete(batch, outcome)
+            return
+        request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
+        attempt = self.function.run_attempt(
+            request, request_id=request_id, clock=self.scheduler.clock
+        )
+        self._in_flight += 1
+        self.invocations += 1
+        self.scheduler.at(attempt.ended_at, self._finish, batch, attempt)
+
+    def _finish(self, batch: Batch, attempt: AttemptResult) -> None:
+        self.function.release()
+        self._in_flight -= 1
+        if attempt.ok:
+            kind = OutcomeKind.SUCCESS
+        else:
+            kind = OutcomeKind.FUNCTION_ERROR
+            self.function_errors += 1
+        outcome = BatchOutcome(
+            kind, attempt.request_id, attempt.started_at, attempt.ended_at, attempt
+        )
+        self._record(batch, outcome)
+        self.poller.complete(batch, outcome)
+        if self._enabled:
+            # "The next batching window begins as soon as the previous invocation completes."
+            self._wake_at(self.scheduler.now)
+
+    def _record(self, batch: Batch, outcome: BatchOutcome) -> None:
+        if self.keep_trace:
+            self.trace.append(
+                InvocationTrace(
+                    batch.lane,
+                    outcome.request_id,
+                    outcome.started_at,
+                    outcome.ended_at,
+                    outcome.kind,
+                    len(batch.records),
+                )
+            )

@@ -1,0 +1,161 @@
+"""The public error tree.
+
+A handler's own exception is never one of these: it is data, turned into the
+Lambda error payload of a result exactly as the Python runtime reports it.
+These errors are raised when *the library or the Invoke API itself* refuses
+something::
+
+    InvokeModelsError
+      InvalidParameterValueError      bad configuration (InvalidParameterValueException, 400);
+                                      also a ValueError
+      InvocationError                 the Invoke call was refused before the function ran (4xx/5xx)
+        InvalidRequestContentError    400 InvalidRequestContentException: the payload is not JSON
+        RequestEntityTooLargeError    413 RequestEntityTooLargeException (AWS's wire code)
+        TooManyRequestsError          429 TooManyRequestsException, with ``.reason``
+        ResourceNotFoundError         404 ResourceNotFoundException
+        ServiceError                  500 ServiceException
+      HandlerImportError              a ``"module:function"`` handler cannot be loaded
+                                      (the CLI reports it; an invoke reports it as
+                                      ``Runtime.ImportModuleError`` like Lambda does)
+
+Every `InvocationError` carries the wire ``code``, the HTTP ``status_code`` and
+``to_response()``, the dictionary boto3 puts in ``ClientError.response``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "HandlerImportError",
+    "InvalidParameterValueError",
+    "InvalidRequestContentError",
+    "InvocationError",
+    "InvokeModelsError",
+    "RequestEntityTooLargeError",
+    "ResourceNotFoundError",
+    "ServiceError",
+    "TooManyRequestsError",
+]
+
+
+class InvokeModelsError(Exception):
+    """Base class of every error invokemodels raises."""
+
+
+class InvalidParameterValueError(InvokeModelsError, ValueError):
+    """A configuration value is out of AWS's allowed range or shape.
+
+    Mirrors ``InvalidParameterValueException``: the message names the
+    parameter, the value, and what is allowed.
+    """
+
+    code: ClassVar[str] = "InvalidParameterValueException"
+    status_code: ClassVar[int] = 400
+
+    def __init__(self, parameter: str, value: object, allowed: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{parameter}={value!r} is invalid: {allowed}")
+
+
+class InvocationError(InvokeModelsError):
+    """The Invoke API refused the request before the function ran."""
+
+    code: ClassVar[str] = "ServiceException"
+    status_code: ClassVar[int] = 500
+    error_type: ClassVar[str] = "User"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status_code}): {self.message}"
+
+    def to_response(self) -> dict[str, Any]:
+        """The error as boto3 shows it in ``ClientError.response``."""
+        return {
+            "Error": {"Code": self.code, "Message": self.message},
+            "Type": self.error_type,
+            "message": self.message,
+            "ResponseMetadata": {"HTTPStatusCode": self.status_code},
+        }
+
+
+class InvalidRequestContentError(InvocationError):
+    """400 ``InvalidRequestContentException``: the request body is not valid JSON."""
+
+    code = "InvalidRequestContentException"
+    status_code = 400
+
+
+class RequestEntityTooLargeError(InvocationError):
+    """413 ``RequestEntityTooLargeException``: the payload is over the Invoke limit.
+
+    The API model calls the shape ``RequestTooLargeException``; AWS sends
+    ``RequestEntityTooLargeException`` on the wire, and so does this library.
+    """
+
+    code = "RequestEntityTooLargeException"
+    status_code = 413
+
+
+class TooManyRequestsError(InvocationError):
+    """429 ``TooManyRequestsException``: a concurrency or rate limit was hit.
+
+    ``reason`` is one of AWS's ``ThrottleReason`` values, e.g.
+    ``ReservedFunctionConcurrentInvocationLimitExceeded`` (the function's
+    reserved concurrency) or ``ConcurrentInvocationLimitExceeded`` (the account).
+    """
+
+    code = "TooManyRequestsException"
+    status_code = 429
+
+    def __init__(
+        self, reason: str, message: str = "Rate Exceeded.", retry_after: float | None = None
+    ) -> None:
+        self.reason = reason
+        self.retry_after = retry_after
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status_code}, {self.reason}): {self.message}"
+
+    def to_response(self) -> dict[str, Any]:
+        """The error as boto3 shows it, with ``Reason`` (recorded AWS shape)."""
+        response = super().to_response()
+        response["Reason"] = self.reason
+        if self.retry_after is not None:
+            response["retryAfterSeconds"] = str(int(self.retry_after))
+        return response
+
+
+class ResourceNotFoundError(InvocationError):
+    """404 ``ResourceNotFoundException``: no such function, version or alias."""
+
+    code = "ResourceNotFoundException"
+    status_code = 404
+
+
+class ServiceError(InvocationError):
+    """500 ``ServiceException``: an internal Lambda error (used to inject system errors)."""
+
+    code = "ServiceException"
+    status_code = 500
+    error_type = "Service"
+
+
+class HandlerImportError(InvokeModelsError):
+    """A handler given as ``"module:function"`` or ``"path/file.py:function"`` cannot be loaded.
+
+    ``error_type`` is the Lambda runtime's name for the fault
+    (``Runtime.ImportModuleError``, ``Runtime.HandlerNotFound``,
+    ``Runtime.MalformedHandlerName``).
+    """
+
+    def __init__(self, error_type: str, message: str) -> None:
+        self.error_type = error_type
+        self.message = message
+        super().__init__(message)

@@ -1,0 +1,24 @@
+"""Shared test configuration: Hypothesis profiles.
+
+``ci`` is deterministic (derandomized, no database, no deadline) so a CI run is
+reproducible; ``dev`` (the default) explores more; select with
+``pytest --hypothesis-profile=ci`` or ``HYPOTHESIS_PROFILE=ci``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    max_examples=60,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", deadline=None, max_examples=100)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))

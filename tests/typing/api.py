@@ -1,0 +1,12 @@
+"""Static conformance checks: read by mypy (``mypy --strict tests/typing``), never run by pytest.
+
+Each reference implementation is assigned to the protocol it implements; if it
+drifts from the protocol, mypy fails.
+"""
+
+from __future__ import annotations
+
+from invokemodels import Clock, SystemClock, VirtualClock
+
+clock: Clock = VirtualClock()
+real_clock: Clock = SystemClock()
