@@ -39,6 +39,7 @@ from ._function import (
 )
 from ._polling import Batch, BatchOutcome, EventSourceMapping, InvocationTrace, OutcomeKind, Poller
 from ._protocols import Invoker, InvokeResponse, ServiceQueue
+from ._request_response import Invocation, PendingInvoke, RequestResponseInvoker
 from ._retry import Decision, Failure, FailureKind, RetryPolicy
 from ._scheduler import Scheduler, Timer
 
@@ -70,14 +71,17 @@ __all__ = [
     "FailureKind",
     "Function",
     "Handler",
+    "Invocation",
     "InvocationTrace",
     "InvokeResponse",
     "Invoker",
     "LambdaContext",
     "Message",
     "OutcomeKind",
+    "PendingInvoke",
     "Poller",
     "QueueTarget",
+    "RequestResponseInvoker",
     "RetryPolicy",
     "Scheduler",
     "ServiceQueue",
