@@ -1,0 +1,887 @@
+"""The asynchronous model (``InvocationType=Event``): service queue, retries, age, destinations.
+
+`EventInvoker.invoke` validates a payload, puts the event in a `ServiceQueue` and answers
+202 at once; running the scheduler then dispatches events to `Function.run_attempt`,
+counting concurrency with ``try_acquire``/``release``, and applies the `EventRetryPolicy`
+(reference section 3).  Every accepted event ends in exactly one `EventOutcome`; invocation
+records go to the configured destinations and the original event to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import itertools
+import json
+import random
+from collections.abc import Callable
+from typing import Any, Final, Generic, TypeVar
+
+import attrs
+
+from ._clock import iso_timestamp
+from ._destinations import SNS_MESSAGE_LIMIT, Delivery, QueueTarget, TopicTarget
+from ._event_policy import (
+    EVENT_AGE_EXCEEDED,
+    RETRIES_EXHAUSTED,
+    EventInvokeConfig,
+    EventRetryPolicy,
+    check_dead_letter,
+    check_not_self,
+)
+from ._function import (
+    EVENT_PAYLOAD_LIMIT,
+    LEGACY_EVENT_PAYLOAD_LIMIT,
+    AttemptResult,
+    Function,
+    encode_payload,
+    new_request_id,
+    payload_size,
+)
+from ._protocols import InvokeResponse, ServiceQueue
+from ._retry import Failure, FailureKind, RetryPolicy
+from ._scheduler import Scheduler, Timer
+from ._validate import in_range, one_of
+from .exceptions import RequestEntityTooLargeError, TooManyRequestsError
+
+__all__ = [
+    "AttemptOutcome",
+    "EventAttempt",
+    "EventInvoker",
+    "EventMetrics",
+    "EventOutcome",
+    "EventOutcomeKind",
+    "FunctionTarget",
+    "InMemoryServiceQueue",
+    "invocation_record",
+]
+
+T = TypeVar("T")
+
+ERROR_MESSAGE_LIMIT: Final = 1024
+"""The dead-letter ``ErrorMessage`` attribute holds the first 1 KB of the error message."""
+
+_THROTTLE_MESSAGE: Final = "Rate Exceeded."
+
+
+class EventOutcomeKind(enum.Enum):
+    """How an event ended: exactly one of these per accepted event (and per duplicate copy)."""
+
+    SUCCEEDED = "Success"
+    """An attempt succeeded (record ``condition`` ``Success``)."""
+    RETRIES_EXHAUSTED = "RetriesExhausted"
+    """Function errors used up ``MaximumRetryAttempts`` (or a custom policy stopped)."""
+    EVENT_AGE_EXCEEDED = "EventAgeExceeded"
+    """The next attempt would have started at or past ``MaximumEventAgeInSeconds``."""
+    ZERO_CONCURRENCY = "ZeroConcurrency"
+    """Reserved concurrency was 0: sent to the DLQ / on-failure destination, never invoked."""
+    CANCELLED = "Cancelled"
+    """Only when a `BackgroundEventInvoker` is closed without draining; not an AWS outcome."""
+
+
+class AttemptOutcome(enum.Enum):
+    """What one try of an event came to."""
+
+    SUCCESS = "Success"
+    FUNCTION_ERROR = "FunctionError"
+    THROTTLED = "Throttled"
+    """429: no concurrency was free; the function did not run."""
+    SERVICE_ERROR = "ServiceError"
+    """An injected 5xx system error; the function did not run."""
+
+
+@attrs.frozen
+class EventAttempt:
+    """One try of an event: an execution of the function, or a throttle / system error.
+
+    Attributes:
+        request_id: the event's request id (the same for every try).
+        number: 1-based count of tries so far, throttles included.
+        execution: 1-based count of executions (``approximateInvokeCount`` after this
+            try), or None when the function did not run.
+        enqueued_at: clock time the event was accepted.
+        started_at: clock time the try started.
+        ended_at: clock time it ended (equal to ``started_at`` for throttles).
+        outcome: an `AttemptOutcome`.
+        error_type: the runtime ``errorType`` of a function error, or the throttle reason.
+    """
+
+    request_id: str
+    number: int
+    execution: int | None
+    enqueued_at: float
+    started_at: float
+    ended_at: float
+    outcome: AttemptOutcome
+    error_type: str | None = None
+
+    @property
+    def dwell_time(self) -> float:
+        """Seconds from acceptance to this try's start: AWS's ``AsyncEventAge`` for it."""
+        return self.started_at - self.enqueued_at
+
+
+def invocation_record(
+    *,
+    request_id: str,
+    function_arn: str,
+    condition: str,
+    approximate_invoke_count: int,
+    request: str,
+    last: AttemptResult | None,
+    epoch: float,
+) -> dict[str, Any]:
+    """The asynchronous invocation record, key for key (reference 3.6).
+
+    ``responseContext`` and ``responsePayload`` come from the ``last`` execution;
+    ``functionError`` is absent on success.  For an event that never ran (only throttled,
+    or dropped for zero concurrency) the shape is [UNCONFIRMED]: this library leaves out
+    ``responseContext`` and ``responsePayload`` and reports ``approximateInvokeCount`` 0.
+    """
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": iso_timestamp(epoch),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": approximate_invoke_count,
+        },
+        "requestPayload": json.loads(request),
+    }
+    if last is not None:
+        context: dict[str, Any] = {"statusCode": 200, "executedVersion": last.executed_version}
+        if last.function_error is not None:
+            context["functionError"] = last.function_error
+        record["responseContext"] = context
+        record["responsePayload"] = json.loads(last.payload)
+    return record
+
+
+@attrs.frozen(eq=False)
+class EventOutcome:
+    """The terminal outcome of one event (one per accepted event, one per duplicate copy).
+
+    Attributes:
+        request_id: the event's request id.
+        kind: an `EventOutcomeKind`.
+        condition: the record's ``requestContext.condition`` (``Success``,
+            ``RetriesExhausted``, ``EventAgeExceeded``; see `EventInvoker` for zero concurrency).
+        approximate_invoke_count: executions of the function (1 + retries taken).
+        enqueued_at: clock time of acceptance.
+        ended_at: clock time the outcome was decided.
+        epoch: Unix time of the outcome (the record's ``timestamp``).
+        attempts: every try, throttles included (empty unless records are kept).
+        duplicate: True for the extra copy of an at-least-once duplicate delivery.
+        delivery_errors: ``"<kind>: <error>"`` for each destination or DLQ that raised.
+    """
+
+    request_id: str
+    kind: EventOutcomeKind
+    condition: str
+    approximate_invoke_count: int
+    enqueued_at: float
+    ended_at: float
+    epoch: float
+    function_arn: str
+    request: str = attrs.field(repr=False)
+    last: AttemptResult | None = attrs.field(repr=False)
+    attempts: tuple[EventAttempt, ...] = attrs.field(default=(), repr=False)
+    duplicate: bool = False
+    delivery_errors: tuple[str, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        """True when an attempt succeeded."""
+        return self.kind is EventOutcomeKind.SUCCEEDED
+
+    @property
+    def age(self) -> float:
+        """Seconds from acceptance to the outcome."""
+        return self.ended_at - self.enqueued_at
+
+    def record(self) -> dict[str, Any]:
+        """The invocation record destinations receive (a fresh dict each call)."""
+        return invocation_record(
+            request_id=self.request_id,
+            function_arn=self.function_arn,
+            condition=self.condition,
+            approximate_invoke_count=self.approximate_invoke_count,
+            request=self.request,
+            last=self.last,
+            epoch=self.epoch,
+        )
+
+    def executions(self) -> list[EventAttempt]:
+        """The tries in which the function ran."""
+        return [a for a in self.attempts if a.execution is not None]
+
+
+@attrs.define(repr=False)
+class EventMetrics:
+    """The CloudWatch metrics of asynchronous invocation (reference 3.8), as counters.
+
+    Memory stays constant: ``AsyncEventAge`` is kept as count, sum and maximum.
+    """
+
+    async_events_received: int = 0
+    """``AsyncEventsReceived``: events accepted into the queue."""
+    async_events_dropped: int = 0
+    """``AsyncEventsDropped``: events that ended without a successful execution."""
+    async_event_age_count: int = 0
+    async_event_age_sum: float = 0.0
+    async_event_age_max: float = 0.0
+    invocations: int = 0
+    """``Invocations``: executions of the function (throttles excluded)."""
+    errors: int = 0
+    """``Errors``: executions that ended in a function error."""
+    throttles: int = 0
+    """``Throttles``: tries refused for lack of concurrency (at dispatch or acceptance)."""
+    service_errors: int = 0
+    dead_letter_errors: int = 0
+    """``DeadLetterErrors``: dead-letter sends that failed."""
+    destination_delivery_failures: int = 0
+    """``DestinationDeliveryFailures``: destination deliveries that failed."""
+    duplicates: int = 0
+    """Extra copies delivered by the at-least-once duplicate model."""
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventMetrics received={self.async_events_received} "
+            f"dropped={self.async_events_dropped} invocations={self.invocations}>"
+        )
+
+    @property
+    def async_event_age_average(self) -> float:
+        """Mean ``AsyncEventAge`` over executions (0 when none ran)."""
+        count = self.async_event_age_count
+        return self.async_event_age_sum / count if count else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """The metrics under their CloudWatch names."""
+        return {
+            "AsyncEventsReceived": self.async_events_received,
+            "AsyncEventsDropped": self.async_events_dropped,
+            "AsyncEventAge": self.async_event_age_max,
+            "Invocations": self.invocations,
+            "Errors": self.errors,
+            "Throttles": self.throttles,
+            "DeadLetterErrors": self.dead_letter_errors,
+            "DestinationDeliveryFailures": self.destination_delivery_failures,
+        }
+
+
+@attrs.define(repr=False)
+class InMemoryServiceQueue(Generic[T]):
+    """The reference `ServiceQueue`: a heap of ``(ready_at, seq, item)``.
+
+    `take` returns the item with the earliest ``ready_at`` that is due at ``now`` (ties in
+    insertion order), or None.  Memory holds only the items queued.
+    """
+
+    _heap: list[tuple[float, int, T]] = attrs.field(factory=list, init=False)
+    _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
+
+    def __repr__(self) -> str:
+        return f"<InMemoryServiceQueue pending={len(self._heap)}>"
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def put(self, item: T, ready_at: float) -> None:
+        """Queue ``item`` until clock time ``ready_at``."""
+        heapq.heappush(self._heap, (ready_at, next(self._seq), item))
+
+    def take(self, now: float) -> T | None:
+        """The earliest item ready at ``now``, removed from the queue; None if none is ready."""
+        heap = self._heap
+        if heap and heap[0][0] <= now:
+            return heapq.heappop(heap)[2]
+        return None
+
+    def next_ready_at(self) -> float | None:
+        """When the earliest item becomes ready, or None when empty."""
+        heap = self._heap
+        return heap[0][0] if heap else None
+
+
+class _Event:
+    """An event in the service between acceptance and its outcome."""
+
+    __slots__ = (
+        "deadline",
+        "duplicate",
+        "enqueued_at",
+        "error_code",
+        "error_message",
+        "executions",
+        "function_errors",
+        "last",
+        "request",
+        "request_id",
+        "system_errors",
+        "tries",
+    )
+
+    def __init__(
+        self,
+        request_id: str,
+        request: str,
+        enqueued_at: float,
+        deadline: float,
+        *,
+        duplicate: bool = False,
+        keep: bool = False,
+    ) -> None:
+        self.request_id = request_id
+        self.request = request
+        self.enqueued_at = enqueued_at
+        self.deadline = deadline
+        self.duplicate = duplicate
+        self.executions = 0
+        self.function_errors = 0
+        self.system_errors = 0
+        self.last: AttemptResult | None = None
+        self.error_code = 0
+        self.error_message = ""
+        self.tries: list[EventAttempt] | None = [] if keep else None
+
+
+def _error_message(result: AttemptResult) -> str:
+    try:
+        document = json.loads(result.payload)
+    except ValueError:  # pragma: no cover - run_attempt always produces JSON
+        return result.payload
+    if isinstance(document, dict) and isinstance(document.get("errorMessage"), str):
+        return str(document["errorMessage"])
+    return result.payload
+
+
+def _first_kilobyte(text: str) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= ERROR_MESSAGE_LIMIT:
+        return text
+    return data[:ERROR_MESSAGE_LIMIT].decode("utf-8", errors="ignore")
+
+
+def _probability(parameter: str) -> Callable[[Any, Any, Any], None]:
+    return in_range(parameter, 0, 1)
+
+
+def _scheduler_default() -> Scheduler:
+    return Scheduler()
+
+
+def _default_policy(invoker: EventInvoker) -> RetryPolicy:
+    return EventRetryPolicy.from_config(invoker.config)
+
+
+@attrs.define(repr=False, eq=False)
+class EventInvoker:
+    """Invokes a `Function` asynchronously (``InvocationType=Event``), as Lambda does.
+
+    `invoke` validates the payload (JSON, the 1 MB asynchronous limit), applies the
+    acceptance throttle, queues the event and returns ``InvokeResponse(202)`` at once;
+    nothing runs until the scheduler runs.  Then, per event (reference 3.3):
+
+    - each try takes a concurrency slot with ``Function.try_acquire`` and runs through
+      ``Function.run_attempt``, holding the slot for the attempt's modelled duration;
+    - a function error is retried ``MaximumRetryAttempts`` times, 60 s then 120 s after
+      the failed attempt ends; a throttle (no free concurrency) or an injected system error
+      is retried after 1, 2, 4, ... up to 300 s, without consuming the retry budget;
+    - when the next try would start at or past ``enqueue time + MaximumEventAgeInSeconds``
+      the event ends now with ``EventAgeExceeded``, whatever the policy says;
+    - reserved concurrency 0 sends the event straight to the dead-letter queue and the
+      on-failure destination, without invoking the function.
+
+    The request id is the same for every try; ``approximateInvokeCount`` counts executions.
+
+    Args:
+        function: the function to invoke.
+        config: the `EventInvokeConfig` (default: AWS's defaults, no destinations).
+        dead_letter: a `QueueTarget` or `TopicTarget` receiving the original event of every
+            failed event, with ``RequestID`` / ``ErrorCode`` / ``ErrorMessage`` attributes.
+        scheduler: the scheduler (and clock) to run on (default: a new virtual one).
+        seed: seeds request ids, jitter and duplicate delivery (or pass ``rng``).
+        retry_policy: replaces ``EventRetryPolicy.from_config(config)``.
+        queue: the `ServiceQueue` to use (default `InMemoryServiceQueue`).
+        payload_limit: `EVENT_PAYLOAD_LIMIT` (1 MB, default) or `LEGACY_EVENT_PAYLOAD_LIMIT`
+            (256 KB, the limit from 2018 to 2025).
+        keep_records: keep every `EventOutcome` and every try, queryable with `outcome`,
+            `outcomes` and `attempts_of` (default True, convenient in tests).  With False
+            memory grows with the events in flight only; pass ``on_outcome`` to stream them.
+        on_outcome: called with each `EventOutcome` as it is decided.
+        max_in_flight: at most this many executions at once, above the function's own
+            concurrency; ready events wait in the queue (without throttling) meanwhile.
+            None (default) means no extra limit.
+        duplicate_probability: the chance that an accepted event is delivered twice
+            (at-least-once, reference 3.2); default 0.  The copy has the same request id and
+            its own outcome, flagged ``duplicate``.
+        service_error_probability: the chance that a try fails with a 5xx system error
+            before reaching the function (retried like a throttle); default 0.
+        invoke_rate_factor: the acceptance throttle.  At most ``factor x concurrency``
+            invokes are accepted per clock second (reference 1.3: 10 x the concurrency
+            quota for asynchronous invokes from non-AWS sources), where concurrency is the
+            reserved concurrency or else the account limit; beyond it `invoke` raises
+            `TooManyRequestsError` (429).  Default 10; None disables it (AWS-service
+            sources are not rate-limited).  Concurrency itself never refuses an ``Event``
+            invoke: a busy function throttles the queued event, which is retried.
+        zero_concurrency_condition: the record ``condition`` for events dropped for reserved
+            concurrency 0; which value AWS writes is [UNCONFIRMED], default
+            ``"RetriesExhausted"``.
+    """
+
+    function: Function
+    config: EventInvokeConfig = attrs.field(factory=EventInvokeConfig)
+    dead_letter: QueueTarget | TopicTarget | None = attrs.field(default=None)
+    scheduler: Scheduler = attrs.field(factory=_scheduler_default)
+    seed: int | None = None
+    rng: random.Random = attrs.field(
+        default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
+    )
+    retry_policy: RetryPolicy = attrs.field(
+        default=attrs.Factory(
+            lambda self: EventRetryPolicy.from_config(self.config), takes_self=True
+        )
+    )
+    queue: ServiceQueue[Any] = attrs.field(factory=InMemoryServiceQueue)
+    payload_limit: int = attrs.field(
+        default=EVENT_PAYLOAD_LIMIT,
+        validator=one_of("payload_limit", (EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT)),
+    )
+    keep_records: bool = True
+    on_outcome: Callable[[EventOutcome], object] | None = None
+    max_in_flight: int | None = attrs.field(
+        default=None, validator=in_range("max_in_flight", 1, 1 << 31, integer=True, optional=True)
+    )
+    duplicate_probability: float = attrs.field(
+        default=0.0, validator=_probability("duplicate_probability")
+    )
+    service_error_probability: float = attrs.field(
+        default=0.0, validator=_probability("service_error_probability")
+    )
+    invoke_rate_factor: float | None = attrs.field(
+        default=10.0, validator=in_range("invoke_rate_factor", 0, 1e9, optional=True)
+    )
+    zero_concurrency_condition: str = attrs.field(
+        default=RETRIES_EXHAUSTED,
+        validator=one_of("zero_concurrency_condition", (RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED)),
+    )
+    metrics: EventMetrics = attrs.field(factory=EventMetrics, init=False)
+    _outcomes: list[EventOutcome] = attrs.field(factory=list, init=False)
+    _by_id: dict[str, EventOutcome] = attrs.field(factory=dict, init=False)
+    _live: dict[str, _Event] = attrs.field(factory=dict, init=False)
+    _pending: int = attrs.field(default=0, init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _timer: Timer | None = attrs.field(default=None, init=False)
+    _again: bool = attrs.field(default=False, init=False)
+    _window: int = attrs.field(default=-1, init=False)
+    _window_count: int = attrs.field(default=0, init=False)
+    _arn: str = attrs.field(default="", init=False)
+    _s3_prefix: str = attrs.field(default="", init=False)
+    _launch: Callable[[_Event, float], None] | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_not_self(self.function.arn, self.config)
+        if self.dead_letter is not None:
+            check_dead_letter(self.dead_letter)
+        self._arn = self.function.qualified_arn()
+        self._s3_prefix = f"aws/lambda/async/{self.function.name}/"
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventInvoker {self.function.name} pending={self._pending} "
+            f"in_flight={self._in_flight} received={self.metrics.async_events_received}>"
+        )
+
+    # -- acceptance ---------------------------------------------------------------------------
+
+    def invoke(self, payload: Any) -> InvokeResponse:
+        """``Invoke`` with ``InvocationType=Event``: queue the event, return 202 at once.
+
+        Raises `InvalidRequestContentError` (400) for a payload that is not JSON,
+        `RequestEntityTooLargeError` (413) over the asynchronous payload limit and
+        `TooManyRequestsError` (429) over the invoke rate; a refused event is not queued.
+        """
+        request = encode_payload(payload, limit=None)
+        size = payload_size(request)
+        limit = self.payload_limit
+        if size > limit:
+            msg = (
+                f"{size} byte payload is too large for the Event invocation type "
+                f"(limit {limit} bytes)"
+            )
+            raise RequestEntityTooLargeError(msg)
+        now = self.scheduler.now
+        if self.invoke_rate_factor is not None:
+            self._check_rate(now)
+        request_id = new_request_id(self.rng)
+        self._accept(request_id, request, now, duplicate=False)
+        self.metrics.async_events_received += 1
+        if self.duplicate_probability and self.rng.random() < self.duplicate_probability:
+            self.metrics.duplicates += 1
+            self._accept(request_id, request, now, duplicate=True)
+        return InvokeResponse(202, b"", None, None, request_id)
+
+    def _check_rate(self, now: float) -> None:
+        window = int(now)
+        if window != self._window:
+            self._window = window
+            self._window_count = 0
+        function = self.function
+        reserved = function.reserved_concurrency
+        if reserved == 0:
+            return  # zero concurrency: accepted, then dropped to the DLQ (reference 3.3)
+        assert self.invoke_rate_factor is not None
+        concurrency = function.account.concurrency_limit if reserved is None else reserved
+        if self._window_count >= self.invoke_rate_factor * concurrency:
+            self.metrics.throttles += 1
+            reason = (
+                "FunctionInvocationRateLimitExceeded"
+                if reserved is None
+                else "ReservedFunctionInvocationRateLimitExceeded"
+            )
+            raise TooManyRequestsError(reason)
+        self._window_count += 1
+
+    def _accept(self, request_id: str, request: str, now: float, *, duplicate: bool) -> None:
+        keep = self.keep_records
+        event = _Event(
+            request_id,
+            request,
+            now,
+            now + self.config.maximum_event_age,
+            duplicate=duplicate,
+            keep=keep,
+        )
+        if keep and not duplicate:
+            self._live[request_id] = event
+        self._pending += 1
+        self.queue.put(event, now)
+        self._wake_at(now)
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    def _wake_at(self, when: float) -> None:
+        timer = self._timer
+        if timer is not None and timer.callback is not None:
+            if timer.when <= when:
+                return
+            timer.cancel()
+        self._timer = self.scheduler.at(when, self._dispatch)
+
+    def _dispatch(self) -> None:
+        self._timer = None
+        now = self.scheduler.now
+        queue = self.queue
+        cap = self.max_in_flight
+        start = self._launch or self._start
+        while cap is None or self._in_flight < cap:
+            event = queue.take(now)
+            if event is None:
+                break
+            start(event, now)
+            if self._again:
+                break
+        self._again = False
+        upcoming = queue.next_ready_at()
+        if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
+            self._wake_at(max(upcoming, now))
+
+    def _admit(self, event: _Event, now: float) -> bool:
+        """Checks before a try; False when the event ended or was requeued instead."""
+        if now >= event.deadline:
+            self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            return False
+        function = self.function
+        if function.reserved_concurrency == 0:
+            event.error_code = 429
+            event.error_message = _THROTTLE_MESSAGE
+            self._end(
+                event, EventOutcomeKind.ZERO_CONCURRENCY, self.zero_concurrency_condition, now
+            )
+            return False
+        if self.service_error_probability and self.rng.random() < self.service_error_probability:
+            self.metrics.service_errors += 1
+            event.system_errors += 1
+            event.error_code = 500
+            event.error_message = "ServiceException"
+            self._note(event, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
+            self._retry(event, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
+            return False
+        reason = function.try_acquire()
+        if reason is not None:
+            self.metrics.throttles += 1
+            event.system_errors += 1
+            event.error_code = 429
+            event.error_message = _THROTTLE_MESSAGE
+            self._note(event, None, now, now, AttemptOutcome.THROTTLED, reason)
+            self._retry(event, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
+            return False
+        event.executions += 1
+        metrics = self.metrics
+        metrics.invocations += 1
+        age = now - event.enqueued_at
+        metrics.async_event_age_count += 1
+        metrics.async_event_age_sum += age
+        metrics.async_event_age_max = max(metrics.async_event_age_max, age)
+        return True
+
+    def _start(self, event: _Event, now: float) -> None:
+        if not self._admit(event, now):
+            return
+        result = self.function.run_attempt(
+            event.request, request_id=event.request_id, clock=self.scheduler.clock
+        )
+        if result.ended_at <= now:
+            self._complete(event, result)
+        else:
+            self._in_flight += 1
+            self.scheduler.at(result.ended_at, self._complete_later, event, result)
+
+    def _complete_later(self, event: _Event, result: AttemptResult) -> None:
+        self._in_flight -= 1
+        self._complete(event, result)
+        upcoming = self.queue.next_ready_at()
+        if upcoming is not None and upcoming <= self.scheduler.now:
+            self._wake_at(self.scheduler.now)
+
+    def _complete(self, event: _Event, result: AttemptResult) -> None:
+        self.function.release()
+        event.last = result
+        now = self.scheduler.now
+        if result.function_error is None:
+            self._note(event, event.executions, result.started_at, result.ended_at,
+                       AttemptOutcome.SUCCESS, None)  # fmt: skip
+            self.retry_policy.succeeded(event.executions + event.system_errors)
+            self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
+            return
+        self.metrics.errors += 1
+        event.function_errors += 1
+        event.error_code = 200
+        event.error_message = ""
+        self._note(event, event.executions, result.started_at, result.ended_at,
+                   AttemptOutcome.FUNCTION_ERROR, result.error_type)  # fmt: skip
+        self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+
+    def _note(
+        self,
+        event: _Event,
+        execution: int | None,
+        started: float,
+        ended: float,
+        outcome: AttemptOutcome,
+        error_type: str | None,
+    ) -> None:
+        tries = event.tries
+        if tries is not None:
+            tries.append(
+                EventAttempt(
+                    event.request_id,
+                    len(tries) + 1,
+                    execution,
+                    event.enqueued_at,
+                    started,
+                    ended,
+                    outcome,
+                    error_type,
+                )
+            )
+
+    def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
+        count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
+        failure = Failure(
+            attempt=event.executions + event.system_errors,
+            kind=kind,
+            kind_count=count,
+            code=code,
+            status_code=status,
+            first_attempt_at=event.enqueued_at,
+            failed_at=now,
+        )
+        decision = self.retry_policy.decide(failure, self.rng)
+        delay = decision.delay
+        if delay is None:
+            if decision.reason == EVENT_AGE_EXCEEDED:
+                self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            else:
+                self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)
+            return
+        ready = now + delay
+        if ready >= event.deadline:
+            # The look-ahead age rule holds whatever policy is plugged in (reference 3.3).
+            self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            return
+        if ready <= now:
+            self._again = True
+        self.queue.put(event, ready)
+        self._wake_at(ready)
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def _end(self, event: _Event, kind: EventOutcomeKind, condition: str, now: float) -> None:
+        self._pending -= 1
+        if kind is not EventOutcomeKind.SUCCEEDED and kind is not EventOutcomeKind.CANCELLED:
+            self.metrics.async_events_dropped += 1
+        config = self.config
+        dead_letter = self.dead_letter
+        success = kind is EventOutcomeKind.SUCCEEDED
+        target = config.on_success if success else config.on_failure
+        if kind is EventOutcomeKind.CANCELLED:
+            target = dead_letter = None
+        keep = self.keep_records
+        if not keep and target is None and dead_letter is None and self.on_outcome is None:
+            return
+        tries = event.tries
+        outcome = EventOutcome(
+            event.request_id, kind, condition, event.executions, event.enqueued_at, now,
+            self.scheduler.clock.epoch(), self._arn, event.request, event.last,
+            tuple(tries) if tries is not None else (), event.duplicate,
+        )  # fmt: skip
+        errors: list[str] = []
+        if target is not None:
+            delivery = Delivery(
+                function_arn=self._arn,
+                success=success,
+                epoch=outcome.epoch,
+                region=self.function.region,
+                account_id=self.function.account.account_id,
+                s3_prefix=self._s3_prefix,
+                rng=self.rng,
+            )
+            try:
+                target.deliver(outcome.record(), delivery)
+            except Exception as exc:
+                self.metrics.destination_delivery_failures += 1
+                errors.append(f"destination: {type(exc).__name__}: {exc}")
+        if dead_letter is not None and not success:
+            try:
+                self._dead_letter(dead_letter, event)
+            except Exception as exc:
+                self.metrics.dead_letter_errors += 1
+                errors.append(f"dead-letter: {type(exc).__name__}: {exc}")
+        if errors:
+            outcome = attrs.evolve(outcome, delivery_errors=tuple(errors))
+        if keep:
+            self._outcomes.append(outcome)
+            if not event.duplicate:
+                self._by_id[event.request_id] = outcome
+                self._live.pop(event.request_id, None)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def _dead_letter(self, target: QueueTarget | TopicTarget, event: _Event) -> None:
+        """The original event with ``RequestID``/``ErrorCode``/``ErrorMessage`` (reference 3.7)."""
+        message = event.error_message
+        if not message and event.last is not None:
+            message = _error_message(event.last)
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": event.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": str(event.error_code)},
+            "ErrorMessage": {"DataType": "String", "StringValue": _first_kilobyte(message)},
+        }
+        if isinstance(target, TopicTarget):
+            if payload_size(event.request) > SNS_MESSAGE_LIMIT:
+                msg = f"message of {payload_size(event.request)} bytes is over SNS's 256 KB limit"
+                raise ValueError(msg)
+            target.publish(event.request, attributes)
+        else:
+            target.send_message(event.request, attributes)
+
+    def cancel_pending(self) -> list[str]:
+        """End every event still queued with `EventOutcomeKind.CANCELLED`; returns their ids.
+
+        Used when a real-clock worker shuts down without draining.  Events whose attempt
+        is running are not touched (their completion still decides their outcome).
+        """
+        cancelled: list[str] = []
+        queue = self.queue
+        while (upcoming := queue.next_ready_at()) is not None:
+            event = queue.take(upcoming)
+            if event is None:  # pragma: no cover - a queue must hand out what it reports
+                break
+            cancelled.append(event.request_id)
+            self._end(event, EventOutcomeKind.CANCELLED, "Cancelled", self.scheduler.now)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        return cancelled
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Events (and duplicate copies) accepted but without an outcome yet."""
+        return self._pending
+
+    @property
+    def in_flight(self) -> int:
+        """Executions running now (attempts with a modelled duration)."""
+        return self._in_flight
+
+    @property
+    def outcomes(self) -> list[EventOutcome]:
+        """Every outcome so far, in the order decided (duplicates included; keep_records)."""
+        return list(self._outcomes)
+
+    def outcome(self, request_id: str) -> EventOutcome:
+        """The terminal outcome of the event ``request_id`` (``KeyError`` if none yet)."""
+        try:
+            return self._by_id[request_id]
+        except KeyError:
+            if not self.keep_records:
+                msg = f"{request_id}: outcomes are not kept (keep_records=False)"
+            elif request_id in self._live:
+                msg = f"{request_id}: the event has no outcome yet (run the scheduler)"
+            else:
+                msg = f"{request_id}: no such event"
+            raise KeyError(msg) from None
+
+    def attempts_of(self, request_id: str, *, throttles: bool = False) -> list[EventAttempt]:
+        """The executions of event ``request_id`` so far; with ``throttles`` every try.
+
+        Works for events still in flight as well as finished ones (keep_records).
+        """
+        event = self._live.get(request_id)
+        if event is not None and event.tries is not None:
+            tries: tuple[EventAttempt, ...] | list[EventAttempt] = event.tries
+        else:
+            tries = self.outcome(request_id).attempts
+        if throttles:
+            return list(tries)
+        return [a for a in tries if a.execution is not None]
+
+    def counts(self) -> dict[EventOutcomeKind, int]:
+        """How many outcomes of each kind (keep_records)."""
+        counts = dict.fromkeys(EventOutcomeKind, 0)
+        for outcome in self._outcomes:
+            counts[outcome.kind] += 1
+        return counts
+
+
+@attrs.define(repr=False, eq=False)
+class FunctionTarget:
+    """A Lambda function as a destination: the record is the input of an ``Event`` invoke.
+
+    The target function is invoked through its own `EventInvoker` (share the scheduler so
+    both run on one clock).  ``records`` lists what was delivered.  A refused invoke
+    (e.g. a record over the 1 MB limit) raises, which the source counts as a
+    ``DestinationDeliveryFailures``.
+    """
+
+    invoker: EventInvoker
+    records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
+
+    def __repr__(self) -> str:
+        return f"<FunctionTarget {self.invoker.function.name} records={len(self.records)}>"
+
+    @property
+    def arn(self) -> str:
+        """The target function's unqualified ARN."""
+        return self.invoker.function.arn
+
+    def deliver(self, record: dict[str, Any], delivery: Delivery) -> None:
+        """Invoke the target function asynchronously with the record as its event."""
+        del delivery
+        self.invoker.invoke(record)
+        self.records.append(record)

@@ -1,0 +1,309 @@
+"""Configuration and retry rules of the asynchronous (``Event``) model.
+
+- `EventInvokeConfig` mirrors ``FunctionEventInvokeConfig`` (reference 3.4): retry attempts,
+  maximum event age and the on-success / on-failure destinations, with AWS's ranges and rules.
+- `FunctionErrorRetries`, `ThrottleBackoff` and `EventRetryPolicy` are the reference 3.3 retry
+  rules as `RetryPolicy` objects, so a model user can swap any of them.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Final
+
+import attrs
+
+from ._destinations import Destination
+from ._retry import Decision, Failure, FailureKind, RetryPolicy
+from ._validate import check_range, in_range, seconds, seconds_or_none
+from .exceptions import InvalidParameterValueError
+
+__all__ = [
+    "DEFAULT_MAXIMUM_EVENT_AGE",
+    "DEFAULT_MAXIMUM_RETRY_ATTEMPTS",
+    "EventInvokeConfig",
+    "EventRetryPolicy",
+    "FunctionErrorRetries",
+    "ThrottleBackoff",
+    "check_dead_letter",
+    "check_not_self",
+]
+
+DEFAULT_MAXIMUM_RETRY_ATTEMPTS: Final = 2
+"""``MaximumRetryAttempts`` default (range 0-2)."""
+
+DEFAULT_MAXIMUM_EVENT_AGE: Final = 21600.0
+"""``MaximumEventAgeInSeconds`` default: six hours (range 60-21600)."""
+
+DESTINATION_ARN_LIMIT: Final = 350
+"""``DestinationConfig`` ARNs are at most 350 characters."""
+
+_DESTINATION_SERVICES: Final = ("sqs", "sns", "lambda", "events", "s3")
+RETRIES_EXHAUSTED: Final = "RetriesExhausted"
+EVENT_AGE_EXCEEDED: Final = "EventAgeExceeded"
+
+
+def _service(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) > 2 and parts[0] == "arn" else ""
+
+
+def _check_destination(parameter: str, destination: Destination, *, on_success: bool) -> None:
+    arn = destination.arn
+    if not isinstance(arn, str) or len(arn) > DESTINATION_ARN_LIMIT:
+        raise InvalidParameterValueError(
+            parameter, arn, f"must be an ARN of at most {DESTINATION_ARN_LIMIT} characters"
+        )
+    service = _service(arn)
+    if service not in _DESTINATION_SERVICES:
+        raise InvalidParameterValueError(
+            parameter,
+            arn,
+            "must be the ARN of an SQS queue, SNS topic, Lambda function, EventBridge bus "
+            "or (on failure only) S3 bucket",
+        )
+    if on_success and service == "s3":
+        raise InvalidParameterValueError(
+            parameter, arn, "S3 buckets are supported only for on-failure destinations"
+        )
+    if service in ("sqs", "sns") and arn.endswith(".fifo"):
+        raise InvalidParameterValueError(
+            parameter, arn, "FIFO queues and topics are not supported as destinations"
+        )
+
+
+def check_not_self(function_arn: str, config: EventInvokeConfig) -> None:
+    """AWS's rule: a function cannot be a direct destination of itself (any qualifier)."""
+    for parameter, destination in (
+        ("DestinationConfig.OnSuccess.Destination", config.on_success),
+        ("DestinationConfig.OnFailure.Destination", config.on_failure),
+    ):
+        if destination is None:
+            continue
+        arn = destination.arn
+        if arn == function_arn or arn.startswith(function_arn + ":"):
+            raise InvalidParameterValueError(
+                parameter, arn, "You can't specify the function as a direct destination for itself."
+            )
+
+
+def check_dead_letter(target: Any) -> None:
+    """``DeadLetterConfig.TargetArn``: a standard SQS queue or a standard SNS topic."""
+    arn = getattr(target, "arn", None)
+    if not isinstance(arn, str) or _service(arn) not in ("sqs", "sns") or arn.endswith(".fifo"):
+        raise InvalidParameterValueError(
+            "DeadLetterConfig.TargetArn", arn, "must be a standard SQS queue or SNS topic"
+        )
+
+
+def _on_success(instance: Any, _attribute: Any, value: Any) -> None:
+    del instance
+    if value is not None:
+        _check_destination("DestinationConfig.OnSuccess.Destination", value, on_success=True)
+
+
+def _on_failure(instance: Any, _attribute: Any, value: Any) -> None:
+    del instance
+    if value is not None:
+        _check_destination("DestinationConfig.OnFailure.Destination", value, on_success=False)
+
+
+@attrs.frozen(kw_only=True)
+class EventInvokeConfig:
+    """``FunctionEventInvokeConfig``: how Lambda handles an asynchronous event (reference 3.4).
+
+    Args:
+        maximum_retry_attempts: ``MaximumRetryAttempts``, 0-2 (default 2): how many times a
+            *function error* is retried.  Throttles and system errors do not count.
+        maximum_event_age: ``MaximumEventAgeInSeconds``, 60-21600 (default 21600, six hours);
+            a `datetime.timedelta` is accepted.
+        on_success: ``DestinationConfig.OnSuccess``: SQS, SNS, Lambda or EventBridge (not S3).
+        on_failure: ``DestinationConfig.OnFailure``: SQS, SNS, Lambda, EventBridge or S3.
+
+    Destination ARNs follow AWS's rules (at most 350 characters, no FIFO queues or topics,
+    S3 only on failure); the rule that a function cannot be its own destination is
+    checked by `EventInvoker`, which knows the function.
+    """
+
+    maximum_retry_attempts: int = attrs.field(
+        default=DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+        validator=in_range("MaximumRetryAttempts", 0, 2, integer=True),
+    )
+    maximum_event_age: float = attrs.field(
+        default=DEFAULT_MAXIMUM_EVENT_AGE,
+        converter=seconds,
+        validator=in_range("MaximumEventAgeInSeconds", 60, 21600, integer=True),
+    )
+    on_success: Destination | None = attrs.field(default=None, validator=_on_success)
+    on_failure: Destination | None = attrs.field(default=None, validator=_on_failure)
+
+
+def _as_delays(value: Any) -> Any:
+    try:
+        return tuple(seconds(delay) for delay in value)
+    except TypeError:
+        return value
+
+
+def _non_negative(parameter: str) -> Any:
+    return in_range(parameter, 0, float("inf"))
+
+
+def _delays(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, tuple) or not value:
+        raise InvalidParameterValueError(
+            "delays", value, "must be a non-empty tuple of seconds >= 0"
+        )
+    for delay in value:
+        check_range("delays", delay, 0, float("inf"))
+
+
+@attrs.frozen(kw_only=True)
+class FunctionErrorRetries:
+    """Lambda's retries of *function errors* for ``Event`` invokes (reference 3.3).
+
+    "a one-minute wait between the first two attempts, and two minutes between the second
+    and third attempts": the n-th retry waits ``delays[n - 1]`` seconds after the failed
+    attempt ended (the last delay repeats), plus a uniform jitter of up to ``jitter``
+    seconds drawn from the model's seeded ``rng``.
+
+    Args:
+        maximum_retry_attempts: retries allowed (``MaximumRetryAttempts``, 0-2, default 2).
+        delays: seconds before each retry (default ``(60.0, 120.0)``).
+        jitter: up to this many extra seconds per retry (default 0: exactly 60 and 120).
+    """
+
+    maximum_retry_attempts: int = attrs.field(
+        default=DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
+        validator=in_range("MaximumRetryAttempts", 0, 2, integer=True),
+    )
+    delays: tuple[float, ...] = attrs.field(
+        default=(60.0, 120.0), converter=_as_delays, validator=_delays
+    )
+    jitter: float = attrs.field(default=0.0, converter=seconds, validator=_non_negative("jitter"))
+
+    def decide(self, failure: Failure, rng: random.Random) -> Decision:
+        """Retry after the delay for this retry, or stop with ``"RetriesExhausted"``."""
+        retry = failure.kind_count
+        if retry > self.maximum_retry_attempts:
+            return Decision.stop(RETRIES_EXHAUSTED)
+        delays = self.delays
+        delay = delays[retry - 1] if retry <= len(delays) else delays[-1]
+        if self.jitter:
+            delay += rng.random() * self.jitter
+        return Decision.after(delay)
+
+    def succeeded(self, attempts: int) -> None:
+        """Stateless: nothing to do."""
+        del attempts
+
+
+@attrs.frozen(kw_only=True)
+class ThrottleBackoff:
+    """Lambda's backoff for throttles (429) and system errors (5xx) of ``Event`` invokes.
+
+    "The retry interval increases exponentially from 1 second after the first attempt to a
+    maximum of 5 minutes" (reference 3.3).  The growth factor is not published: doubling
+    (1, 2, 4, ... 256, 300, 300, ...) is the [UNCONFIRMED] model, hence ``factor``.  These
+    retries never stop on their own; the event's maximum age bounds them (see
+    `EventRetryPolicy`), and they do not consume ``MaximumRetryAttempts``.
+
+    Args:
+        initial: the first delay in seconds (default 1).
+        factor: growth per throttle (default 2.0, [UNCONFIRMED]).
+        cap: the longest delay in seconds (default 300).
+        jitter: up to this fraction of the delay added at random (default 0).
+    """
+
+    initial: float = attrs.field(default=1.0, converter=seconds, validator=_non_negative("initial"))
+    factor: float = attrs.field(default=2.0, validator=in_range("factor", 1, 1000))
+    cap: float = attrs.field(default=300.0, converter=seconds, validator=_non_negative("cap"))
+    jitter: float = attrs.field(default=0.0, validator=in_range("jitter", 0, 1))
+
+    def delay(self, count: int) -> float:
+        """The delay after the ``count``-th throttle (1-based), without jitter."""
+        if count > 64:
+            return self.cap
+        return min(self.initial * self.factor ** (count - 1), self.cap)
+
+    def decide(self, failure: Failure, rng: random.Random) -> Decision:
+        """Always retry, after ``min(initial * factor ** (n - 1), cap)`` seconds."""
+        delay = self.delay(failure.kind_count)
+        if self.jitter:
+            delay += rng.random() * self.jitter * delay
+        return Decision.after(delay)
+
+    def succeeded(self, attempts: int) -> None:
+        """Stateless: nothing to do."""
+        del attempts
+
+
+def _policy(_instance: Any, attribute: Any, value: Any) -> None:
+    if not (
+        callable(getattr(value, "decide", None)) and callable(getattr(value, "succeeded", None))
+    ):
+        raise InvalidParameterValueError(
+            attribute.name, value, "must implement RetryPolicy (decide(failure, rng), succeeded)"
+        )
+
+
+@attrs.frozen(kw_only=True)
+class EventRetryPolicy:
+    """The whole ``Event`` retry rule: function errors, throttles, and the event-age look-ahead.
+
+    Function errors go to ``function_errors``, throttles and system errors to ``throttles``
+    (so throttles never consume the retry budget).  Whatever they answer, the age rule
+    looks ahead: when the next attempt would start at or after ``first_attempt_at +
+    maximum_event_age`` (the enqueue time plus the maximum age), the event ends *now*
+    with ``"EventAgeExceeded"``.  AWS recorded this early ending: with a 60 s maximum age
+    a failing function runs once, with 90 s twice (reference 3.3).  The boundary is
+    inclusive (an attempt may not start exactly at the maximum age), so the 60 s case holds
+    even when attempts take no time.
+
+    Args:
+        function_errors: policy for function errors (default `FunctionErrorRetries`).
+        throttles: policy for throttles and 5xx errors (default `ThrottleBackoff`).
+        maximum_event_age: ``MaximumEventAgeInSeconds`` (default 21600); None disables the rule.
+    """
+
+    function_errors: RetryPolicy = attrs.field(factory=FunctionErrorRetries, validator=_policy)
+    throttles: RetryPolicy = attrs.field(factory=ThrottleBackoff, validator=_policy)
+    maximum_event_age: float | None = attrs.field(
+        default=DEFAULT_MAXIMUM_EVENT_AGE,
+        converter=seconds_or_none,
+        validator=in_range("MaximumEventAgeInSeconds", 0, float("inf"), optional=True),
+    )
+
+    @classmethod
+    def from_config(cls, config: EventInvokeConfig) -> EventRetryPolicy:
+        """The AWS rule for ``config``: its retry attempts and maximum age, default delays."""
+        return cls(
+            function_errors=FunctionErrorRetries(
+                maximum_retry_attempts=config.maximum_retry_attempts
+            ),
+            maximum_event_age=config.maximum_event_age,
+        )
+
+    def decide(self, failure: Failure, rng: random.Random) -> Decision:
+        """Route ``failure`` by kind, then apply the look-ahead age rule."""
+        kind = failure.kind
+        if kind is FailureKind.FUNCTION_ERROR:
+            decision = self.function_errors.decide(failure, rng)
+        elif kind is FailureKind.THROTTLE or kind is FailureKind.SERVICE_ERROR:
+            decision = self.throttles.decide(failure, rng)
+        else:
+            return Decision.stop(RETRIES_EXHAUSTED)
+        delay = decision.delay
+        age = self.maximum_event_age
+        if (
+            delay is not None
+            and age is not None
+            and failure.failed_at + delay >= failure.first_attempt_at + age
+        ):
+            return Decision.stop(EVENT_AGE_EXCEEDED)
+        return decision
+
+    def succeeded(self, attempts: int) -> None:
+        """Pass the success on to both policies."""
+        self.function_errors.succeeded(attempts)
+        self.throttles.succeeded(attempts)
