@@ -24,6 +24,7 @@ from ._destinations import (
     QueueTarget,
     TopicTarget,
 )
+from ._filters import FilterCriteria, filter_view, parse_data
 from ._function import (
     EVENT_PAYLOAD_LIMIT,
     LEGACY_EVENT_PAYLOAD_LIMIT,
@@ -69,6 +70,7 @@ __all__ = [
     "EventSourceMapping",
     "Failure",
     "FailureKind",
+    "FilterCriteria",
     "Function",
     "Handler",
     "Invocation",
@@ -93,5 +95,7 @@ __all__ = [
     "__version__",
     "encode_payload",
     "exceptions",
+    "filter_view",
     "new_request_id",
+    "parse_data",
 ]
