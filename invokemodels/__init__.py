@@ -60,6 +60,14 @@ from ._protocols import Invoker, InvokeResponse, ServiceQueue
 from ._request_response import Invocation, PendingInvoke, RequestResponseInvoker
 from ._retry import Decision, Failure, FailureKind, RetryPolicy
 from ._scheduler import Scheduler, Timer
+from ._sdk_retry import (
+    ClientAttempt,
+    LambdaClient,
+    LegacyRetry,
+    NoRetry,
+    RetryQuota,
+    StandardRetry,
+)
 
 try:
     __version__ = version("invokemodels")
@@ -78,6 +86,7 @@ __all__ = [
     "BatchOutcome",
     "BucketTarget",
     "Client",
+    "ClientAttempt",
     "ClientContext",
     "Clock",
     "CognitoIdentity",
@@ -105,16 +114,21 @@ __all__ = [
     "InvocationTrace",
     "InvokeResponse",
     "Invoker",
+    "LambdaClient",
     "LambdaContext",
+    "LegacyRetry",
     "Message",
+    "NoRetry",
     "OutcomeKind",
     "PendingInvoke",
     "Poller",
     "QueueTarget",
     "RequestResponseInvoker",
     "RetryPolicy",
+    "RetryQuota",
     "Scheduler",
     "ServiceQueue",
+    "StandardRetry",
     "SystemClock",
     "ThrottleBackoff",
     "ThrottleReason",

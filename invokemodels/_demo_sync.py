@@ -8,7 +8,8 @@ from . import examples
 from ._function import Function
 from ._request_response import RequestResponseInvoker
 from ._scheduler import Scheduler
-from .exceptions import TooManyRequestsError
+from ._sdk_retry import LambdaClient, LegacyRetry
+from .exceptions import ReadTimeoutError, TooManyRequestsError
 
 __all__ = ["run"]
 
@@ -25,7 +26,11 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     hello = Function(name="hello", handler=examples.hello, duration=0.2)
     invoker = RequestResponseInvoker(hello, scheduler=sched, seed=seed)
     response = invoker.invoke({"name": "newcomer"})
-    _show(out, sched.now, f"hello -> {response.to_dict()} payload {response.payload.decode()}")
+    _show(
+        out,
+        sched.now,
+        f"hello -> StatusCode {response.status_code}, payload {response.payload.decode()}",
+    )
 
     failing = Function(name="fail", handler=examples.fail, duration=0.1)
     response = RequestResponseInvoker(failing, scheduler=sched, seed=seed).invoke(
@@ -54,4 +59,41 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     except TooManyRequestsError as exc:
         _show(out, sched.now, f"busy  -> reserved concurrency 1, second call: {exc}")
     sched.run_until_idle()
+
+    out.write(
+        "\n== The SDK read-timeout pitfall: boto3's defaults (60 s read timeout,\n"
+        "   legacy retries, 5 attempts) invoking a function that runs 120 s\n"
+    )
+    sched = Scheduler()
+    report = Function(name="report", handler=examples.slow, timeout=900)
+    invoker = RequestResponseInvoker(report, scheduler=sched, seed=seed)
+    client = LambdaClient(invoker, retry=LegacyRetry(), read_timeout=60.0)
+    try:
+        client.invoke({"seconds": 120})
+    except ReadTimeoutError as exc:
+        _show(out, sched.now, f"client gives up: {type(exc).__name__}: {exc}")
+    sched.run_until_idle()
+    out.write("  what the client saw:\n")
+    for attempt in client.attempts:
+        delay = "" if attempt.retry_delay is None else f", retry in {attempt.retry_delay:.2f}s"
+        out.write(
+            f"    attempt {attempt.attempt}: sent t={attempt.sent_at:.2f}s, "
+            f"{attempt.outcome} at t={attempt.answered_at:.2f}s{delay}\n"
+        )
+    out.write("  what Lambda ran (every attempt ran the handler to the end):\n")
+    for inv in invoker.invocations:
+        out.write(
+            f"    {inv.request_id[:8]}: t={inv.started_at:7.2f}s -> t={inv.ended_at:7.2f}s "
+            f"{inv.outcome}, {inv.in_flight} in flight at start\n"
+        )
+    sched = Scheduler()
+    report = Function(name="report", handler=examples.slow, timeout=900)
+    invoker = RequestResponseInvoker(report, scheduler=sched, seed=seed)
+    response = LambdaClient(invoker, read_timeout=901.0).invoke({"seconds": 120})
+    _show(
+        out,
+        sched.now,
+        f"fix: read_timeout=901 (above the function's timeout): {len(invoker.invocations)} "
+        f"attempt, StatusCode {response.status_code}",
+    )
     out.write("\n")

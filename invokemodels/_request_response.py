@@ -257,6 +257,7 @@ class RequestResponseInvoker:
         factory=collections.deque, init=False
     )
     _calls: int = attrs.field(default=0, init=False)
+    _last_request_id: str = attrs.field(default="", init=False)
     _default_context: ClientContext | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -278,6 +279,11 @@ class RequestResponseInvoker:
     def calls(self) -> int:
         """Invoke calls made so far (throttled and refused ones included)."""
         return self._calls
+
+    @property
+    def last_request_id(self) -> str:
+        """The request id of the latest call, refused ones included ("" before any call)."""
+        return self._last_request_id
 
     def inject(self, *errors: InvocationError) -> None:
         """Make the next calls raise ``errors``, one per call, in order (before ``fault``).
@@ -375,7 +381,7 @@ class RequestResponseInvoker:
         number = self._calls
         scheduler = self.scheduler
         now = scheduler.clock.now()
-        request_id = new_request_id(self.rng)
+        request_id = self._last_request_id = new_request_id(self.rng)
         try:
             request = encode_payload(payload, limit=SYNC_PAYLOAD_LIMIT)
             if self._injected:

@@ -14,6 +14,8 @@ something::
         TooManyRequestsError          429 TooManyRequestsException, with ``.reason``
         ResourceNotFoundError         404 ResourceNotFoundException
         ServiceError                  500 ServiceException
+      ReadTimeoutError                the SDK client stopped waiting (botocore's
+                                      ``ReadTimeoutError``; also a TimeoutError)
       HandlerImportError              a ``"module:function"`` handler cannot be loaded
                                       (the CLI reports it; an invoke reports it as
                                       ``Runtime.ImportModuleError`` like Lambda does)
@@ -32,6 +34,7 @@ __all__ = [
     "InvalidRequestContentError",
     "InvocationError",
     "InvokeModelsError",
+    "ReadTimeoutError",
     "RequestEntityTooLargeError",
     "ResourceNotFoundError",
     "ServiceError",
@@ -145,6 +148,22 @@ class ServiceError(InvocationError):
     code = "ServiceException"
     status_code = 500
     error_type = "Service"
+
+
+class ReadTimeoutError(InvokeModelsError, TimeoutError):
+    """The SDK client gave up waiting for the response (botocore ``ReadTimeoutError``).
+
+    Not an Invoke API error: the request reached Lambda and the function may
+    still be running.  ``code`` is ``"ReadTimeoutError"``; ``read_timeout`` is
+    the client's limit in seconds (botocore's default is 60).
+    """
+
+    code: ClassVar[str] = "ReadTimeoutError"
+
+    def __init__(self, endpoint: str, read_timeout: float) -> None:
+        self.endpoint = endpoint
+        self.read_timeout = read_timeout
+        super().__init__(f'Read timeout on endpoint URL: "{endpoint}"')
 
 
 class HandlerImportError(InvokeModelsError):
