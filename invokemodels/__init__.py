@@ -68,6 +68,18 @@ from ._sdk_retry import (
     RetryQuota,
     StandardRetry,
 )
+from .sources._sqs_poller import SQSMappingConfig, SQSPoller, SQSScaling
+from .sources.sqs import (
+    MessageNotInflightError,
+    MessageState,
+    Queue,
+    QueueEvent,
+    ReceiptHandleIsInvalidError,
+    ReceivedMessage,
+    RedrivePolicy,
+    SendResult,
+    SQSError,
+)
 
 try:
     __version__ = version("invokemodels")
@@ -118,15 +130,27 @@ __all__ = [
     "LambdaContext",
     "LegacyRetry",
     "Message",
+    "MessageNotInflightError",
+    "MessageState",
     "NoRetry",
     "OutcomeKind",
     "PendingInvoke",
     "Poller",
+    "Queue",
+    "QueueEvent",
     "QueueTarget",
+    "ReceiptHandleIsInvalidError",
+    "ReceivedMessage",
+    "RedrivePolicy",
     "RequestResponseInvoker",
     "RetryPolicy",
     "RetryQuota",
+    "SQSError",
+    "SQSMappingConfig",
+    "SQSPoller",
+    "SQSScaling",
     "Scheduler",
+    "SendResult",
     "ServiceQueue",
     "StandardRetry",
     "SystemClock",

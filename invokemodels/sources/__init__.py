@@ -6,4 +6,40 @@ source of an `invokemodels.EventSourceMapping` through its poller.
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from invokemodels.sources._sqs_poller import (
+    REPORT_BATCH_ITEM_FAILURES,
+    SQSMappingConfig,
+    SQSPoller,
+    SQSScaling,
+    failed_message_ids,
+    sqs_event_record,
+)
+from invokemodels.sources.sqs import (
+    MessageNotInflightError,
+    MessageState,
+    Queue,
+    QueueEvent,
+    ReceiptHandleIsInvalidError,
+    ReceivedMessage,
+    RedrivePolicy,
+    SendResult,
+    SQSError,
+)
+
+__all__: list[str] = [
+    "REPORT_BATCH_ITEM_FAILURES",
+    "MessageNotInflightError",
+    "MessageState",
+    "Queue",
+    "QueueEvent",
+    "ReceiptHandleIsInvalidError",
+    "ReceivedMessage",
+    "RedrivePolicy",
+    "SQSError",
+    "SQSMappingConfig",
+    "SQSPoller",
+    "SQSScaling",
+    "SendResult",
+    "failed_message_ids",
+    "sqs_event_record",
+]
