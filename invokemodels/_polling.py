@@ -16,7 +16,7 @@ import enum
 import json
 import random
 from collections.abc import Hashable, Sequence
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -116,8 +116,11 @@ class InvocationTrace:
     size: int
 
 
+P = TypeVar("P", bound=Poller)
+
+
 @attrs.define(repr=False, eq=False)
-class EventSourceMapping:
+class EventSourceMapping(Generic[P]):
     """The event source mapping loop: polls a `Poller`, invokes a `Function` with its batches.
 
     Args:
@@ -131,11 +134,13 @@ class EventSourceMapping:
 
     Call `start` (or create it through a source's helper, which does); then
     run the scheduler.  `disable` pauses polling (in-flight batches finish);
-    `enable` resumes from where the poller left off.
+    `enable` resumes from where the poller left off.  The class is generic in
+    its poller type, so ``mapping.poller`` keeps the poller's own API for type
+    checkers (``EventSourceMapping[StreamPoller]``).
     """
 
     function: Function
-    poller: Poller
+    poller: P
     scheduler: Scheduler = attrs.field(factory=Scheduler)
     seed: int | None = None
     rng: random.Random = attrs.field(
@@ -176,7 +181,7 @@ class EventSourceMapping:
         """Batches currently being processed by the function."""
         return self._in_flight
 
-    def start(self) -> EventSourceMapping:
+    def start(self) -> EventSourceMapping[P]:
         """Enable the mapping and poll at once; returns self."""
         self.enable()
         return self
@@ -198,6 +203,16 @@ class EventSourceMapping:
         if self._enabled:
             self._wake_at(self.scheduler.now)
 
+    def wake_at(self, when: float) -> None:
+        """Ask the loop to poll at clock time ``when`` (a past time means now).
+
+        A poller that models a polling cadence calls this when records arrive
+        between polls, so the loop stays idle (and ``run_until_idle`` returns)
+        while there is nothing to read.  An earlier pending wake-up wins.
+        """
+        if self._enabled:
+            self._wake_at(max(when, self.scheduler.now))
+
     def _wake_at(self, when: float) -> None:
         timer = self._timer
         if timer is not None and not timer.cancelled:
@@ -215,9 +230,11 @@ class EventSourceMapping:
             capacity = 1 << 30
         else:
             capacity = self.max_concurrency - self._in_flight
-        if capacity > 0:
-            for batch in self.poller.poll(now, capacity):
-                self._invoke(batch)
+        if capacity <= 0:
+            # Every slot is busy: the next completion wakes the loop (no spinning at `now`).
+            return
+        for batch in self.poller.poll(now, capacity):
+            self._invoke(batch)
         if not self._enabled:
             return
         upcoming = self.poller.next_poll_at(now)
