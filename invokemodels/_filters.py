@@ -29,7 +29,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._validate import in_range
+from ._validate import in_range, one_of
 from .exceptions import InvalidParameterValueError
 
 __all__ = [
@@ -92,13 +92,20 @@ _DECODER = json.JSONDecoder(
 
 
 def parse_data(data: str | bytes | bytearray) -> Any:
-    """Decode a record's data the way event filtering sees it.
+    """Decode a record's data (SQS ``body``, Kinesis ``data``) the way event filtering sees it.
 
-    Returns the parsed JSON value when ``data`` is JSON text (numbers keep
-    their exact text, see `JsonFloat`), else ``data`` unchanged: a plain-text
-    SQS body stays a string, which only string rules (or metadata filters)
-    can match.  ``bytes`` are decoded as UTF-8 first; bytes that are not
-    UTF-8 are returned as they are and match no value rule.
+    Returns the parsed value when ``data`` is a JSON object or array (numbers
+    keep their exact text, see `JsonFloat`), else ``data`` unchanged.  A
+    plain-text body stays a string, which only rule lists can match
+    (``{"body": [{"prefix": "Hello"}]}``); a JSON body is matched by an object
+    pattern (``{"body": {"kind": ["order"]}}``).  ``bytes`` are decoded as
+    UTF-8 first; bytes that are not UTF-8 are returned unchanged and match no
+    value rule.
+
+    A body that is a JSON *scalar* (``123``, ``true``, ``"text"``) is kept as
+    the plain string it is: Lambda's format check ("valid JSON" vs "plain
+    string") is not documented for scalars, and treating them as text keeps
+    ``{"body": ["123"]}`` working. [UNCONFIRMED]
     """
     if isinstance(data, (bytes, bytearray)):
         try:
@@ -107,24 +114,32 @@ def parse_data(data: str | bytes | bytearray) -> Any:
             return data
     else:
         text = data
-    try:
-        return _DECODER.decode(text)
-    except ValueError:
-        return text if isinstance(data, str) else data
+    start = text.lstrip(" \t\n\r")[:1]
+    if start in ("{", "["):
+        try:
+            return _DECODER.decode(text)
+        except ValueError:
+            pass
+    return data if isinstance(data, str) else text
 
 
 def filter_view(record: Mapping[str, Any]) -> dict[str, Any]:
     """The view of an event record that ``FilterCriteria`` patterns are matched against.
 
     - SQS (``eventSource`` ``aws:sqs``): the record with ``body`` replaced by
-      ``parse_data(body)``; metadata keys (``attributes``, ``messageAttributes``,
-      ...) stay as they are.
-    - Kinesis (``aws:kinesis``): ``{"data": parse_data(base64-decoded data)}``.
-      "Kinesis event source mappings only support filtering on the data key",
-      so the view holds nothing else.
+      ``parse_data(body)``; the metadata keys (``attributes``,
+      ``messageAttributes``, ``eventSource``, ...) stay as they are.
+    - Kinesis (``aws:kinesis``): the fields of the record's ``kinesis`` object
+      (``partitionKey``, ``sequenceNumber``, ``approximateArrivalTimestamp``,
+      ``kinesisSchemaVersion``) with ``data`` base64-decoded and parsed, as the
+      2022 developer guide's example ``{"partitionKey": ["1"], "data": {...}}``
+      filters them.
     - DynamoDB Streams (``aws:dynamodb``): the record as it is (``dynamodb``
-      is JSON already; ``eventName`` and the other keys are filterable).
+      is JSON already; ``eventName`` and the other keys are metadata).
 
+    The current developer guide says SQS and Kinesis mappings "only support
+    filtering on the" data key; the metadata stays in the view so patterns
+    written for the 2022 behaviour keep working. [UNCONFIRMED]
     Raises `InvalidParameterValueError` for another ``eventSource``.
     """
     source = record.get("eventSource")
@@ -133,12 +148,13 @@ def filter_view(record: Mapping[str, Any]) -> dict[str, Any]:
         view["body"] = parse_data(record.get("body", ""))
         return view
     if source == "aws:kinesis":
-        data = record.get("kinesis", {}).get("data", "")
+        view = dict(record.get("kinesis", {}))
+        data = view.get("data", "")
         try:
-            raw = base64.b64decode(data, validate=True)
+            view["data"] = parse_data(base64.b64decode(data, validate=True))
         except (binascii.Error, ValueError, TypeError):
-            return {"data": data}
-        return {"data": parse_data(raw)}
+            view["data"] = data
+        return view
     if source == "aws:dynamodb":
         return dict(record)
     raise InvalidParameterValueError(
@@ -205,6 +221,9 @@ def _json_type(value: Any) -> str:
 _DOCUMENTED_OPERATORS: Final = ("anything-but", "exists", "numeric", "prefix")
 _EXTENSION_OPERATORS: Final = ("equals-ignore-case", "suffix", "wildcard")
 _OPERATOR_NAMES: Final = frozenset(_DOCUMENTED_OPERATORS + _EXTENSION_OPERATORS)
+_DATA_KEYS: Final = frozenset({"body", "data", "dynamodb"})
+_STREAM_DATA_KEYS: Final = {"aws:sqs": None, "aws:kinesis": "data", "aws:dynamodb": "dynamodb"}
+_SOURCES: Final = tuple(_STREAM_DATA_KEYS)
 _FLOAT_MAX: Final = 1.7976931348623157e308
 _LOWER_BOUNDS: Final = {">": False, ">=": True}
 _UPPER_BOUNDS: Final = {"<": False, "<=": True}
@@ -224,6 +243,7 @@ class _Compiler:
     """Turns one parsed pattern into a matcher closure, or raises `_PatternError`."""
 
     extensions: bool
+    stream_data_key: str | None = None
 
     def extension(self, name: str, where: str) -> None:
         if not self.extensions:
@@ -253,7 +273,17 @@ class _Compiler:
             if isinstance(value, dict):
                 fields.append((key, self.nested(self.node(value, where, in_or=in_or))))
             elif isinstance(value, list):
-                fields.append((key, self.leaf(value, where)))
+                field = self.leaf(value, where)
+                if not path and key in _DATA_KEYS:
+                    if key == self.stream_data_key:
+                        raise _PatternError(
+                            where,
+                            f"the pattern for the stream data key {key!r} must be a JSON "
+                            "object (Lambda rejects a non-JSON data pattern when the mapping "
+                            "is created)",
+                        )
+                    field = _plain_only(field)
+                fields.append((key, field))
             else:
                 raise _PatternError(
                     where,
@@ -434,7 +464,7 @@ class _Compiler:
             raise _PatternError(where, "anything-but needs at least one value")
         if all(isinstance(v, str) for v in values):
             excluded = frozenset(values)
-            return lambda v: not (isinstance(v, str) and v in excluded)
+            return lambda v: v not in excluded
         if all(_is_number(v) for v in values):
             # EventBridge compares anything-but numbers by value (300 == 300.0).
             numbers = frozenset(values)
@@ -544,6 +574,17 @@ def _field(one: Matcher, absent: bool) -> Matcher:
     return field
 
 
+def _plain_only(field: Matcher) -> Matcher:
+    """Lambda's format check on the data key: a rule list never matches JSON data."""
+
+    def plain(value: Any) -> bool:
+        if isinstance(value, (dict, list, bytes, bytearray)):
+            return False
+        return field(value)
+
+    return plain
+
+
 def _negate(test: Matcher) -> Matcher:
     return lambda v: not test(v)
 
@@ -602,7 +643,7 @@ def _wildcard(text: str, where: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _compile(text: str, extensions: bool) -> Matcher:
+def _compile(text: str, extensions: bool, stream_data_key: str | None = None) -> Matcher:
     """Parse and compile one pattern; `_PatternError` says what is wrong and where."""
     if len(text) > PATTERN_MAX_LENGTH:
         raise _PatternError(
@@ -618,12 +659,14 @@ def _compile(text: str, extensions: bool) -> Matcher:
         raise _PatternError("", f"not valid JSON: {exc}") from None
     if not isinstance(pattern, dict):
         raise _PatternError("", f"a pattern must be a JSON object, not {_json_type(pattern)}")
-    return _Compiler(extensions).node(pattern, "")
+    return _Compiler(extensions, stream_data_key).node(pattern, "")
 
 
-def _compile_filter(index: int, text: str, extensions: bool) -> Matcher:
+def _compile_filter(
+    index: int, text: str, extensions: bool, stream_data_key: str | None
+) -> Matcher:
     try:
-        return _compile(text, extensions)
+        return _compile(text, extensions, stream_data_key)
     except _PatternError as exc:
         raise InvalidParameterValueError(
             f"FilterCriteria.Filters[{index}].Pattern", text, str(exc)
@@ -656,6 +699,11 @@ def _to_patterns(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _check_bool(_instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise InvalidParameterValueError(attribute.name, value, "must be True or False")
+
+
 @attrs.frozen(kw_only=True)
 class FilterCriteria:
     """An event source mapping's ``FilterCriteria``: up to 5 (or 10) patterns, ORed.
@@ -673,6 +721,10 @@ class FilterCriteria:
             default True.  With False only the operators Lambda documents
             are accepted: equals, null, empty, and, or, anything-but (values),
             numeric, exists, prefix (string).
+        event_source: ``"aws:sqs"``, ``"aws:kinesis"`` or ``"aws:dynamodb"``
+            when the criteria belong to a mapping of that source (default
+            None: any).  For streams a rule list on the data key
+            (``{"data": ["x"]}``) is rejected at creation, as Lambda does.
 
     Every pattern is validated and compiled at creation; an invalid one raises
     `InvalidParameterValueError` naming ``FilterCriteria.Filters[i].Pattern``,
@@ -689,7 +741,9 @@ class FilterCriteria:
       a nested pattern matches if any object element matches it entirely;
     - ``exists`` sees leaf values only: an object or an empty array is "absent";
     - a nested pattern never matches a present string, number, boolean or null
-      (a plain-text body under a JSON pattern: Lambda drops the record);
+      (a plain-text body under a JSON pattern: Lambda drops the record), and a
+      rule list on a data key (``body``, ``data``, ``dynamodb``) never matches
+      JSON data (a JSON body under a plain-string pattern: dropped too);
     - ``anything-but X`` matches any present leaf that ``X`` does not match;
       its numbers compare by value;
     - ``numeric`` compares JSON numbers exactly (EventBridge documents a
@@ -701,7 +755,10 @@ class FilterCriteria:
         default=DEFAULT_MAX_FILTERS,
         validator=in_range("max_filters", 1, MAX_FILTERS_QUOTA, integer=True),
     )
-    allow_eventbridge_extensions: bool = True
+    allow_eventbridge_extensions: bool = attrs.field(default=True, validator=_check_bool)
+    event_source: str | None = attrs.field(
+        default=None, validator=attrs.validators.optional(one_of("event_source", _SOURCES))
+    )
     _matchers: tuple[Matcher, ...] = attrs.field(
         init=False, repr=False, eq=False, hash=False, default=()
     )
@@ -716,8 +773,10 @@ class FilterCriteria:
                 f"{MAX_FILTERS_QUOTA})",
             )
         extensions = self.allow_eventbridge_extensions
+        data_key = None if self.event_source is None else _STREAM_DATA_KEYS[self.event_source]
         matchers = tuple(
-            _compile_filter(index, text, extensions) for index, text in enumerate(self.patterns)
+            _compile_filter(index, text, extensions, data_key)
+            for index, text in enumerate(self.patterns)
         )
         object.__setattr__(self, "_matchers", matchers)
 
@@ -728,6 +787,7 @@ class FilterCriteria:
         *,
         max_filters: int = DEFAULT_MAX_FILTERS,
         allow_eventbridge_extensions: bool = True,
+        event_source: str | None = None,
     ) -> FilterCriteria:
         """Build from the API shape ``{"Filters": [{"Pattern": "<json>"}, ...]}``.
 
@@ -735,7 +795,9 @@ class FilterCriteria:
         """
         if criteria is None:
             return cls(
-                max_filters=max_filters, allow_eventbridge_extensions=allow_eventbridge_extensions
+                max_filters=max_filters,
+                allow_eventbridge_extensions=allow_eventbridge_extensions,
+                event_source=event_source,
             )
         if not isinstance(criteria, Mapping) or set(criteria) - {"Filters"}:
             raise InvalidParameterValueError(
@@ -757,6 +819,7 @@ class FilterCriteria:
             patterns=tuple(patterns),
             max_filters=max_filters,
             allow_eventbridge_extensions=allow_eventbridge_extensions,
+            event_source=event_source,
         )
 
     def to_dict(self) -> dict[str, Any]:
