@@ -69,6 +69,10 @@ from ._sdk_retry import (
     StandardRetry,
 )
 from .sources._sqs_poller import SQSMappingConfig, SQSPoller, SQSScaling
+from .sources._stream_config import StreamMappingConfig
+from .sources._stream_poller import IteratorAgeSample, RecordFate, RecordOutcome, StreamPoller
+from .sources.dynamodb import Table
+from .sources.kinesis import KinesisStream
 from .sources.sqs import (
     MessageNotInflightError,
     MessageState,
@@ -126,6 +130,8 @@ __all__ = [
     "InvocationTrace",
     "InvokeResponse",
     "Invoker",
+    "IteratorAgeSample",
+    "KinesisStream",
     "LambdaClient",
     "LambdaContext",
     "LegacyRetry",
@@ -141,6 +147,8 @@ __all__ = [
     "QueueTarget",
     "ReceiptHandleIsInvalidError",
     "ReceivedMessage",
+    "RecordFate",
+    "RecordOutcome",
     "RedrivePolicy",
     "RequestResponseInvoker",
     "RetryPolicy",
@@ -153,7 +161,10 @@ __all__ = [
     "SendResult",
     "ServiceQueue",
     "StandardRetry",
+    "StreamMappingConfig",
+    "StreamPoller",
     "SystemClock",
+    "Table",
     "ThrottleBackoff",
     "ThrottleReason",
     "Timer",

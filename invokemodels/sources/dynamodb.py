@@ -1,0 +1,404 @@
+"""An in-memory DynamoDB table with a stream, and mapping the stream to a function.
+
+`Table` stores items as DynamoDB's typed attribute values (``{"S": "x"}``,
+``{"N": "1"}``, ...).  Every write that changes an item appends a stream record
+(reference 5.4): ``INSERT``, ``MODIFY`` or ``REMOVE``, with the images the
+``StreamViewType`` selects.  The stream keeps records 24 hours.
+`Table.map_to` connects the stream to a `Function` (polled 4 times a second)::
+
+    from invokemodels import Function, Scheduler
+    from invokemodels.sources import StreamMappingConfig, Table
+
+    sched = Scheduler()
+    table = Table("orders", key_schema="Id", scheduler=sched, seed=1)
+    names = []
+    fn = Function("audit", lambda ev, ctx: names.extend(r["eventName"] for r in ev["Records"]))
+    table.map_to(fn, StreamMappingConfig(starting_position="TRIM_HORIZON"))
+    table.put_item({"Id": {"N": "1"}, "Status": {"S": "new"}})
+    table.update_item({"Id": {"N": "1"}}, set={"Status": {"S": "paid"}})
+    table.delete_item({"Id": {"N": "1"}})
+    sched.run_until_idle()
+    assert names == ["INSERT", "MODIFY", "REMOVE"]
+"""
+
+from __future__ import annotations
+
+import base64
+import decimal
+import json
+import math
+import random
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+import attrs
+
+from invokemodels._clock import iso_timestamp
+from invokemodels._function import Function
+from invokemodels._scheduler import Scheduler
+from invokemodels._validate import check_range, one_of
+from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels.sources._stream import (
+    StreamLog,
+    StreamRecord,
+    json_size,
+    md5_hash_key,
+    split_hash_space,
+)
+from invokemodels.sources._stream_config import StreamMappingConfig
+from invokemodels.sources._stream_poller import StreamPoller, map_stream
+
+if TYPE_CHECKING:
+    from invokemodels._polling import EventSourceMapping
+
+__all__ = [
+    "DYNAMODB_POLLING_INTERVAL",
+    "DYNAMODB_RETENTION",
+    "STREAM_VIEW_TYPES",
+    "Table",
+    "from_attribute_value",
+    "item_size",
+    "to_attribute_value",
+]
+
+DYNAMODB_POLLING_INTERVAL: Final = 0.25
+"""Lambda polls DynamoDB stream shards "at a base rate of 4 times per second"."""
+
+DYNAMODB_RETENTION: Final = 86400.0
+"""DynamoDB Streams keep records 24 hours."""
+
+STREAM_VIEW_TYPES: Final = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+"""``StreamViewType`` values."""
+
+_TYPES: Final = frozenset({"S", "N", "B", "BOOL", "NULL", "SS", "NS", "BS", "L", "M"})
+_FIRST_SEQUENCE: Final = 800000000003126276362
+_SEQUENCE_STEP: Final = 100
+
+
+def to_attribute_value(value: Any) -> dict[str, Any]:
+    """A Python value as a DynamoDB typed attribute value.
+
+    ``str`` → ``S``, ``bool`` → ``BOOL``, numbers → ``N`` (as a string), ``bytes`` →
+    ``B`` (base64, as in stream records), None → ``NULL``, list → ``L``, dict → ``M``,
+    a set of str / numbers / bytes → ``SS`` / ``NS`` / ``BS``.
+    """
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return {"N": str(value)}
+    if isinstance(value, (bytes, bytearray)):
+        return {"B": base64.b64encode(bytes(value)).decode("ascii")}
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, (set, frozenset)):
+        items = sorted(value, key=repr)
+        if all(isinstance(v, str) for v in items):
+            return {"SS": items}
+        if all(isinstance(v, (bytes, bytearray)) for v in items):
+            return {"BS": [base64.b64encode(bytes(v)).decode("ascii") for v in items]}
+        return {"NS": [str(v) for v in items]}
+    if isinstance(value, (list, tuple)):
+        return {"L": [to_attribute_value(v) for v in value]}
+    if isinstance(value, Mapping):
+        return {"M": {str(k): to_attribute_value(v) for k, v in value.items()}}
+    raise InvalidParameterValueError("AttributeValue", value, "has no DynamoDB type")
+
+
+def from_attribute_value(value: Mapping[str, Any]) -> Any:
+    """The Python value of a typed attribute value (``N`` becomes `decimal.Decimal`)."""
+    ((kind, inner),) = value.items()
+    if kind in ("S", "BOOL"):
+        return inner
+    if kind == "N":
+        return decimal.Decimal(inner)
+    if kind == "B":
+        return base64.b64decode(inner)
+    if kind == "NULL":
+        return None
+    if kind == "SS":
+        return set(inner)
+    if kind == "NS":
+        return {decimal.Decimal(v) for v in inner}
+    if kind == "BS":
+        return {base64.b64decode(v) for v in inner}
+    if kind == "L":
+        return [from_attribute_value(v) for v in inner]
+    return {k: from_attribute_value(v) for k, v in inner.items()}
+
+
+def _check_value(name: str, value: Any) -> None:
+    if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in _TYPES:
+        raise InvalidParameterValueError(
+            f"Item.{name}",
+            value,
+            "must be a typed attribute value such as {'S': 'text'} or {'N': '1'} "
+            "(see to_attribute_value)",
+        )
+    ((kind, inner),) = value.items()
+    if kind == "N":
+        try:
+            decimal.Decimal(inner)
+        except (decimal.InvalidOperation, TypeError):
+            raise InvalidParameterValueError(
+                f"Item.{name}", value, "N must be a number as a string"
+            ) from None
+    elif kind == "L":
+        for element in inner:
+            _check_value(name, element)
+    elif kind == "M":
+        for key, element in inner.items():
+            _check_value(f"{name}.{key}", element)
+
+
+def _number_size(text: str) -> int:
+    digits = decimal.Decimal(text).normalize().as_tuple().digits
+    return math.ceil(len(digits) / 2) + 1
+
+
+def _value_size(value: Mapping[str, Any]) -> int:
+    ((kind, inner),) = value.items()
+    if kind == "S":
+        return len(inner.encode("utf-8"))
+    if kind == "N":
+        return _number_size(inner)
+    if kind == "B":
+        return len(base64.b64decode(inner))
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(v.encode("utf-8")) for v in inner)
+    if kind == "NS":
+        return sum(_number_size(v) for v in inner)
+    if kind == "BS":
+        return sum(len(base64.b64decode(v)) for v in inner)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in inner)
+    return 3 + sum(1 + len(k.encode("utf-8")) + _value_size(v) for k, v in inner.items())
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    """DynamoDB's size of an item in bytes: attribute names plus values.
+
+    Strings count their UTF-8 bytes, numbers one byte per two significant
+    digits plus one, binary its bytes, booleans and nulls one byte, lists and
+    maps three bytes plus one per element.  A stream record's ``SizeBytes`` is
+    the size of its ``Keys`` and images (this reproduces the reference samples).
+    """
+    return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
+
+
+def _key_schema(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    names: tuple[str, ...] = tuple(value)
+    if not 1 <= len(names) <= 2 or not all(isinstance(v, str) and v for v in names):
+        raise InvalidParameterValueError(
+            "KeySchema", value, "must be a partition key name, or (partition key, sort key)"
+        )
+    return names
+
+
+@attrs.define(repr=False, eq=False)
+class Table:
+    """An in-memory DynamoDB table whose stream is enabled.
+
+    Args:
+        name: ``TableName``.
+        key_schema: the partition key attribute name, or ``(partition, sort)``.
+        stream_view_type: ``StreamViewType``: ``KEYS_ONLY``, ``NEW_IMAGE``,
+            ``OLD_IMAGE`` or ``NEW_AND_OLD_IMAGES`` (default).
+        scheduler: the scheduler whose clock stamps records (default: a new one).
+        shard_count: stream shards (default 1); an item's records always go to the
+            shard its partition key hashes to, so they stay in order.
+        seed: seeds ``eventID`` values and the shard id suffix.
+        region, account_id: used in the stream ARN.
+
+    A write that leaves an item unchanged writes no stream record.
+    """
+
+    name: str = attrs.field()
+    key_schema: tuple[str, ...] = attrs.field(converter=_key_schema)
+    stream_view_type: str = attrs.field(
+        default="NEW_AND_OLD_IMAGES", validator=one_of("StreamViewType", STREAM_VIEW_TYPES)
+    )
+    scheduler: Scheduler = attrs.field(factory=Scheduler)
+    shard_count: int = attrs.field(default=1)
+    seed: int | None = None
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    stream: StreamLog = attrs.field(init=False)
+    stream_label: str = attrs.field(init=False)
+    _items: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False)
+    _rng: random.Random = attrs.field(init=False)
+    _counter: int = attrs.field(default=0, init=False)
+
+    @name.validator
+    def _check_name(self, _attribute: Any, value: Any) -> None:
+        if not isinstance(value, str) or not 3 <= len(value) <= 255:
+            raise InvalidParameterValueError("TableName", value, "must be 3-255 characters")
+
+    def __attrs_post_init__(self) -> None:
+        check_range("shard_count", self.shard_count, 1, 100, integer=True)
+        self._rng = random.Random(self.seed)
+        epoch = self.scheduler.clock.epoch()
+        self.stream_label = iso_timestamp(epoch)[:-1]
+        millis = int(epoch * 1000)
+        ids = [
+            f"shardId-{millis:020d}-{self._rng.getrandbits(32):08x}"
+            for _ in range(self.shard_count)
+        ]
+        self.stream = StreamLog(
+            "dynamodb", self.stream_arn, split_hash_space(ids), DYNAMODB_RETENTION, self.scheduler
+        )
+
+    def __repr__(self) -> str:
+        return f"<Table {self.name} items={len(self._items)} stream_records={len(self.stream)}>"
+
+    @property
+    def arn(self) -> str:
+        """``arn:aws:dynamodb:<region>:<account>:table/<name>``."""
+        return f"arn:aws:dynamodb:{self.region}:{self.account_id}:table/{self.name}"
+
+    @property
+    def stream_arn(self) -> str:
+        """``<table ARN>/stream/<label>``, the label being the stream's creation time."""
+        return f"{self.arn}/stream/{self.stream_label}"
+
+    # -- items ------------------------------------------------------------------------------
+
+    def _key_of(self, item: Mapping[str, Any], what: str) -> dict[str, Any]:
+        key = {}
+        for name in self.key_schema:
+            if name not in item:
+                raise InvalidParameterValueError(
+                    what, dict(item), f"is missing the key attribute {name!r}"
+                )
+            key[name] = item[name]
+        return key
+
+    @staticmethod
+    def _id(key: Mapping[str, Any]) -> str:
+        return json.dumps(key, sort_keys=True)
+
+    def get_item(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        """``GetItem``: the item with ``key``, or None."""
+        found = self._items.get(self._id(self._key_of(key, "Key")))
+        return None if found is None else json.loads(json.dumps(found))
+
+    def items(self) -> list[dict[str, Any]]:
+        """Every item (a ``Scan``), in insertion order."""
+        return [json.loads(json.dumps(item)) for item in self._items.values()]
+
+    def put_item(self, item: Mapping[str, Any]) -> None:
+        """``PutItem``: create or replace ``item`` (``INSERT`` or ``MODIFY``)."""
+        for name, value in item.items():
+            _check_value(name, value)
+        new = json.loads(json.dumps(dict(item)))
+        key = self._key_of(new, "Item")
+        self._write(key, new)
+
+    def update_item(
+        self,
+        key: Mapping[str, Any],
+        *,
+        set: Mapping[str, Any] | None = None,
+        remove: Iterable[str] = (),
+    ) -> None:
+        """``UpdateItem`` with ``SET`` and ``REMOVE`` actions (an upsert, as in DynamoDB)."""
+        key = self._key_of(key, "Key")
+        changes = dict(set or {})
+        removed = list(remove)
+        for name, value in changes.items():
+            _check_value(name, value)
+        for name in (*changes, *removed):
+            if name in self.key_schema:
+                raise InvalidParameterValueError(
+                    "UpdateExpression", name, "cannot update a key attribute"
+                )
+        old = self._items.get(self._id(key))
+        new = dict(old) if old is not None else dict(key)
+        new.update(json.loads(json.dumps(changes)))
+        for name in removed:
+            new.pop(name, None)
+        self._write(key, new)
+
+    def delete_item(self, key: Mapping[str, Any]) -> None:
+        """``DeleteItem``: remove the item (``REMOVE``); nothing happens if there is none."""
+        key = self._key_of(key, "Key")
+        self._write(key, None)
+
+    def _write(self, key: dict[str, Any], new: dict[str, Any] | None) -> None:
+        ident = self._id(key)
+        old = self._items.get(ident)
+        if old == new:
+            return
+        if new is None:
+            del self._items[ident]
+            name = "REMOVE"
+        else:
+            self._items[ident] = new
+            name = "INSERT" if old is None else "MODIFY"
+        self._record(name, key, old, new)
+
+    def _record(
+        self, name: str, key: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None
+    ) -> None:
+        log = self.stream
+        partition = json.dumps(key[self.key_schema[0]], sort_keys=True)
+        hash_key = md5_hash_key(partition)
+        shard = log.route(hash_key)
+        now = self.scheduler.now
+        created = float(math.floor(self.scheduler.clock.epoch()))
+        sequence = _FIRST_SEQUENCE + self._counter * _SEQUENCE_STEP
+        self._counter += 1
+        view = self.stream_view_type
+        dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": created, "Keys": key}
+        images = 0
+        if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+            dynamodb["NewImage"] = new
+            images += item_size(new)
+        if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+            dynamodb["OldImage"] = old
+            images += item_size(old)
+        dynamodb["SequenceNumber"] = str(sequence)
+        dynamodb["SizeBytes"] = item_size(key) + images
+        dynamodb["StreamViewType"] = view
+        event = {
+            "eventID": f"{self._rng.getrandbits(128):032x}",
+            "eventName": name,
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self.region,
+            "dynamodb": dynamodb,
+            "eventSourceARN": self.stream_arn,
+        }
+        record = StreamRecord(
+            shard.shard_id, str(sequence), sequence, partition, hash_key, now, created,
+            now + log.retention, event, json_size(event),
+        )  # fmt: skip
+        log.append(shard, record)
+
+    def map_to(
+        self,
+        function: Function,
+        config: StreamMappingConfig,
+        *,
+        scheduler: Scheduler | None = None,
+        seed: int | None = None,
+        max_concurrency: int | None = None,
+        keep_trace: bool = True,
+        polling_interval: float = DYNAMODB_POLLING_INTERVAL,
+        retry_delay: float | None = None,
+    ) -> EventSourceMapping[StreamPoller]:
+        """Create an event source mapping from the table's stream to ``function``.
+
+        ``AT_TIMESTAMP`` is rejected (not supported for DynamoDB Streams).  The
+        mapping polls 4 times a second (``polling_interval``); see `StreamPoller`.
+        """
+        return map_stream(
+            self.stream, function, config, scheduler=scheduler, seed=seed,
+            max_concurrency=max_concurrency, keep_trace=keep_trace,
+            polling_interval=polling_interval, retry_delay=retry_delay,
+        )  # fmt: skip
