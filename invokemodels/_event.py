@@ -217,7 +217,7 @@ class EventOutcome:
         return [a for a in self.attempts if a.execution is not None]
 
 
-@attrs.define(repr=False)
+@attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
 class EventMetrics:
     """The CloudWatch metrics of asynchronous invocation (reference 3.8), as counters.
 
@@ -376,7 +376,7 @@ def _default_policy(invoker: EventInvoker) -> RetryPolicy:
     return EventRetryPolicy.from_config(invoker.config)
 
 
-@attrs.define(repr=False, eq=False)
+@attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
 class EventInvoker:
     """Invokes a `Function` asynchronously (``InvocationType=Event``), as Lambda does.
 
@@ -638,6 +638,9 @@ class EventInvoker:
         else:
             self._in_flight += 1
             self.scheduler.at(result.ended_at, self._complete_later, event, result)
+        # A failed attempt's traceback keeps this frame alive; holding the result here too
+        # would make a reference cycle per error, left for the cyclic GC to find.
+        del result
 
     def _complete_later(self, event: _Event, result: AttemptResult) -> None:
         self._in_flight -= 1
@@ -648,11 +651,15 @@ class EventInvoker:
 
     def _complete(self, event: _Event, result: AttemptResult) -> None:
         self.function.release()
-        event.last = result
+        if self._wants_last():
+            # Build the error document now: it releases the exception and its frames.
+            _ = result.payload
+            event.last = result
         now = self.scheduler.now
         if result.function_error is None:
-            self._note(event, event.executions, result.started_at, result.ended_at,
-                       AttemptOutcome.SUCCESS, None)  # fmt: skip
+            if event.tries is not None:
+                self._note(event, event.executions, result.started_at, result.ended_at,
+                           AttemptOutcome.SUCCESS, None)  # fmt: skip
             self.retry_policy.succeeded(event.executions + event.system_errors)
             self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
             return
@@ -660,9 +667,21 @@ class EventInvoker:
         event.function_errors += 1
         event.error_code = 200
         event.error_message = ""
-        self._note(event, event.executions, result.started_at, result.ended_at,
-                   AttemptOutcome.FUNCTION_ERROR, result.error_type)  # fmt: skip
+        if event.tries is not None:
+            self._note(event, event.executions, result.started_at, result.ended_at,
+                       AttemptOutcome.FUNCTION_ERROR, result.error_type)  # fmt: skip
         self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+
+    def _wants_last(self) -> bool:
+        """True when anything will read the last attempt (records, DLQ, callbacks)."""
+        config = self.config
+        return (
+            self.keep_records
+            or self.on_outcome is not None
+            or self.dead_letter is not None
+            or config.on_failure is not None
+            or config.on_success is not None
+        )
 
     def _note(
         self,
