@@ -85,7 +85,48 @@ def new_request_id(rng: random.Random) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-_DUMPS = json.JSONEncoder(allow_nan=False, separators=(", ", ": ")).encode
+_SETATTR = object.__setattr__
+
+_ENCODER = json.JSONEncoder(allow_nan=False, separators=(", ", ": "))
+_MAKE_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+# json's C encoder, built once: JSONEncoder.encode builds a new one per call, which is a
+# large share of a small invoke's cost.  No cycle markers (so it is thread-safe): a cycle
+# ends in RecursionError, reported as the ValueError JSONEncoder would raise.
+_C_ENCODE: Callable[[Any, int], Any] | None = (
+    None
+    if _MAKE_C_ENCODER is None
+    else _MAKE_C_ENCODER(
+        None, _ENCODER.default, json.encoder.encode_basestring_ascii, None,
+        ": ", ", ", False, False, False,
+    )
+)  # fmt: skip
+
+
+def _dumps(value: Any) -> str:
+    """``json.dumps(value, allow_nan=False)``, as fast as the C encoder allows."""
+    if _C_ENCODE is None:  # pragma: no cover - Python builds without the C accelerator
+        return _ENCODER.encode(value)
+    try:
+        return "".join(_C_ENCODE(value, 0))
+    except RecursionError:
+        msg = "Circular reference detected"
+        raise ValueError(msg) from None
+
+
+_DUMPS = _dumps
+
+_SCAN_ONCE = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+
+
+def _loads(text: str) -> Any:
+    """``json.loads(text)``, skipping its regex passes when ``text`` is compact JSON."""
+    try:
+        value, end = _SCAN_ONCE(text, 0)
+    except StopIteration:
+        return json.loads(text)  # leading whitespace, or not JSON: json.loads says which
+    if end != len(text):
+        return json.loads(text)
+    return value
 
 
 def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> str:
@@ -457,8 +498,9 @@ class Function:
             account = self.account
             if account._unreserved_in_flight >= account.unreserved_limit:
                 return ThrottleReason.ACCOUNT
-            account._unreserved_in_flight += 1
-        self._in_flight += 1
+            # Counters bypass attrs' on_setattr hooks: this is on the path of every invoke.
+            _SETATTR(account, "_unreserved_in_flight", account._unreserved_in_flight + 1)
+        _SETATTR(self, "_in_flight", self._in_flight + 1)
         return None
 
     def release(self) -> None:
@@ -466,9 +508,10 @@ class Function:
         if self._in_flight <= 0:
             msg = f"{self.name}: release() without a matching try_acquire()"
             raise RuntimeError(msg)
-        self._in_flight -= 1
+        _SETATTR(self, "_in_flight", self._in_flight - 1)
         if self.reserved_concurrency is None:
-            self.account._unreserved_in_flight -= 1
+            account = self.account
+            _SETATTR(account, "_unreserved_in_flight", account._unreserved_in_flight - 1)
 
     # -- one attempt ------------------------------------------------------------------------
 
@@ -554,7 +597,7 @@ class Function:
         context = self.new_context(
             request_id, clock, started, qualifier=qualifier, client_context=client_context
         )
-        event = json.loads(request)
+        event = _loads(request)
         modelled = self._modelled(event) if self.duration else 0.0
         try:
             result = handler(event, context)
@@ -591,7 +634,7 @@ class Function:
         context = self.new_context(
             request_id, clock, started, qualifier=qualifier, client_context=client_context
         )
-        event = json.loads(request)
+        event = _loads(request)
         outcome: list[Any] = []
 
         def target() -> None:

@@ -67,6 +67,10 @@ Fault = Callable[[int, random.Random], "InvocationError | None"]
 """``fault(call_number, rng)``: an invocation error to raise instead of the call, or None."""
 
 
+_Row = tuple[int, str, str, float, float, int, str, "str | None", int]
+"""An `Invocation`'s fields, as the log keeps them on the hot path."""
+
+
 @attrs.frozen
 class Invocation:
     """One call of the Invoke API as the service saw it (the invoker's log).
@@ -196,7 +200,7 @@ def _client_context(value: ClientContextInput | None) -> ClientContext | None:
     return context
 
 
-@attrs.define(repr=False, eq=False)
+@attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
 class RequestResponseInvoker:
     """The reference `Invoker` for synchronous invokes (``RequestResponse`` and ``DryRun``).
 
@@ -231,6 +235,8 @@ class RequestResponseInvoker:
             ``ServiceException`` 500s or throttles), or None.  See also `inject`.
         keep_log: keep an `Invocation` per call in `invocations` (default True).
 
+    The configuration is validated when the invoker is made (not on later assignment).
+
     Example::
 
         fn = Function(name="greeter", handler=lambda event, context: {"hi": event})
@@ -252,7 +258,8 @@ class RequestResponseInvoker:
     client_context: ClientContextInput | None = None
     fault: Fault | None = None
     keep_log: bool = True
-    invocations: list[Invocation] = attrs.field(factory=list, init=False)
+    _rows: list[_Row] = attrs.field(factory=list, init=False)
+    _records: list[Invocation] = attrs.field(factory=list, init=False)
     _injected: collections.deque[InvocationError] = attrs.field(
         factory=collections.deque, init=False
     )
@@ -328,9 +335,7 @@ class RequestResponseInvoker:
         interleaves.  Called from inside a scheduler callback, it cannot wait:
         it returns at once and the slot is released at the attempt's end.
         """
-        return self._start(
-            payload, invocation_type, qualifier, log_type, client_context, wait=True
-        ).response
+        return self._call(payload, invocation_type, qualifier, log_type, client_context, True)[1]
 
     def start(
         self,
@@ -346,104 +351,10 @@ class RequestResponseInvoker:
         The same validation and refusals as `invoke`.  The attempt holds its
         concurrency slot until ``ended_at``, whether or not anyone waits for it.
         """
-        return self._start(
-            payload, invocation_type, qualifier, log_type, client_context, wait=False
+        row, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, False
         )
-
-    def _start(
-        self,
-        payload: Any,
-        invocation_type: str | None,
-        qualifier: str | None,
-        log_type: str | None,
-        client_context: ClientContextInput | None,
-        *,
-        wait: bool,
-    ) -> PendingInvoke:
-        kind = self.invocation_type if invocation_type is None else invocation_type
-        if kind not in _SYNC_TYPES:
-            raise InvalidParameterValueError(
-                "InvocationType",
-                kind,
-                "must be one of RequestResponse | DryRun (Event is the asynchronous model)",
-            )
-        tail = (self.log_type if log_type is None else log_type) == "Tail"
-        if log_type is not None and log_type not in _LOG_TYPES:
-            raise InvalidParameterValueError("LogType", log_type, "must be one of None | Tail")
-        if qualifier is None:
-            qualifier = self.qualifier
-        else:
-            self._check_qualifier(qualifier)
-        context = (
-            self._default_context if client_context is None else _client_context(client_context)
-        )
-        self._calls += 1
-        number = self._calls
-        scheduler = self.scheduler
-        now = scheduler.clock.now()
-        request_id = self._last_request_id = new_request_id(self.rng)
-        try:
-            request = encode_payload(payload, limit=SYNC_PAYLOAD_LIMIT)
-            if self._injected:
-                raise self._injected.popleft()
-            if self.fault is not None:
-                error = self.fault(number, self.rng)
-                if error is not None:
-                    raise error
-        except InvocationError as exc:
-            self._refused(number, request_id, kind, now, exc)
-            raise
-        function = self.function
-        if kind == "DryRun":
-            response = InvokeResponse(204, b"", None, None, request_id)
-            invocation = Invocation(number, request_id, kind, now, now, 204, "DryRun")
-            if self.keep_log:
-                self.invocations.append(invocation)
-            return PendingInvoke(invocation, response)
-        reason = function.try_acquire()
-        if reason is not None:
-            error = TooManyRequestsError(reason)
-            self._refused(number, request_id, kind, now, error)
-            raise error
-        in_flight = function.in_flight
-        try:
-            if tail:
-                attempt, log_result = self._run_tailed(request, request_id, qualifier, context)
-            else:
-                attempt = function.run_attempt(
-                    request,
-                    request_id=request_id,
-                    clock=scheduler.clock,
-                    qualifier=qualifier,
-                    client_context=context,
-                )
-                log_result = None
-        except BaseException:
-            function.release()
-            raise
-        self._release_at(attempt.ended_at, wait=wait)
-        response = InvokeResponse(
-            200,
-            attempt.payload.encode(),
-            attempt.function_error,
-            attempt.executed_version,
-            request_id,
-            log_result,
-        )
-        invocation = Invocation(
-            number,
-            request_id,
-            kind,
-            attempt.started_at,
-            attempt.ended_at,
-            200,
-            "Success" if attempt.function_error is None else (attempt.error_type or "Unhandled"),
-            attempt.function_error,
-            in_flight,
-        )
-        if self.keep_log:
-            self.invocations.append(invocation)
-        return PendingInvoke(invocation, response)
+        return PendingInvoke(Invocation(*row), response)
 
     def wait(self, pending: PendingInvoke) -> InvokeResponse:
         """Wait (in clock time) until ``pending``'s attempt ends; return its response."""
@@ -461,19 +372,130 @@ class RequestResponseInvoker:
             return
         scheduler.run(until=when)
 
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Every call so far as an `Invocation`, in call order (empty with ``keep_log=False``)."""
+        records, rows = self._records, self._rows
+        if len(records) < len(rows):
+            # The log keeps plain tuples on the hot path; records are built when read.
+            records.extend(Invocation(*row) for row in rows[len(records) :])
+        return records
+
+    def clear_log(self) -> None:
+        """Forget the logged calls (`invocations` starts empty again)."""
+        self._rows.clear()
+        self._records.clear()
+
     def timeline(self) -> list[tuple[float, float, str]]:
         """``(started_at, ended_at, outcome)`` of every logged call, in call order."""
-        return [(inv.started_at, inv.ended_at, inv.outcome) for inv in self.invocations]
+        return [(row[3], row[4], row[6]) for row in self._rows]
 
-    # -- helpers -------------------------------------------------------------------------
+    def _call(
+        self,
+        payload: Any,
+        invocation_type: str | None,
+        qualifier: str | None,
+        log_type: str | None,
+        client_context: ClientContextInput | None,
+        wait: bool,
+    ) -> tuple[_Row, InvokeResponse]:
+        kind = self.invocation_type if invocation_type is None else invocation_type
+        if kind not in _SYNC_TYPES:
+            raise InvalidParameterValueError(
+                "InvocationType",
+                kind,
+                "must be one of RequestResponse | DryRun (Event is the asynchronous model)",
+            )
+        if log_type is None:
+            tail = self.log_type == "Tail"
+        elif log_type in _LOG_TYPES:
+            tail = log_type == "Tail"
+        else:
+            raise InvalidParameterValueError("LogType", log_type, "must be one of None | Tail")
+        if qualifier is None:
+            qualifier = self.qualifier
+        else:
+            self._check_qualifier(qualifier)
+        context = (
+            self._default_context if client_context is None else _client_context(client_context)
+        )
+        self._calls = number = self._calls + 1
+        clock = self.scheduler.clock
+        now = clock.now()
+        request_id = self._last_request_id = new_request_id(self.rng)
+        try:
+            request = encode_payload(payload, limit=SYNC_PAYLOAD_LIMIT)
+            if self._injected:
+                raise self._injected.popleft()
+            if self.fault is not None:
+                error = self.fault(number, self.rng)
+                if error is not None:
+                    raise error
+        except InvocationError as exc:
+            self._refused(number, request_id, kind, now, exc)
+            raise
+        function = self.function
+        if kind == "DryRun":
+            row: _Row = (number, request_id, kind, now, now, 204, "DryRun", None, 0)
+            if self.keep_log:
+                self._rows.append(row)
+            return row, InvokeResponse(204, b"", None, None, request_id)
+        reason = function.try_acquire()
+        if reason is not None:
+            throttle = TooManyRequestsError(reason)
+            self._refused(number, request_id, kind, now, throttle)
+            raise throttle
+        in_flight = function.in_flight
+        try:
+            if tail:
+                attempt, log_result = self._run_tailed(request, request_id, qualifier, context)
+            else:
+                attempt = function.run_attempt(
+                    request,
+                    request_id=request_id,
+                    clock=clock,
+                    qualifier=qualifier,
+                    client_context=context,
+                )
+                log_result = None
+        except BaseException:
+            function.release()
+            raise
+        ended = attempt.ended_at
+        self._release_at(ended, wait=wait)
+        function_error = attempt.function_error
+        row = (
+            number,
+            request_id,
+            kind,
+            attempt.started_at,
+            ended,
+            200,
+            "Success" if function_error is None else (attempt.error_type or "Unhandled"),
+            function_error,
+            in_flight,
+        )
+        if self.keep_log:
+            self._rows.append(row)
+        response = InvokeResponse(
+            200,
+            attempt.payload.encode(),
+            function_error,
+            attempt.executed_version,
+            request_id,
+            log_result,
+        )
+        return row, response
 
     def _refused(
         self, number: int, request_id: str, kind: str, now: float, error: InvocationError
     ) -> None:
         if self.keep_log:
-            self.invocations.append(
-                Invocation(number, request_id, kind, now, now, error.status_code, error.code)
+            self._rows.append(
+                (number, request_id, kind, now, now, error.status_code, error.code, None, 0)
             )
+
+    # -- helpers -------------------------------------------------------------------------
 
     def _release_at(self, ended_at: float, *, wait: bool) -> None:
         """Release the slot at ``ended_at``; with ``wait``, also let time pass until then."""
@@ -486,7 +508,7 @@ class RequestResponseInvoker:
             if due is None or due > ended_at:
                 # Nothing else is due before the attempt ends: move the clock and
                 # release directly, skipping the heap (the hot path of a lone invoke).
-                scheduler.run(until=ended_at)
+                scheduler.clock.sleep_until(ended_at)
                 self.function.release()
                 return
             scheduler.at(ended_at, self.function.release)

@@ -1,0 +1,70 @@
+"""Median time of a full-fidelity synchronous invoke of a small payload, next to a bare call.
+
+Run: ``python benchmarks/sync_invoke.py [--rounds N] [--loops N]``.
+
+"Full fidelity" is `RequestResponseInvoker.invoke` on a virtual clock with
+everything on: JSON encoding and the 6 MB check, a seeded request id, the
+concurrency slot, the context object, a fresh parsed copy of the event, the
+response JSON, the attempt log, and virtual time advanced to the attempt's end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from invokemodels import Function, LambdaClient, RequestResponseInvoker, StandardRetry
+
+PAYLOAD = {"order_id": "ord-42", "items": [{"sku": "A-1", "qty": 2}], "express": True}
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    return {"ok": True, "order": event["order_id"], "lines": len(event["items"])}
+
+
+def per_call_ns(fn: Callable[[], object], loops: int, rounds: int) -> float:
+    """The median over ``rounds`` of the mean ns per call of ``loops`` calls."""
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter_ns()
+        for _ in range(loops):
+            fn()
+        samples.append((time.perf_counter_ns() - start) / loops)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--loops", type=int, default=20_000)
+    args = parser.parse_args()
+
+    bare = per_call_ns(lambda: handler(PAYLOAD, None), args.loops, args.rounds)
+
+    invoker = RequestResponseInvoker(Function(name="orders", handler=handler), seed=1)
+    invoke = per_call_ns(lambda: invoker.invoke(PAYLOAD), args.loops, args.rounds)
+    invoker.clear_log()
+
+    timed = RequestResponseInvoker(Function(name="orders", handler=handler, duration=0.05), seed=1)
+    with_time = per_call_ns(lambda: timed.invoke(PAYLOAD), args.loops, args.rounds)
+    timed.clear_log()
+
+    client = LambdaClient(
+        RequestResponseInvoker(Function(name="orders", handler=handler), seed=1),
+        retry=StandardRetry(),
+    )
+    via_client = per_call_ns(lambda: client.invoke(PAYLOAD), args.loops, args.rounds)
+
+    print(f"sync invoke benchmark ({args.rounds} rounds x {args.loops} calls, median)")
+    print(f"  bare handler call                         {bare / 1000:8.2f} us")
+    print(f"  RequestResponseInvoker.invoke             {invoke / 1000:8.2f} us")
+    print(f"  invoke, 50 ms modelled duration           {with_time / 1000:8.2f} us")
+    print(f"  LambdaClient.invoke (StandardRetry)       {via_client / 1000:8.2f} us")
+    print(f"  overhead of a full invoke over the call   {(invoke - bare) / 1000:8.2f} us")
+
+
+if __name__ == "__main__":
+    main()
