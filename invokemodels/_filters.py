@@ -193,6 +193,10 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_NUMBER_TYPES: Final = frozenset({int, float, JsonFloat})
+"""Exact types of JSON numbers in a view (``bool`` is not one), for the hot ``numeric`` tests."""
+
+
 def _leaves(values: list[Any]) -> Iterator[Any]:
     """The leaf values of an event array, nested arrays flattened, objects skipped."""
     for value in values:
@@ -273,17 +277,15 @@ class _Compiler:
             if isinstance(value, dict):
                 fields.append((key, self.nested(self.node(value, where, in_or=in_or))))
             elif isinstance(value, list):
-                field = self.leaf(value, where)
-                if not path and key in _DATA_KEYS:
-                    if key == self.stream_data_key:
-                        raise _PatternError(
-                            where,
-                            f"the pattern for the stream data key {key!r} must be a JSON "
-                            "object (Lambda rejects a non-JSON data pattern when the mapping "
-                            "is created)",
-                        )
-                    field = _plain_only(field)
-                fields.append((key, field))
+                data_key = not path and key in _DATA_KEYS
+                if data_key and key == self.stream_data_key:
+                    raise _PatternError(
+                        where,
+                        f"the pattern for the stream data key {key!r} must be a JSON "
+                        "object (Lambda rejects a non-JSON data pattern when the mapping "
+                        "is created)",
+                    )
+                fields.append((key, self.leaf(value, where, plain=data_key)))
             else:
                 raise _PatternError(
                     where,
@@ -309,6 +311,8 @@ class _Compiler:
         empty = node(_EMPTY)
 
         def field(value: Any) -> bool:
+            if type(value) is dict:
+                return node(value)
             if value is _MISSING:
                 return empty
             if isinstance(value, dict):
@@ -325,7 +329,7 @@ class _Compiler:
 
     # -- arrays of rules: OR ---------------------------------------------------------------
 
-    def leaf(self, rules: list[Any], where: str) -> Matcher:
+    def leaf(self, rules: list[Any], where: str, *, plain: bool = False) -> Matcher:
         if not rules:
             raise _PatternError(where, "empty arrays are not allowed: list at least one rule")
         strings: set[str] = set()
@@ -353,7 +357,7 @@ class _Compiler:
                     "a rule must be a string, number, true, false, null or an operator object, "
                     f"not {_json_type(rule)}",
                 )
-        return _field(_one(frozenset(strings), frozenset(tokens), tuple(tests), exists), absent)
+        return _field(frozenset(strings), frozenset(tokens), tuple(tests), exists, absent, plain)
 
     # -- operator objects -------------------------------------------------------------------
 
@@ -422,7 +426,7 @@ class _Compiler:
         if op == "=":
             if len(arg) != 2:
                 raise _PatternError(where, f"numeric equality takes one number: {shape}")
-            return lambda v: _is_number(v) and v == value
+            return lambda v: type(v) in _NUMBER_TYPES and v == value
         if op in _UPPER_BOUNDS:
             if len(arg) != 2:
                 raise _PatternError(
@@ -468,7 +472,7 @@ class _Compiler:
         if all(_is_number(v) for v in values):
             # EventBridge compares anything-but numbers by value (300 == 300.0).
             numbers = frozenset(values)
-            return lambda v: not (_is_number(v) and v in numbers)
+            return lambda v: not (type(v) in _NUMBER_TYPES and v in numbers)
         raise _PatternError(
             where,
             "anything-but takes a string, a number, or a non-empty array of only strings "
@@ -539,8 +543,6 @@ def _one(
     """Does one leaf value satisfy any of a field's rules?"""
     if exists:
         return lambda _v: True
-    if not tokens and not tests:
-        return lambda v: isinstance(v, str) and v in strings
 
     def one(v: Any) -> bool:
         if isinstance(v, str):
@@ -548,18 +550,44 @@ def _one(
                 return True
         elif tokens and _token(v) in tokens:
             return True
-        return any(test(v) for test in tests)
+        for test in tests:  # noqa: SIM110 - a loop, not a generator: this runs per record
+            if test(v):
+                return True
+        return False
 
     return one
 
 
-def _field(one: Matcher, absent: bool) -> Matcher:
-    """A field's rules applied to its event value; ``absent`` is ``exists: false``."""
+def _field(
+    strings: frozenset[str],
+    tokens: frozenset[Any],
+    tests: tuple[Matcher, ...],
+    exists: bool,
+    absent: bool,
+    plain: bool,
+) -> Matcher:
+    """A field's rules applied to its event value.
+
+    ``exists``/``absent`` are ``exists: true``/``exists: false`` rules; ``plain``
+    is Lambda's format check on a data key: a rule list never matches JSON data.
+    """
+    one = _one(strings, tokens, tests, exists)
 
     def field(value: Any) -> bool:
+        kind = type(value)
+        if kind is str:
+            # The common case, inlined: a string against string rules.
+            if value in strings:
+                return True
+            for test in tests:
+                if test(value):
+                    return True
+            return exists
         if value is _MISSING:
             return absent
-        if isinstance(value, list):
+        if kind is list or isinstance(value, list):
+            if plain:
+                return False
             seen = False
             for leaf in _leaves(value):
                 if one(leaf):
@@ -568,21 +596,12 @@ def _field(one: Matcher, absent: bool) -> Matcher:
             return absent and not seen
         if isinstance(value, dict):
             # Exists only sees leaves: an object is not a value of the field.
-            return absent
+            return absent and not plain
+        if plain and isinstance(value, (bytes, bytearray)):
+            return False
         return one(value)
 
     return field
-
-
-def _plain_only(field: Matcher) -> Matcher:
-    """Lambda's format check on the data key: a rule list never matches JSON data."""
-
-    def plain(value: Any) -> bool:
-        if isinstance(value, (dict, list, bytes, bytearray)):
-            return False
-        return field(value)
-
-    return plain
 
 
 def _negate(test: Matcher) -> Matcher:
@@ -593,15 +612,15 @@ def _range(low: float | None, low_closed: bool, high: float | None, high_closed:
     if high is None:
         assert low is not None
         if low_closed:
-            return lambda v: _is_number(v) and v >= low
-        return lambda v: _is_number(v) and v > low
+            return lambda v: type(v) in _NUMBER_TYPES and v >= low
+        return lambda v: type(v) in _NUMBER_TYPES and v > low
     if low is None:
         if high_closed:
-            return lambda v: _is_number(v) and v <= high
-        return lambda v: _is_number(v) and v < high
+            return lambda v: type(v) in _NUMBER_TYPES and v <= high
+        return lambda v: type(v) in _NUMBER_TYPES and v < high
 
     def between(v: Any) -> bool:
-        if not _is_number(v):
+        if type(v) not in _NUMBER_TYPES:
             return False
         above = v >= low if low_closed else v > low
         below = v <= high if high_closed else v < high

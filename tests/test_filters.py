@@ -6,6 +6,7 @@ import base64
 import json
 import math
 import re
+from collections import OrderedDict
 from typing import Any
 
 import pytest
@@ -254,6 +255,8 @@ def test_views_built_in_python_compare_numbers_by_their_json_text() -> None:
     assert matches({"Price": [300]}, {"Price": 300})
     assert not matches({"a": [1, "1", None]}, {"a": b"1"})
     assert matches({"a": {"b": [{"exists": False}]}}, {"a": []})
+    assert matches({"a": {"b": ["c"]}}, {"a": OrderedDict(b="c")})
+    assert matches({"a": {"b": ["c"]}}, OrderedDict(a={"b": "c"}))
     assert not matches({"a": {"b": [{"exists": False}]}}, {"a": [1]})
 
 
