@@ -1,0 +1,270 @@
+"""The asynchronous model on the real clock, for application code.
+
+`BackgroundEventInvoker` runs the same `EventInvoker` (same queue, retry rules, records)
+on a `ScaledClock`: a background thread owns the scheduler and sleeps until the next
+event is due, and a bounded pool of worker threads runs the attempts.  ``time_scale``
+shrinks every delay of the model (0.01 turns the 60 s retry into 0.6 s of real time).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
+from typing import Any
+
+import attrs
+from typing_extensions import Self
+
+from ._clock import SystemClock
+from ._destinations import QueueTarget, TopicTarget
+from ._event import EventAttempt, EventInvoker, EventMetrics, EventOutcome, EventOutcomeKind, _Event
+from ._event_policy import EventInvokeConfig
+from ._function import AttemptResult, Function
+from ._protocols import InvokeResponse
+from ._scheduler import Scheduler
+from ._validate import in_range
+
+__all__ = ["BackgroundEventInvoker", "ScaledClock"]
+
+
+@attrs.define(repr=False)
+class ScaledClock:
+    """Real time, scaled: one model second lasts ``scale`` real seconds.
+
+    ``now()`` counts model seconds since the clock was made; ``sleep_until`` really sleeps
+    for the scaled time; ``epoch()`` is the Unix time at creation plus model seconds (so
+    record timestamps follow the model's timeline).  ``scale=1`` is plain real time.
+    """
+
+    scale: float = attrs.field(default=1.0, validator=in_range("time_scale", 1e-6, 1e6))
+    base: SystemClock = attrs.field(factory=SystemClock)
+    _epoch_origin: float = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._epoch_origin = self.base.epoch() - self.base.now()
+
+    def __repr__(self) -> str:
+        return f"<ScaledClock scale={self.scale!r} now={self.now():.3f}>"
+
+    def now(self) -> float:
+        """Model seconds since the clock was made."""
+        return self.base.now() / self.scale
+
+    def epoch(self) -> float:
+        """Unix time at creation plus `now` model seconds."""
+        return self._epoch_origin + self.now()
+
+    def sleep_until(self, when: float) -> None:
+        """Sleep until model time ``when`` (``(when - now) * scale`` real seconds)."""
+        self.base.sleep_until(when * self.scale)
+
+    def real_delay(self, model_seconds: float) -> float:
+        """Real seconds that ``model_seconds`` last."""
+        return model_seconds * self.scale
+
+
+@attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
+class BackgroundEventInvoker:
+    """`EventInvoker` on the real clock: a background thread and a bounded worker pool.
+
+    ``invoke`` may be called from any thread; it returns 202 at once, as on Lambda.  The
+    background thread dispatches events when they are due; at most ``max_workers``
+    attempts run at once (ready events wait in the queue meanwhile, and the function's
+    reserved concurrency and account limit throttle as usual).  Use it as a context
+    manager, or call `close`:
+
+    - ``close()`` (and a normal ``with`` exit) drains: it waits until every event has an
+      outcome, retries included (scaled by ``time_scale``).
+    - ``close(drain=False)`` (and a ``with`` exit on an exception) cancels: attempts
+      running now finish, every queued event ends with `EventOutcomeKind.CANCELLED`.
+
+    Either way every thread it started is joined before ``close`` returns.  Function
+    timeouts are enforced in real, unscaled seconds.
+
+    Args:
+        function: the function to invoke.
+        config: the `EventInvokeConfig`.
+        dead_letter: the dead-letter `QueueTarget` or `TopicTarget`.
+        time_scale: real seconds per model second (default 1.0; 0.01 makes the 60 s
+            retry take 0.6 s).
+        max_workers: worker threads, the most attempts running at once (default 4).
+        seed: seeds request ids and jitter.
+        keep_records: keep every outcome and try (default True).
+        options: further `EventInvoker` keyword arguments (``retry_policy``,
+            ``on_outcome``, ``duplicate_probability``, ...).
+    """
+
+    function: Function
+    config: EventInvokeConfig = attrs.field(factory=EventInvokeConfig)
+    dead_letter: QueueTarget | TopicTarget | None = None
+    time_scale: float = attrs.field(default=1.0, validator=in_range("time_scale", 1e-6, 1e6))
+    max_workers: int = attrs.field(
+        default=4, validator=in_range("max_workers", 1, 1024, integer=True)
+    )
+    seed: int | None = None
+    keep_records: bool = True
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    clock: ScaledClock = attrs.field(init=False)
+    invoker: EventInvoker = attrs.field(init=False)
+    _cond: threading.Condition = attrs.field(factory=threading.Condition, init=False)
+    _executor: ThreadPoolExecutor = attrs.field(init=False)
+    _thread: threading.Thread = attrs.field(init=False)
+    _closing: bool = attrs.field(default=False, init=False)
+    _closed: bool = attrs.field(default=False, init=False)
+    _cancelled: list[str] = attrs.field(factory=list, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.clock = ScaledClock(self.time_scale)
+        self.invoker = EventInvoker(
+            self.function,
+            config=self.config,
+            dead_letter=self.dead_letter,
+            scheduler=Scheduler(clock=self.clock),
+            seed=self.seed,
+            keep_records=self.keep_records,
+            max_in_flight=self.max_workers,
+            **dict(self.options),
+        )
+        self.invoker._launch = self._launch
+        self._executor = ThreadPoolExecutor(
+            max_workers=self.max_workers, thread_name_prefix="invokemodels-event-worker"
+        )
+        self._thread = threading.Thread(
+            target=self._loop, name=f"invokemodels-event-{self.function.name}", daemon=True
+        )
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "running"
+        return (
+            f"<BackgroundEventInvoker {self.function.name} {state} "
+            f"pending={self.invoker.pending} workers={self.max_workers}>"
+        )
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close(drain=exc_type is None)
+
+    # -- the Invoker side (any thread) ---------------------------------------------------------
+
+    def invoke(self, payload: Any) -> InvokeResponse:
+        """Queue an event; returns 202 at once (refusals raise, as `EventInvoker.invoke`)."""
+        with self._cond:
+            if self._closing:
+                msg = "invoke() after close(): this BackgroundEventInvoker is shut down"
+                raise RuntimeError(msg)
+            response = self.invoker.invoke(payload)
+            self._cond.notify_all()
+        return response
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait (real seconds) until every accepted event has an outcome; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self.invoker.pending == 0, timeout)
+
+    def close(self, *, drain: bool = True, timeout: float | None = None) -> list[str]:
+        """Stop the background thread and the workers; returns the ids of cancelled events.
+
+        With ``drain`` (default), first wait up to ``timeout`` real seconds (None: for as
+        long as it takes) for every event to reach its outcome; whatever is still queued
+        after that is cancelled.  Safe to call twice.
+        """
+        if self._closed:
+            return list(self._cancelled)
+        if drain:
+            self.drain(timeout)
+        with self._cond:
+            self._closing = True
+            self._cond.notify_all()
+        self._thread.join()
+        self._executor.shutdown(wait=True)
+        self._closed = True
+        return list(self._cancelled)
+
+    @property
+    def closed(self) -> bool:
+        """True once `close` returned."""
+        return self._closed
+
+    # -- queries (any thread) ------------------------------------------------------------------
+
+    def outcome(self, request_id: str) -> EventOutcome:
+        """`EventInvoker.outcome`, under the lock."""
+        with self._cond:
+            return self.invoker.outcome(request_id)
+
+    @property
+    def outcomes(self) -> list[EventOutcome]:
+        """`EventInvoker.outcomes`, under the lock."""
+        with self._cond:
+            return self.invoker.outcomes
+
+    def attempts_of(self, request_id: str, *, throttles: bool = False) -> list[EventAttempt]:
+        """`EventInvoker.attempts_of`, under the lock."""
+        with self._cond:
+            return self.invoker.attempts_of(request_id, throttles=throttles)
+
+    @property
+    def metrics(self) -> EventMetrics:
+        """A snapshot of the metrics."""
+        with self._cond:
+            return attrs.evolve(self.invoker.metrics)
+
+    @property
+    def pending(self) -> int:
+        """Events accepted but without an outcome yet."""
+        with self._cond:
+            return self.invoker.pending
+
+    # -- the background thread -----------------------------------------------------------------
+
+    def _launch(self, event: _Event, now: float) -> None:
+        """Start a try on a worker thread (called by the dispatcher, lock held)."""
+        invoker = self.invoker
+        if self._closing:
+            invoker._end(event, EventOutcomeKind.CANCELLED, "Cancelled", now)
+            self._cancelled.append(event.request_id)
+            return
+        if not invoker._admit(event, now):
+            return
+        invoker._in_flight += 1
+        self._executor.submit(self._attempt, event)
+
+    def _attempt(self, event: _Event) -> None:
+        result = self.function.run_attempt(
+            event.request, request_id=event.request_id, clock=self.clock
+        )
+        self._completed(event, result)
+
+    def _completed(self, event: _Event, result: AttemptResult) -> None:
+        with self._cond:
+            self.invoker.scheduler.at(self.clock.now(), self.invoker._complete_later, event, result)
+            self._cond.notify_all()
+
+    def _loop(self) -> None:
+        invoker = self.invoker
+        sched = invoker.scheduler
+        clock = self.clock
+        with self._cond:
+            while True:
+                if self._closing and invoker.in_flight == 0:
+                    self._cancelled.extend(invoker.cancel_pending())
+                    self._cond.notify_all()
+                    return
+                due = sched.next_due()
+                now = clock.now()
+                if due is not None and due <= now:
+                    sched.step()
+                    if invoker.pending == 0:
+                        self._cond.notify_all()
+                    continue
+                self._cond.wait(None if due is None else clock.real_delay(due - now))
