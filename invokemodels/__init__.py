@@ -41,6 +41,7 @@ from ._event_policy import (
     FunctionErrorRetries,
     ThrottleBackoff,
 )
+from ._event_realtime import BackgroundEventInvoker, ScaledClock
 from ._filters import FilterCriteria, filter_view, parse_data
 from ._function import (
     EVENT_PAYLOAD_LIMIT,
@@ -98,6 +99,7 @@ __all__ = [
     "Account",
     "AttemptOutcome",
     "AttemptResult",
+    "BackgroundEventInvoker",
     "Batch",
     "BatchOutcome",
     "BucketTarget",
@@ -157,6 +159,7 @@ __all__ = [
     "SQSMappingConfig",
     "SQSPoller",
     "SQSScaling",
+    "ScaledClock",
     "Scheduler",
     "SendResult",
     "ServiceQueue",
