@@ -95,7 +95,7 @@ def test_stream_view_type_selects_images(view: str, images: list[set[str]]) -> N
     sizes = [e["dynamodb"]["SizeBytes"] for e in got]
     expected = [
         item_size(KEY) + sum(item_size(e["dynamodb"][i]) for i in sorted(image))
-        for e, image in zip(got, images)
+        for e, image in zip(got, images, strict=True)
     ]
     assert sizes == expected
 

@@ -1,9 +1,10 @@
-"""KinesisStream: shards, MD5 routing, sequence numbers, arrival timestamps, retention, event shape."""
+"""KinesisStream: shards, MD5 routing, sequence numbers, arrival times, retention, event shape."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ def test_shards_split_the_128_bit_hash_key_space_evenly() -> None:
     assert stream.shard_ids == [f"shardId-00000000000{i}" for i in range(4)]
     assert shards[0].starting_hash_key == 0
     assert shards[-1].ending_hash_key == 2**128 - 1
-    for left, right in zip(shards, shards[1:]):
+    for left, right in itertools.pairwise(shards):
         assert right.starting_hash_key == left.ending_hash_key + 1
     assert shards[1].starting_hash_key == 2**126
 

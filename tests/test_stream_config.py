@@ -105,7 +105,7 @@ def test_starting_position_is_required() -> None:
         (
             {
                 "starting_position": "AT_TIMESTAMP",
-                "starting_position_timestamp": dt.datetime(2024, 1, 1),  # noqa: DTZ001
+                "starting_position_timestamp": dt.datetime(2024, 1, 1),
             },
             "StartingPositionTimestamp",
             "timezone-aware",
