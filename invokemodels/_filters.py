@@ -226,8 +226,9 @@ _DOCUMENTED_OPERATORS: Final = ("anything-but", "exists", "numeric", "prefix")
 _EXTENSION_OPERATORS: Final = ("equals-ignore-case", "suffix", "wildcard")
 _OPERATOR_NAMES: Final = frozenset(_DOCUMENTED_OPERATORS + _EXTENSION_OPERATORS)
 _DATA_KEYS: Final = frozenset({"body", "data", "dynamodb"})
-_STREAM_DATA_KEYS: Final = {"aws:sqs": None, "aws:kinesis": "data", "aws:dynamodb": "dynamodb"}
-_SOURCES: Final = tuple(_STREAM_DATA_KEYS)
+# The data key that only an object pattern may name, per source: streams refuse a rule list.
+_OBJECT_ONLY_KEY: Final = {"aws:sqs": None, "aws:kinesis": "data", "aws:dynamodb": "dynamodb"}
+_SOURCES: Final = tuple(_OBJECT_ONLY_KEY)
 _FLOAT_MAX: Final = 1.7976931348623157e308
 _LOWER_BOUNDS: Final = {">": False, ">=": True}
 _UPPER_BOUNDS: Final = {"<": False, "<=": True}
@@ -247,7 +248,7 @@ class _Compiler:
     """Turns one parsed pattern into a matcher closure, or raises `_PatternError`."""
 
     extensions: bool
-    stream_data_key: str | None = None
+    object_only_key: str | None = None
 
     def extension(self, name: str, where: str) -> None:
         if not self.extensions:
@@ -259,13 +260,20 @@ class _Compiler:
 
     # -- objects: AND over fields, $or groups --------------------------------------------
 
-    def node(self, pattern: dict[str, Any], path: str, *, in_or: bool = False) -> Matcher:
+    def node(
+        self, pattern: dict[str, Any], path: str, *, in_or: bool = False, label: str = ""
+    ) -> Matcher:
+        """An object: every field ANDed with every ``$or`` group.
+
+        ``path`` is the key path of the object (empty at the top level, where
+        the data keys live); ``label`` replaces it in messages inside ``$or``.
+        """
         if not pattern:
-            raise _PatternError(path, "empty objects are not allowed")
+            raise _PatternError(label or path, "empty objects are not allowed")
         fields: list[tuple[str, Matcher]] = []
         groups: list[tuple[Matcher, ...]] = []
         for key, value in pattern.items():
-            where = _join(path, key)
+            where = _join(label or path, key)
             if key == "$or":
                 self.extension("$or", where)
                 groups.append(self.or_group(value, path, where))
@@ -278,7 +286,7 @@ class _Compiler:
                 fields.append((key, self.nested(self.node(value, where, in_or=in_or))))
             elif isinstance(value, list):
                 data_key = not path and key in _DATA_KEYS
-                if data_key and key == self.stream_data_key:
+                if data_key and key == self.object_only_key:
                     raise _PatternError(
                         where,
                         f"the pattern for the stream data key {key!r} must be a JSON "
@@ -303,7 +311,7 @@ class _Compiler:
                 raise _PatternError(
                     f"{where}[{index}]", f"$or entries must be objects, not {_json_type(branch)}"
                 )
-            branches.append(self.node(branch, path, in_or=True))
+            branches.append(self.node(branch, path, in_or=True, label=f"{where}[{index}]"))
         return tuple(branches)
 
     @staticmethod
@@ -662,7 +670,7 @@ def _wildcard(text: str, where: str) -> re.Pattern[str]:
     return re.compile("".join(parts), re.DOTALL)
 
 
-def _compile(text: str, extensions: bool, stream_data_key: str | None = None) -> Matcher:
+def _compile(text: str, extensions: bool, object_only_key: str | None = None) -> Matcher:
     """Parse and compile one pattern; `_PatternError` says what is wrong and where."""
     if len(text) > PATTERN_MAX_LENGTH:
         raise _PatternError(
@@ -678,14 +686,14 @@ def _compile(text: str, extensions: bool, stream_data_key: str | None = None) ->
         raise _PatternError("", f"not valid JSON: {exc}") from None
     if not isinstance(pattern, dict):
         raise _PatternError("", f"a pattern must be a JSON object, not {_json_type(pattern)}")
-    return _Compiler(extensions, stream_data_key).node(pattern, "")
+    return _Compiler(extensions, object_only_key).node(pattern, "")
 
 
 def _compile_filter(
-    index: int, text: str, extensions: bool, stream_data_key: str | None
+    index: int, text: str, extensions: bool, object_only_key: str | None
 ) -> Matcher:
     try:
-        return _compile(text, extensions, stream_data_key)
+        return _compile(text, extensions, object_only_key)
     except _PatternError as exc:
         raise InvalidParameterValueError(
             f"FilterCriteria.Filters[{index}].Pattern", text, str(exc)
@@ -792,7 +800,7 @@ class FilterCriteria:
                 f"{MAX_FILTERS_QUOTA})",
             )
         extensions = self.allow_eventbridge_extensions
-        data_key = None if self.event_source is None else _STREAM_DATA_KEYS[self.event_source]
+        data_key = None if self.event_source is None else _OBJECT_ONLY_KEY[self.event_source]
         matchers = tuple(
             _compile_filter(index, text, extensions, data_key)
             for index, text in enumerate(self.patterns)

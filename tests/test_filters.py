@@ -422,6 +422,12 @@ INVALID = [
         '{"$or": [{"a": ["x"]}, "b"]}',
         "$or entries must be objects, not a string (at $or[1])",
     ),
+    ("or branch leaf", '{"$or": [{"a": ["x"]}, {"b": "y"}]}', 'write ["y"] (at $or[1].b)'),
+    (
+        "or empty branch",
+        '{"x": {"$or": [{"a": ["x"]}, {}]}}',
+        "empty objects are not allowed (at x.$or[1])",
+    ),
     (
         "or reserved name",
         '{"$or": [{"numeric": ["x"]}, {"b": ["y"]}]}',
