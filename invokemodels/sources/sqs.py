@@ -497,7 +497,7 @@ class Queue:
         policy = self.redrive_policy
         if policy is not None:
             target = policy.dead_letter_target
-            if target is self:
+            if target is self or target.arn == self.arn:
                 raise InvalidParameterValueError(
                     "RedrivePolicy.deadLetterTargetArn", target.arn, "must be another queue"
                 )
