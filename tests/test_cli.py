@@ -294,3 +294,28 @@ def test_python_dash_m_runs_the_cli() -> None:
     )
     assert done.returncode == 0
     assert done.stdout.splitlines()[-1] == '{"StatusCode": 200, "ExecutedVersion": "$LATEST"}'
+
+
+@pytest.mark.parametrize(
+    ("name", "payload", "expected", "function_error"),
+    [
+        ("echo", '{"a": [1, null]}', {"a": [1, None]}, None),
+        ("unserializable", "{}", "Runtime.MarshalError", "Unhandled"),
+        ("exits", '{"status": 3}', "Runtime.ExitError", "Unhandled"),
+        ("hello", "[1]", {"message": "Hello, world!"}, None),
+    ],
+)
+def test_example_handlers(
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    payload: str,
+    expected: Any,
+    function_error: str | None,
+) -> None:
+    code, out, _ = run(
+        capsys, "invoke", "--handler", f"invokemodels.examples:{name}", "--payload", payload, "-"
+    )
+    body, metadata = (json.loads(line) for line in out.splitlines())
+    assert code == 0
+    assert metadata.get("FunctionError") == function_error
+    assert (body if function_error is None else body["errorType"]) == expected
