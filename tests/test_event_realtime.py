@@ -1,0 +1,152 @@
+"""The Event model on the real clock: background thread, worker pool, time scale, clean shutdown."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from invokemodels import (
+    BackgroundEventInvoker,
+    EventInvokeConfig,
+    EventOutcomeKind,
+    Function,
+    QueueTarget,
+    ScaledClock,
+)
+from invokemodels.exceptions import InvalidParameterValueError
+
+SCALE = 0.002  # 60 s of model time is 0.12 s of real time
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert leaked == []
+
+
+def flaky(failures: int) -> Any:
+    seen: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def handler(event: Any, context: Any) -> Any:
+        with lock:
+            seen[context.aws_request_id] = seen.get(context.aws_request_id, 0) + 1
+            count = seen[context.aws_request_id]
+        if count <= failures:
+            raise RuntimeError(f"failure {count}")
+        return {"ok": event}
+
+    return handler
+
+
+def test_retries_run_on_the_scaled_real_clock_and_close_drains() -> None:
+    fn = Function(name="realtime", handler=flaky(2))
+    failures = QueueTarget()
+    with BackgroundEventInvoker(
+        fn, time_scale=SCALE, seed=1, config=EventInvokeConfig(on_failure=failures)
+    ) as events:
+        response = events.invoke({"order": 1})
+        assert response.status_code == 202
+    assert events.closed
+    starts = [a.started_at for a in events.attempts_of(response.request_id)]
+    assert len(starts) == 3
+    # 60 s then 120 s after the failed attempt, in model seconds (real delays are scaled);
+    # never early, and late by at most ~0.1 s of real time on a busy machine.
+    assert 60.0 <= starts[1] - starts[0] < 110.0
+    assert 120.0 <= starts[2] - starts[1] < 170.0
+    outcome = events.outcome(response.request_id)
+    assert (outcome.condition, outcome.approximate_invoke_count) == ("Success", 3)
+    assert events.pending == 0
+    assert failures.messages == []
+    assert events.metrics.invocations == 3
+
+
+def test_close_without_draining_cancels_queued_events() -> None:
+    fn = Function(name="realtime", handler=flaky(5))
+    events = BackgroundEventInvoker(fn, time_scale=0.05, seed=2)
+    rid = events.invoke({}).request_id
+    assert events.drain(timeout=0.2) is False  # waiting for the 60 s (3 s real) retry
+    cancelled = events.close(drain=False)
+    assert cancelled == [rid]
+    assert events.outcome(rid).kind is EventOutcomeKind.CANCELLED
+    assert [a.outcome.value for a in events.attempts_of(rid)] == ["FunctionError"]
+    assert events.close() == [rid]  # closing twice is harmless
+    with pytest.raises(RuntimeError, match="after close"):
+        events.invoke({})
+
+
+def test_exception_in_with_block_cancels() -> None:
+    fn = Function(name="realtime", handler=flaky(5))
+    with pytest.raises(KeyError), BackgroundEventInvoker(fn, time_scale=0.05) as events:
+        events.invoke({})
+        raise KeyError("application error")
+    assert [o.kind for o in events.outcomes] == [EventOutcomeKind.CANCELLED]
+
+
+def test_invoke_from_many_threads_with_bounded_workers() -> None:
+    running = 0
+    peak = 0
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def handler(event: Any, context: Any) -> Any:
+        nonlocal running, peak
+        with lock:
+            running += 1
+            peak = max(peak, running)
+        gate.wait(0.01)
+        with lock:
+            running -= 1
+        return event
+
+    fn = Function(name="realtime", handler=handler)
+    ids: list[str] = []
+    ids_lock = threading.Lock()
+    with BackgroundEventInvoker(fn, time_scale=SCALE, max_workers=3, seed=3) as events:
+
+        def client(n: int) -> None:
+            for k in range(10):
+                rid = events.invoke({"client": n, "k": k}).request_id
+                with ids_lock:
+                    ids.append(rid)
+
+        clients = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+    assert len(set(ids)) == 60
+    assert sorted(o.request_id for o in events.outcomes) == sorted(ids)
+    assert all(o.succeeded for o in events.outcomes)
+    assert 1 <= peak <= 3
+    assert events.metrics.throttles == 0
+    assert repr(events).startswith("<BackgroundEventInvoker realtime closed")
+
+
+def test_options_pass_through_to_the_event_invoker() -> None:
+    seen: list[Any] = []
+    fn = Function(name="realtime", handler=lambda event, context: event)
+    with BackgroundEventInvoker(
+        fn, time_scale=SCALE, options={"on_outcome": seen.append, "duplicate_probability": 1.0}
+    ) as events:
+        events.invoke({"n": 1})
+    assert sorted(o.duplicate for o in seen) == [False, True]  # workers finish in any order
+
+
+def test_scaled_clock() -> None:
+    clock = ScaledClock(0.01)
+    start = clock.now()
+    clock.sleep_until(start + 5.0)  # 5 model seconds = 0.05 s
+    assert 5.0 <= clock.now() - start < 30.0
+    assert abs(clock.epoch() - clock._epoch_origin - clock.now()) < 1.0
+    assert clock.real_delay(60.0) == pytest.approx(0.6)
+    assert repr(clock).startswith("<ScaledClock scale=0.01")
+    with pytest.raises(InvalidParameterValueError, match="time_scale"):
+        ScaledClock(0)
+    with pytest.raises(InvalidParameterValueError, match="max_workers"):
+        BackgroundEventInvoker(Function(name="f", handler=lambda e, c: e), max_workers=0)
