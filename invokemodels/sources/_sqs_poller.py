@@ -21,8 +21,8 @@ Scaling model (virtual clock; see `SQSScaling`): a mapping starts with 5
 concurrent batches and, while every slot is busy and messages wait, adds
 ``ramp_per_minute`` slots per minute up to 1000 (or
 ``ScalingConfig.MaximumConcurrency``).  Each failed or throttled batch takes
-one slot away (not below 2); with ``ReportBatchItemFailures`` function errors
-do not scale it down.
+one slot away (not below 2) and stops the ramp until a batch succeeds; with
+``ReportBatchItemFailures`` function errors do not scale it down.
 """
 
 from __future__ import annotations
@@ -303,6 +303,7 @@ class SQSPoller:
     _level: float = attrs.field(default=0.0, init=False)
     _level_at: float = attrs.field(default=0.0, init=False)
     _growing: bool = attrs.field(default=False, init=False)
+    _healthy: bool = attrs.field(default=True, init=False)
     _visibility: float | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -335,7 +336,7 @@ class SQSPoller:
     @property
     def concurrency(self) -> int:
         """Concurrent batches allowed now by the scaling model."""
-        return max(1, min(int(self._level), self._ceiling()))
+        return max(1, min(int(self._level + 1e-9), self._ceiling()))
 
     @property
     def active(self) -> int:
@@ -359,6 +360,7 @@ class SQSPoller:
 
     def _back_off(self, now: float) -> None:
         self._grow(now)
+        self._growing = self._healthy = False
         scaling = self.config.scaling
         floor = min(scaling.minimum_concurrency, self._ceiling())
         self._level = max(float(floor), self._level - scaling.error_backoff)
@@ -389,7 +391,8 @@ class SQSPoller:
             self._active[id(batch)] = _Held(batch, now + self.effective_visibility_timeout)
             out.append(batch)
         self._growing = (
-            self.active >= limit
+            self._healthy
+            and self.active >= limit
             and self._level < self._ceiling()
             and self.queue.count(MessageState.VISIBLE) > 0
         )
@@ -407,7 +410,7 @@ class SQSPoller:
         if self._growing:
             rate = self.config.scaling.ramp_per_minute
             if rate > 0:
-                step = math.floor(self._level) + 1 - self._level
+                step = math.floor(self._level + 1e-9) + 1 - self._level
                 due.append(now + step * 60.0 / rate)
         upcoming = [when for when in due if when > now]
         return min(upcoming) if upcoming else None
@@ -449,6 +452,9 @@ class SQSPoller:
             keep = failed
             if keep:
                 self.partial_batches += 1
+        if not self._healthy:
+            self._grow(now)
+            self._healthy = True
         delete = self.queue.delete_message
         for message in messages:
             if message.message_id not in keep and delete(
