@@ -8,12 +8,17 @@ from __future__ import annotations
 
 from invokemodels import (
     Clock,
+    Destination,
     Function,
     Invoker,
     LegacyRetry,
     NoRetry,
+    Poller,
+    Queue,
     RequestResponseInvoker,
     RetryPolicy,
+    SQSMappingConfig,
+    SQSPoller,
     StandardRetry,
     SystemClock,
     VirtualClock,
@@ -26,3 +31,11 @@ sync_invoker: Invoker = RequestResponseInvoker(Function(name="f", handler=lambda
 legacy_retry: RetryPolicy = LegacyRetry()
 standard_retry: RetryPolicy = StandardRetry()
 no_retry: RetryPolicy = NoRetry()
+
+sqs_queue = Queue("typing-queue")
+dest: Destination = Queue("typing-destination")
+poller: Poller = SQSPoller(
+    sqs_queue, SQSMappingConfig(), Function(name="f", handler=lambda e, c: e)
+)
+sqs_mapping = sqs_queue.map_to(Function(name="g", handler=lambda e, c: e), start=False)
+sqs_concurrency: int = sqs_mapping.poller.concurrency
