@@ -352,9 +352,8 @@ def _error_message(result: AttemptResult) -> str:
         document = json.loads(result.payload)
     except ValueError:  # pragma: no cover - run_attempt always produces JSON
         return result.payload
-    if isinstance(document, dict) and isinstance(document.get("errorMessage"), str):
-        return str(document["errorMessage"])
-    return result.payload
+    message = document.get("errorMessage") if isinstance(document, dict) else None
+    return message if isinstance(message, str) else result.payload
 
 
 def _first_kilobyte(text: str) -> str:
@@ -439,11 +438,7 @@ class EventInvoker:
     rng: random.Random = attrs.field(
         default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
     )
-    retry_policy: RetryPolicy = attrs.field(
-        default=attrs.Factory(
-            lambda self: EventRetryPolicy.from_config(self.config), takes_self=True
-        )
-    )
+    retry_policy: RetryPolicy = attrs.field(default=attrs.Factory(_default_policy, takes_self=True))
     queue: ServiceQueue[Any] = attrs.field(factory=InMemoryServiceQueue)
     payload_limit: int = attrs.field(
         default=EVENT_PAYLOAD_LIMIT,

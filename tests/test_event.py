@@ -904,3 +904,16 @@ def test_invocation_record_builder_matches_outcome_records() -> None:
         },
         "requestPayload": [1, 2],
     }
+
+
+def test_metrics_only_mode_keeps_nothing_per_event() -> None:
+    blocker = Script(spend=3.0)
+    _, invoker = make(blocker, keep_records=False, reserved_concurrency=1, timeout=10)
+    for _ in range(3):
+        invoker.invoke({})
+    invoker.scheduler.run_until_idle()
+    assert invoker.metrics.invocations == 3
+    assert invoker.metrics.throttles > 0
+    assert invoker.outcomes == []
+    assert invoker.pending == 0
+    assert repr(FunctionTarget(invoker)) == "<FunctionTarget orders records=0>"

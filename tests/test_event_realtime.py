@@ -150,3 +150,60 @@ def test_scaled_clock() -> None:
         ScaledClock(0)
     with pytest.raises(InvalidParameterValueError, match="max_workers"):
         BackgroundEventInvoker(Function(name="f", handler=lambda e, c: e), max_workers=0)
+
+
+def test_cancelling_while_an_attempt_runs_cancels_what_it_would_dispatch_next() -> None:
+    gate = threading.Event()
+    started = threading.Event()
+
+    def handler(event: Any, context: Any) -> Any:
+        started.set()
+        gate.wait(5.0)
+        return event
+
+    fn = Function(name="realtime", handler=handler, timeout=10)
+    events = BackgroundEventInvoker(fn, time_scale=SCALE, max_workers=1)
+    first = events.invoke({"n": 1}).request_id
+    second = events.invoke({"n": 2}).request_id
+    assert started.wait(5.0)
+    closer = threading.Thread(target=events.close, kwargs={"drain": False})
+    closer.start()
+    while not events._closing:
+        gate.wait(0.001)
+    gate.set()
+    closer.join()
+    assert events.outcome(first).succeeded
+    assert events.outcome(second).kind is EventOutcomeKind.CANCELLED
+    assert events.close(drain=False) == [second]
+
+
+def test_a_retry_falling_due_while_closing_is_cancelled() -> None:
+    gate = threading.Event()
+
+    def handler(event: Any, context: Any) -> Any:
+        if event == "slow":
+            gate.wait(5.0)
+            return event
+        raise RuntimeError("fast failure")
+
+    fn = Function(name="realtime", handler=handler, timeout=10)
+    events = BackgroundEventInvoker(fn, time_scale=SCALE, max_workers=2)
+    events.invoke("slow")
+    failing = events.invoke("fast").request_id
+    while not events.attempts_of(failing):
+        gate.wait(0.001)
+    closer = threading.Thread(target=events.close, kwargs={"drain": False})
+    closer.start()
+    threading.Event().wait(0.3)  # the 60 s retry (0.12 s real) falls due while closing
+    gate.set()
+    closer.join()
+    outcome = events.outcome(failing)
+    assert outcome.kind is EventOutcomeKind.CANCELLED
+    assert [a.outcome.value for a in outcome.attempts] == ["FunctionError"]
+
+
+def test_zero_concurrency_on_the_real_clock() -> None:
+    fn = Function(name="realtime", handler=lambda event, context: event, reserved_concurrency=0)
+    with BackgroundEventInvoker(fn, time_scale=SCALE) as events:
+        rid = events.invoke({}).request_id
+    assert events.outcome(rid).kind is EventOutcomeKind.ZERO_CONCURRENCY
