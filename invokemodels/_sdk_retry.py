@@ -371,7 +371,7 @@ class LambdaClient:
         call = self._calls
         invoker = self.invoker
         first_at = invoker.now
-        counts: collections.Counter[FailureKind] = collections.Counter()
+        counts: collections.Counter[FailureKind] | None = None
         attempt = 0
         while True:
             attempt += 1
@@ -402,6 +402,8 @@ class LambdaClient:
                     return response
                 error = ReadTimeoutError(self.endpoint, self.read_timeout or 0.0)
                 kind, status, request_id = FailureKind.CLIENT_TIMEOUT, None, pending.request_id
+            if counts is None:
+                counts = collections.Counter()
             counts[kind] += 1
             failure = Failure(
                 attempt=attempt,
