@@ -7,9 +7,15 @@ drifts from the protocol, mypy fails.
 from __future__ import annotations
 
 from invokemodels import (
+    BackgroundEventInvoker,
     Clock,
     Destination,
+    EventInvoker,
+    EventRetryPolicy,
     Function,
+    FunctionErrorRetries,
+    FunctionTarget,
+    InMemoryServiceQueue,
     Invoker,
     LegacyRetry,
     NoRetry,
@@ -17,10 +23,13 @@ from invokemodels import (
     Queue,
     RequestResponseInvoker,
     RetryPolicy,
+    ScaledClock,
+    ServiceQueue,
     SQSMappingConfig,
     SQSPoller,
     StandardRetry,
     SystemClock,
+    ThrottleBackoff,
     VirtualClock,
 )
 
@@ -39,3 +48,15 @@ poller: Poller = SQSPoller(
 )
 sqs_mapping = sqs_queue.map_to(Function(name="g", handler=lambda e, c: e), start=False)
 sqs_concurrency: int = sqs_mapping.poller.concurrency
+
+event_fn = Function(name="event", handler=lambda e, c: e)
+event_invoker: Invoker = EventInvoker(event_fn)
+background_invoker: Invoker = BackgroundEventInvoker(event_fn)
+scaled_clock: Clock = ScaledClock(0.01)
+event_queue: ServiceQueue[str] = InMemoryServiceQueue[str]()
+event_policy: RetryPolicy = EventRetryPolicy()
+function_error_policy: RetryPolicy = FunctionErrorRetries()
+throttle_policy: RetryPolicy = ThrottleBackoff()
+event_dest: Destination = FunctionTarget(
+    EventInvoker(Function(name="target", handler=lambda e, c: e))
+)
