@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from ._cli_event import invoke_event
 from ._function import Function
 from ._request_response import RequestResponseInvoker
 from ._scheduler import Scheduler
@@ -36,7 +37,7 @@ from .exceptions import (
 
 __all__ = ["DEMO_SECTIONS", "main"]
 
-DEMO_SECTIONS: tuple[str, ...] = ("invokemodels._demo_sync",)
+DEMO_SECTIONS: tuple[str, ...] = ("invokemodels._demo_sync", "invokemodels._demo_event")
 """Modules run by ``invokemodels demo``, in order; each defines ``run(out: TextIO) -> None``."""
 
 _EXIT_USAGE = 2
@@ -185,12 +186,7 @@ def _invoke_event(
     function: Function, payload: str, args: argparse.Namespace, stdout: TextIO, stderr: TextIO
 ) -> int:
     """Run ``--invocation-type Event`` (the asynchronous model's hook)."""
-    del function, payload, args, stdout
-    stderr.write(
-        "invokemodels: error: --invocation-type Event is not available yet "
-        "(the asynchronous model has not landed)\n"
-    )
-    return _EXIT_USAGE
+    return invoke_event(function, payload, args, stdout, stderr)
 
 
 def _invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
