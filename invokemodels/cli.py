@@ -37,7 +37,11 @@ from .exceptions import (
 
 __all__ = ["DEMO_SECTIONS", "main"]
 
-DEMO_SECTIONS: tuple[str, ...] = ("invokemodels._demo_sync", "invokemodels._demo_event")
+DEMO_SECTIONS: tuple[str, ...] = (
+    "invokemodels._demo_sync",
+    "invokemodels._demo_event",
+    "invokemodels._demo_sqs",
+)
 """Modules run by ``invokemodels demo``, in order; each defines ``run(out: TextIO) -> None``."""
 
 _EXIT_USAGE = 2
