@@ -917,3 +917,35 @@ def test_metrics_only_mode_keeps_nothing_per_event() -> None:
     assert invoker.outcomes == []
     assert invoker.pending == 0
     assert repr(FunctionTarget(invoker)) == "<FunctionTarget orders records=0>"
+
+
+def test_the_account_limit_throttles_unreserved_functions() -> None:
+    account = Account(concurrency_limit=1, unreserved_minimum=0)
+    sched = Scheduler()
+    busy = Function(name="busy", handler=Script(spend=4.0), timeout=10, account=account)
+    other = Function(name="other", handler=Script(), account=account)
+    EventInvoker(busy, scheduler=sched).invoke({})
+    invoker = EventInvoker(other, scheduler=sched, seed=5)
+    rid = invoker.invoke({}).request_id
+    sched.run_until_idle()
+    tries = invoker.attempts_of(rid, throttles=True)
+    assert [(t.started_at, t.outcome.value, t.error_type) for t in tries] == [
+        (0.0, "Throttled", "ConcurrentInvocationLimitExceeded"),
+        (1.0, "Throttled", "ConcurrentInvocationLimitExceeded"),
+        (3.0, "Throttled", "ConcurrentInvocationLimitExceeded"),
+        (7.0, "Success", None),
+    ]
+
+
+def test_setting_reserved_concurrency_to_zero_drops_queued_retries() -> None:
+    fn, invoker = make(always_fail)
+    rid = invoker.invoke({}).request_id
+    invoker.scheduler.run(until=30.0)
+    fn.set_reserved_concurrency(0)
+    invoker.scheduler.run_until_idle()
+    outcome = invoker.outcome(rid)
+    assert (outcome.kind, outcome.approximate_invoke_count, outcome.ended_at) == (
+        EventOutcomeKind.ZERO_CONCURRENCY,
+        1,
+        60.0,
+    )
