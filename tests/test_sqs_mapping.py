@@ -526,6 +526,20 @@ def test_throttled_batch_is_retried_until_its_visibility_timeout_then_reappears(
     assert q.state_of(sent.message_id) is MessageState.IN_FLIGHT
 
 
+def test_throttle_deadline_counts_from_the_receive_not_the_flush() -> None:
+    sched = Scheduler()
+    q = queue("tw", sched, visibility_timeout=17)
+    fn = Function("f", lambda e, c: None, reserved_concurrency=0, timeout=3)
+    config = SQSMappingConfig(batch_size=20, maximum_batching_window=5)
+    mapping = q.map_to(fn, config)
+    q.send_message("m")
+    sched.run(until=30.0)
+    throttles = [t.started_at for t in mapping.trace if t.kind is OutcomeKind.THROTTLED]
+    # Received at 0, flushed at 5 when the window closes; the retry due at 20 would pass the
+    # message's deadline (0 + 17), so the poller lets go after the throttle at 12.
+    assert throttles == [5.0, 6.0, 8.0, 12.0, 22.0, 23.0, 25.0, 29.0]
+
+
 # -- scaling ---------------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ from invokemodels import (
     ReceiptHandleIsInvalidError,
     RedrivePolicy,
     Scheduler,
+    SystemClock,
 )
 from invokemodels.exceptions import InvalidParameterValueError
 
@@ -539,6 +540,23 @@ def test_same_seed_same_ids() -> None:
 
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+def test_the_queue_runs_on_the_real_clock() -> None:
+    import time
+
+    sched = Scheduler(clock=SystemClock())
+    q = Queue("real", scheduler=sched, seed=1, visibility_timeout=0)
+    before = time.time() * 1000
+    q.send_message("now")
+    [m] = q.receive_messages()
+    after = time.time() * 1000
+    assert before - 5 <= int(m.attributes["SentTimestamp"]) <= after + 5
+    assert int(m.attributes["ApproximateFirstReceiveTimestamp"]) >= int(
+        m.attributes["SentTimestamp"]
+    )
+    [again] = q.receive_messages()  # visibility timeout 0: visible again at once
+    assert again.receive_count == 2
 
 
 # -- stateful model check --------------------------------------------------------------------

@@ -300,6 +300,9 @@ class SQSPoller:
     _buffer_size: int = attrs.field(default=0, init=False)
     _buffer_exact: bool = attrs.field(default=False, init=False)
     _carry: list[_Entry] = attrs.field(factory=list, init=False)
+    _carry_received: float = attrs.field(default=0.0, init=False)
+    _buffer_received: float | None = attrs.field(default=None, init=False)
+    _flushed_received: float | None = attrs.field(default=None, init=False)
     _level: float = attrs.field(default=0.0, init=False)
     _level_at: float = attrs.field(default=0.0, init=False)
     _growing: bool = attrs.field(default=False, init=False)
@@ -388,7 +391,9 @@ class SQSPoller:
             batch = self._gather(now)
             if batch is None:
                 break
-            self._active[id(batch)] = _Held(batch, now + self.effective_visibility_timeout)
+            received = now if self._flushed_received is None else self._flushed_received
+            # The batch's messages reappear one visibility timeout after their receive.
+            self._active[id(batch)] = _Held(batch, received + self.effective_visibility_timeout)
             out.append(batch)
         self._growing = (
             self._healthy
@@ -475,6 +480,7 @@ class SQSPoller:
             carry = self._carry
             while carry and len(buffer) < config.batch_size and self._fits(carry[0]):
                 self._add(carry.pop(0))
+                self._buffer_received = self._carry_received
             full = bool(carry)
         full = full or len(buffer) >= config.batch_size
         one_group = config.one_group_per_batch
@@ -488,9 +494,13 @@ class SQSPoller:
                 if entry is None:
                     continue
                 if full or not self._fits(entry):
+                    if not self._carry:
+                        self._carry_received = now
                     self._carry.append(entry)
                     full = True
                     continue
+                if self._buffer_received is None:
+                    self._buffer_received = now
                 self._add(entry)
                 full = len(buffer) >= config.batch_size
             if queue.fifo:
@@ -556,6 +566,8 @@ class SQSPoller:
         self._buffer_size = 0
         self._buffer_exact = False
         self._buffer_opened = None
+        self._flushed_received = self._buffer_received
+        self._buffer_received = None
         messages = tuple(entry[0] for entry in buffer)
         lane: Hashable = None
         if self.queue.fifo:

@@ -624,9 +624,7 @@ class Queue:
             MessageState.MOVED_TO_DLQ: "moved_to_dlq",
         }[state]
         del self._messages[message.message_id]
-        handle = message.handle
-        if handle is not None:
-            message.handle = None
+        message.handle = None
         event = QueueEvent(ticks / _TICK, kind, message.message_id, message.receive_count, detail)
         self._fates[message.message_id] = event
         if self.keep_history:
