@@ -386,6 +386,34 @@ def test_partial_batch_response_table(case: str, response: Any, kept: set[int] |
     assert mapping.poller.failed_batches == (1 if kept is None else 0)
 
 
+@settings(max_examples=40)
+@given(reported=st.lists(st.booleans(), min_size=1, max_size=10), fifo=st.booleans())
+def test_only_reported_messages_come_back(reported: list[bool], fifo: bool) -> None:
+    sched = Scheduler()
+    q = queue("pr.fifo" if fifo else "pr", sched, visibility_timeout=25)
+    batches: list[tuple[float, list[str]]] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        records = event["Records"]
+        batches.append((sched.now, [r["body"] for r in records]))
+        if len(batches) > 1:
+            return {"batchItemFailures": []}
+        failures = [r["messageId"] for r, bad in zip(records, reported, strict=True) if bad]
+        return {"batchItemFailures": [{"itemIdentifier": i} for i in failures]}
+
+    config = SQSMappingConfig(function_response_types=["ReportBatchItemFailures"])
+    q.map_to(Function("f", handler), config)
+    for i in range(len(reported)):
+        q.send_message(f"m{i}", message_group_id="g" if fifo else None,
+                       message_deduplication_id=str(i) if fifo else None)  # fmt: skip
+    sched.run_until_idle()
+    again = [f"m{i}" for i, bad in enumerate(reported) if bad]
+    assert batches == [(0.0, [f"m{i}" for i in range(len(reported))])] + (
+        [(25.0, again)] if again else []
+    )
+    assert q.count(MessageState.DELETED) == len(reported)
+
+
 def test_failed_message_ids_without_a_mapping() -> None:
     assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, ["a", "b"]) == {"a"}
     assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "c"}]}, ["a"]) is None
