@@ -228,7 +228,6 @@ class EventMetrics:
     """``AsyncEventsReceived``: events accepted into the queue."""
     async_events_dropped: int = 0
     """``AsyncEventsDropped``: events that ended without a successful execution."""
-    async_event_age_count: int = 0
     async_event_age_sum: float = 0.0
     async_event_age_max: float = 0.0
     invocations: int = 0
@@ -252,9 +251,14 @@ class EventMetrics:
         )
 
     @property
+    def async_event_age_count(self) -> int:
+        """``AsyncEventAge`` samples: one per execution (the same as `invocations`)."""
+        return self.invocations
+
+    @property
     def async_event_age_average(self) -> float:
         """Mean ``AsyncEventAge`` over executions (0 when none ran)."""
-        count = self.async_event_age_count
+        count = self.invocations
         return self.async_event_age_sum / count if count else 0.0
 
     def as_dict(self) -> dict[str, float]:
@@ -567,12 +571,13 @@ class EventInvoker:
 
     def _dispatch(self) -> None:
         self._timer = None
-        now = self.scheduler.now
+        now = self.scheduler.clock.now()
         queue = self.queue
+        take = queue.take
         cap = self.max_in_flight
         start = self._launch or self._start
         while cap is None or self._in_flight < cap:
-            event = queue.take(now)
+            event = take(now)
             if event is None:
                 break
             start(event, now)
@@ -617,9 +622,9 @@ class EventInvoker:
         metrics = self.metrics
         metrics.invocations += 1
         age = now - event.enqueued_at
-        metrics.async_event_age_count += 1
         metrics.async_event_age_sum += age
-        metrics.async_event_age_max = max(metrics.async_event_age_max, age)
+        if age > metrics.async_event_age_max:  # noqa: PLR1730 - the hot path avoids a call
+            metrics.async_event_age_max = age
         return True
 
     def _start(self, event: _Event, now: float) -> None:
@@ -650,7 +655,7 @@ class EventInvoker:
             # Build the error document now: it releases the exception and its frames.
             _ = result.payload
             event.last = result
-        now = self.scheduler.now
+        now = self.scheduler.clock.now()
         if result.function_error is None:
             if event.tries is not None:
                 self._note(event, event.executions, result.started_at, result.ended_at,
@@ -737,6 +742,8 @@ class EventInvoker:
         self._pending -= 1
         if kind is not EventOutcomeKind.SUCCEEDED and kind is not EventOutcomeKind.CANCELLED:
             self.metrics.async_events_dropped += 1
+        if not self._wants_last():
+            return
         config = self.config
         dead_letter = self.dead_letter
         success = kind is EventOutcomeKind.SUCCEEDED
@@ -744,8 +751,6 @@ class EventInvoker:
         if kind is EventOutcomeKind.CANCELLED:
             target = dead_letter = None
         keep = self.keep_records
-        if not keep and target is None and dead_letter is None and self.on_outcome is None:
-            return
         tries = event.tries
         outcome = EventOutcome(
             event.request_id, kind, condition, event.executions, event.enqueued_at, now,
