@@ -529,6 +529,14 @@ def test_eventbridge_envelope() -> None:
     assert event["detail"]["requestContext"]["approximateInvokeCount"] == 2
     assert UUID.match(event["id"])
 
+    failures = EventBusTarget(name="results")
+    _, invoker = make(always_fail, config=EventInvokeConfig(on_failure=failures))
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle()
+    (failed,) = failures.events
+    assert failed["detail-type"] == "Lambda Function Invocation Result - Failure"
+    assert failed["detail"]["requestContext"]["condition"] == "RetriesExhausted"
+
 
 def test_s3_destination_key_and_only_on_failure() -> None:
     bucket = BucketTarget()
