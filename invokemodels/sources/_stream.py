@@ -127,7 +127,7 @@ class StreamLog:
     shards: list[Shard]
     retention: float
     scheduler: Scheduler
-    trimmed: list[TrimmedRecord] = attrs.field(factory=list, init=False)
+    _trimmed: list[TrimmedRecord] = attrs.field(factory=list, init=False)
     _subscribers: list[Callable[[StreamRecord], None]] = attrs.field(factory=list, init=False)
     _next_expiry: float = attrs.field(default=float("inf"), init=False)
 
@@ -185,8 +185,14 @@ class StreamLog:
             if records:
                 upcoming = min(upcoming, records[0].expires_at)
         self._next_expiry = upcoming
-        self.trimmed.extend(done)
+        self._trimmed.extend(done)
         return done
+
+    @property
+    def trimmed(self) -> list[TrimmedRecord]:
+        """Every record retention has removed so far, each with the moment it left."""
+        self.trim()
+        return list(self._trimmed)
 
     def records(self) -> list[StreamRecord]:
         """Every record still in the stream, shard by shard, in sequence order."""

@@ -304,7 +304,7 @@ class StreamPoller:
         criteria = self.config.filter_criteria
         keep = True if criteria is None else bool(criteria.matches(filter_view(record.event)))
         lane = self._lanes[(record.shard_id, record.hash_key % self.config.parallelization_factor)]
-        idle = not lane.busy and not lane.pieces and not lane.has_unread() and lane.window is None
+        idle = not lane.busy and not lane.pieces and not lane.has_unread()
         lane.queue.append((record, keep))
         if notify and idle and self._mapping is not None:
             now = self._scheduler.now
