@@ -920,3 +920,32 @@ def test_any_json_is_a_valid_pattern_or_a_clear_error(pattern: Any, view: dict[s
         assert "(at " in str(error)
     else:
         assert isinstance(criteria.matches(from_text(view)), bool)
+
+
+@given(body=OBJECTS, text=STRINGS, data=st.data())
+@settings(max_examples=40)
+def test_sqs_body_patterns_need_a_json_body(
+    body: dict[str, Any], text: str, data: st.DataObject
+) -> None:
+    view = filter_view({**SQS_RECORD, "body": json.dumps(body)})
+    assert view["body"] == body
+    pattern = data.draw(own_pattern(view["body"]))
+    assume(pattern is not None)
+    assert matches({"body": pattern}, view)
+    plain = filter_view({**SQS_RECORD, "body": text})
+    assume(not isinstance(plain["body"], (dict, list)))
+    assert plain["body"] == text
+    assert not matches({"body": pattern}, plain)
+    assert matches({"body": [text]}, plain)
+    assert not matches({"body": [text]}, view)
+
+
+@given(value=JSON)
+def test_parse_data_round_trips_objects_and_arrays(value: Any) -> None:
+    text = json.dumps(value)
+    parsed = parse_data(text)
+    if isinstance(value, (dict, list)):
+        assert parsed == value
+        assert json.dumps(parsed) == text
+    else:
+        assert parsed == text
