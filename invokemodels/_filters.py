@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final
 
@@ -401,8 +400,7 @@ class _Compiler:
             return lambda v: isinstance(v, str) and v.lower() == folded
         if name == "wildcard":
             self.extension(name, where)
-            regex = _wildcard(self.string(arg, where), where)
-            return lambda v: isinstance(v, str) and regex.fullmatch(v) is not None
+            return _wildcard(self.string(arg, where), where)
         if name == "numeric":
             return self.numeric(arg, where)
         if name == "anything-but":
@@ -515,8 +513,8 @@ class _Compiler:
         if name == "equals-ignore-case":
             folded = frozenset(t.lower() for t in texts)
             return lambda v: isinstance(v, str) and v.lower() in folded
-        regexes = tuple(_wildcard(t, f"{at}[{i}]") for i, t in enumerate(texts))
-        return lambda v: isinstance(v, str) and any(r.fullmatch(v) for r in regexes)
+        globs = tuple(_wildcard(t, f"{at}[{i}]") for i, t in enumerate(texts))
+        return lambda v: any(glob(v) for glob in globs)
 
 
 # --- matcher builders
@@ -637,9 +635,13 @@ def _range(low: float | None, low_closed: bool, high: float | None, high_closed:
     return between
 
 
-def _wildcard(text: str, where: str) -> re.Pattern[str]:
-    """EventBridge wildcard: ``*`` is any run of characters; ``\\*`` and ``\\\\`` are literal."""
-    parts: list[str] = []
+def _wildcard(text: str, where: str) -> Matcher:
+    """EventBridge wildcard: ``*`` is any run of characters; ``\\*`` and ``\\\\`` are literal.
+
+    Matching finds the literal pieces left to right with ``str.find``: linear
+    in the value for each piece, so no pattern can make it backtrack.
+    """
+    pieces: list[str] = []
     literal: list[str] = []
     star = False
     i = 0
@@ -658,16 +660,40 @@ def _wildcard(text: str, where: str) -> re.Pattern[str]:
         if char == "*":
             if star:
                 raise _PatternError(where, f"wildcard {text!r} has consecutive '*' characters")
-            parts.append(re.escape("".join(literal)))
-            parts.append(".*")
+            pieces.append("".join(literal))
             literal = []
             star = True
         else:
             literal.append(char)
             star = False
         i += 1
-    parts.append(re.escape("".join(literal)))
-    return re.compile("".join(parts), re.DOTALL)
+    pieces.append("".join(literal))
+    return _glob(tuple(pieces))
+
+
+def _glob(pieces: tuple[str, ...]) -> Matcher:
+    """A matcher for the literal ``pieces`` of a wildcard, a ``*`` between each two."""
+    if len(pieces) == 1:
+        (exact,) = pieces
+        return lambda v: isinstance(v, str) and v == exact
+    head, *middle, tail = pieces
+    shortest = sum(map(len, pieces))
+
+    def glob(v: Any) -> bool:
+        if not isinstance(v, str) or len(v) < shortest:
+            return False
+        if not (v.startswith(head) and v.endswith(tail)):
+            return False
+        position = len(head)
+        end = len(v) - len(tail)
+        for piece in middle:
+            found = v.find(piece, position, end)
+            if found < 0:
+                return False
+            position = found + len(piece)
+        return True
+
+    return glob
 
 
 def _compile(text: str, extensions: bool, object_only_key: str | None = None) -> Matcher:
