@@ -10,9 +10,9 @@ lookups and comparisons.
 
 What a pattern is matched against is a *view* of the record: the record as
 AWS sends it, with the source's data key decoded (see `filter_view` and
-`parse_data`): ``body`` for SQS (parsed when it is JSON, else the raw
-string), ``data`` for Kinesis (base64-decoded, parsed when JSON), and
-``dynamodb`` for DynamoDB Streams (already JSON).
+`parse_data`): ``body`` for SQS (parsed when it is a JSON object or array,
+else the raw string), ``data`` for Kinesis (base64-decoded, then the same),
+and ``dynamodb`` for DynamoDB Streams (already JSON).
 
 Reference: lambda-semantics 4.3; EventBridge pattern rules for what Lambda's
 table leaves implicit.
@@ -783,7 +783,7 @@ class FilterCriteria:
     `InvalidParameterValueError` naming ``FilterCriteria.Filters[i].Pattern``,
     the pattern, and what is wrong where (e.g. ``... (at body.kind[0].numeric)``).
 
-    Matching rules (`matches`), as EventBridge defines them:
+    Matching rules (`matches`), from Lambda's documentation and EventBridge's:
 
     - a string, number, ``true``/``false`` or ``null`` rule equals the value
       exactly, character by character; numbers compare by their JSON text, so
