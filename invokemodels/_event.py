@@ -398,6 +398,8 @@ class EventInvoker:
       on-failure destination, without invoking the function.
 
     The request id is the same for every try; ``approximateInvokeCount`` counts executions.
+    An `EventInvoker` belongs to the thread that runs its scheduler; to invoke from other
+    threads on the real clock, use `BackgroundEventInvoker`.
 
     Args:
         function: the function to invoke.
