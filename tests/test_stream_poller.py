@@ -890,3 +890,68 @@ def test_poller_repr_and_pending() -> None:
     assert esm.poller.fate("nope") is None
     with pytest.raises(RuntimeError, match="already bound"):
         esm.poller.bind(esm)
+
+
+def test_records_of_a_failing_batch_that_expire_leave_the_rest_to_be_read_again() -> None:
+    log: Log = []
+    sched, stream, esm = make(log, enabled=False, retry_delay=7200.0)
+    stream.put_record("bad", "k")
+    sched.run(until=7200.0)
+    stream.put_record("also-failing", "k")
+    esm.enable()
+
+    def fail_all(event: Any, context: Any) -> None:
+        log.append((sched.now, datas(event)))
+        raise ValueError("no")
+
+    esm.function.handler = esm.function._resolved = fail_all
+    sched.run_until_idle()
+    assert log[0] == (7200.0, ["bad", "also-failing"])
+    assert log[-2] == (79200.0, ["bad", "also-failing"])
+    assert log[-1] == (86400.0, ["also-failing"])
+    assert fates(esm) == {
+        "bad": ("expired", 86400.0, None),
+        "also-failing": ("expired", 93600.0, None),
+    }
+
+
+def test_record_age_is_checked_per_record_before_each_retry() -> None:
+    log: Log = []
+    queue = QueueTarget()
+    sched, stream, esm = make(
+        log, enabled=False, maximum_record_age=60, retry_delay=30.0, on_failure=queue
+    )
+    stream.put_record("bad", "k")
+    sched.run(until=50.0)
+    stream.put_record("bad-too", "k")
+    esm.enable()
+
+    def fail_all(event: Any, context: Any) -> None:
+        log.append((sched.now, datas(event)))
+        raise ValueError("no")
+
+    esm.function.handler = esm.function._resolved = fail_all
+    sched.run_until_idle()
+    assert log == [
+        (50.0, ["bad", "bad-too"]),
+        (80.0, ["bad-too"]),
+        (110.0, ["bad-too"]),
+    ]
+    assert fates(esm) == {
+        "bad": ("discarded", 80.0, "RecordAgeExceeded"),
+        "bad-too": ("discarded", 140.0, "RecordAgeExceeded"),
+    }
+    assert [r["requestContext"]["approximateInvokeCount"] for r in queue.records] == [1, 3]
+    assert [r["KinesisBatchInfo"]["batchSize"] for r in queue.records] == [1, 1]
+
+
+def test_fate_looks_a_record_up_by_sequence_number() -> None:
+    sched, stream, esm = setup(lambda e, c: None)
+    put = stream.put_record("a", "k")
+    assert esm.poller.fate(put["SequenceNumber"]) is None
+    sched.run_until_idle()
+    found = esm.poller.fate(put["SequenceNumber"])
+    assert found is not None
+    assert found.fate is RecordFate.PROCESSED
+    assert esm.poller.fate(put["SequenceNumber"], shard_id=put["ShardId"]) == found
+    assert esm.poller.fate(put["SequenceNumber"], shard_id="shardId-000000000009") is None
