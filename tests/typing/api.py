@@ -17,6 +17,7 @@ from invokemodels import (
     FunctionTarget,
     InMemoryServiceQueue,
     Invoker,
+    KinesisStream,
     LegacyRetry,
     NoRetry,
     Poller,
@@ -28,7 +29,10 @@ from invokemodels import (
     SQSMappingConfig,
     SQSPoller,
     StandardRetry,
+    StreamMappingConfig,
+    StreamPoller,
     SystemClock,
+    Table,
     ThrottleBackoff,
     VirtualClock,
 )
@@ -60,3 +64,15 @@ throttle_policy: RetryPolicy = ThrottleBackoff()
 event_dest: Destination = FunctionTarget(
     EventInvoker(Function(name="target", handler=lambda e, c: e))
 )
+
+stream_fn = Function(name="streams", handler=lambda e, c: e)
+kinesis = KinesisStream("typing-stream")
+stream_poller: Poller = StreamPoller(
+    kinesis.log, StreamMappingConfig(starting_position="TRIM_HORIZON"), stream_fn
+)
+kinesis_mapping = kinesis.map_to(stream_fn, StreamMappingConfig(starting_position="LATEST"))
+kinesis_pending: int = kinesis_mapping.poller.pending
+table_mapping = Table("typing-table", key_schema="Id").map_to(
+    stream_fn, StreamMappingConfig(starting_position="TRIM_HORIZON")
+)
+table_poller: Poller = table_mapping.poller
