@@ -84,7 +84,6 @@ class LambdaContext:
 
     def __init__(
         self,
-        *,
         function_name: str,
         function_version: str,
         invoked_function_arn: str,

@@ -75,13 +75,14 @@ class ThrottleReason:
     CALLER_RATE: Final = "CallerRateLimitExceeded"
 
 
+# The version (4) and variant (10xx) bits, set the way uuid.UUID(version=4) sets them.
+_UUID_CLEAR: Final = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET: Final = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_request_id(rng: random.Random) -> str:
     """A version-4 UUID string drawn from ``rng``, so one seed gives the same ids."""
-    bits = rng.getrandbits(128)
-    # Set the version (4) and variant (10xx) bits the way uuid.UUID(version=4) does.
-    bits = (bits & ~(0xF000 << 64)) | (0x4000 << 64)
-    bits = (bits & ~(0xC000 << 48)) | (0x8000 << 48)
-    h = f"{bits:032x}"
+    h = "%032x" % ((rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -533,19 +534,22 @@ class Function:
         identity: CognitoIdentity | None = None,
     ) -> LambdaContext:
         """The context object for one attempt."""
+        name = self.name
+        arn = self.arn
+        # Positional: keyword parsing of 12 arguments is a visible share of a small invoke.
         return LambdaContext(
-            function_name=self.name,
-            function_version=self.version,
-            invoked_function_arn=self.arn if qualifier is None else f"{self.arn}:{qualifier}",
-            memory_limit_in_mb=str(self.memory_size),
-            aws_request_id=request_id,
-            log_group_name=f"/aws/lambda/{self.name}",
-            log_stream_name=self._log_stream,
-            clock=clock,
-            started=started,
-            timeout=self.timeout,
-            client_context=client_context,
-            identity=identity,
+            name,  # function_name
+            self.version,  # function_version
+            arn if qualifier is None else f"{arn}:{qualifier}",  # invoked_function_arn
+            str(self.memory_size),  # memory_limit_in_mb
+            request_id,  # aws_request_id
+            f"/aws/lambda/{name}",  # log_group_name
+            self._log_stream,  # log_stream_name
+            clock,
+            started,
+            self.timeout,
+            client_context,
+            identity,
         )
 
     def run_attempt(
@@ -667,7 +671,7 @@ class Function:
                 request_id, started, ended, "Runtime.MarshalError",
                 f"Unable to marshal response: {exc}", stack=True,
             )  # fmt: skip
-        if payload_size(text) > RESPONSE_PAYLOAD_LIMIT:
+        if (len(text) if text.isascii() else len(text.encode("utf-8"))) > RESPONSE_PAYLOAD_LIMIT:
             document = {
                 "errorMessage": "Response payload size exceeded maximum allowed payload size "
                 f"({RESPONSE_PAYLOAD_LIMIT} bytes).",
