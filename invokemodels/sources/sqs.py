@@ -25,6 +25,7 @@ import base64
 import enum
 import hashlib
 import heapq
+import itertools
 import json
 import random
 import re
@@ -473,7 +474,7 @@ class Queue:
     _dedup: dict[Any, tuple[int, _Message]] = attrs.field(factory=dict, init=False)
     _dedup_order: deque[tuple[int, Any]] = attrs.field(factory=deque, init=False)
     _counts: dict[MessageState, int] = attrs.field(init=False)
-    _order: int = attrs.field(default=0, init=False)
+    _orders: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
     _sequence: int = attrs.field(default=0, init=False)
     _listeners: list[Any] = attrs.field(factory=list, init=False)
     _virtual: VirtualClock | None = attrs.field(default=None, init=False)
@@ -755,7 +756,8 @@ class Queue:
             )
         message_attributes = _normalize_attributes(attributes)
         size = len(body) if body.isascii() else len(body.encode("utf-8"))
-        size += sum(_attribute_size(name, spec) for name, spec in message_attributes.items())
+        if message_attributes:
+            size += sum(_attribute_size(name, spec) for name, spec in message_attributes.items())
         if size > self.maximum_message_size:
             raise InvalidParameterValueError(
                 "MessageBody",
@@ -816,8 +818,7 @@ class Queue:
                     duplicate.sequence,
                     deduplicated=True,
                 )
-        message = _Message(new_request_id(self.rng), body, self._order)
-        self._order += 1
+        message = _Message(new_request_id(self.rng), body, next(self._orders))
         message.attributes = message_attributes
         message.md5 = _md5(body.encode("utf-8"))
         message.md5_attributes = md5_of_message_attributes(message_attributes)
@@ -1011,8 +1012,7 @@ class Queue:
         queues (SQS's documented rule).
         """
         now = self._refresh()
-        message = _Message(source.message_id, source.body, self._order)
-        self._order += 1
+        message = _Message(source.message_id, source.body, next(self._orders))
         message.attributes = source.attributes
         message.md5 = source.md5
         message.md5_attributes = source.md5_attributes
