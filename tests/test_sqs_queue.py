@@ -532,6 +532,35 @@ def test_queue_as_destination_and_dead_letter_target() -> None:
         fifo.deliver({}, delivery)
 
 
+def test_queue_as_event_destination_and_dead_letter_queue() -> None:
+    from invokemodels import EventInvokeConfig, EventInvoker, Function
+
+    sched = Scheduler()
+    dlq = make("async-dlq", scheduler=sched)
+    on_failure = make("on-failure", scheduler=sched, seed=8)
+
+    def boom(event: Any, context: Any) -> None:
+        raise ValueError("nope")
+
+    invoker = EventInvoker(
+        Function("f", boom),
+        EventInvokeConfig(on_failure=on_failure),
+        dead_letter=dlq,  # type: ignore[arg-type]  # annotated QueueTarget | TopicTarget
+        scheduler=sched,
+        seed=1,
+    )
+    response = invoker.invoke({"order": 1})
+    sched.run_until_idle()
+    [record] = on_failure.records
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["requestId"] == response.request_id
+    [dead] = dlq.receive_messages()
+    assert json.loads(dead.body) == {"order": 1}
+    assert dead.message_attributes["RequestID"]["StringValue"] == response.request_id
+    assert dead.message_attributes["ErrorCode"] == {"DataType": "Number", "StringValue": "200"}
+    assert dead.message_attributes["ErrorMessage"]["StringValue"] == "nope"
+
+
 def test_same_seed_same_ids() -> None:
     def run(seed: int) -> list[str]:
         q = make(seed=seed)
