@@ -90,6 +90,52 @@ def test_config_defaults_and_accepted_values() -> None:
     assert isinstance(criteria.filter_criteria, FilterCriteria)
 
 
+def test_config_from_and_to_the_api_shape() -> None:
+    parameters = {
+        "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:q",
+        "FunctionName": "f",
+        "BatchSize": 50,
+        "MaximumBatchingWindowInSeconds": 2,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "FilterCriteria": {"Filters": [{"Pattern": '{"body": {"a": [1]}}'}]},
+        "ScalingConfig": {"MaximumConcurrency": 7},
+        "Enabled": False,
+    }
+    config = SQSMappingConfig.from_dict(parameters)
+    assert (config.batch_size, config.maximum_batching_window) == (50, 2)
+    assert config.report_batch_item_failures
+    assert (config.maximum_concurrency, config.enabled) == (7, False)
+    assert config.to_dict() == {
+        "BatchSize": 50,
+        "MaximumBatchingWindowInSeconds": 2,
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "FilterCriteria": {"Filters": [{"Pattern": '{"body": {"a": [1]}}'}]},
+        "ScalingConfig": {"MaximumConcurrency": 7},
+    }
+    assert SQSMappingConfig.from_dict({}).to_dict() == {
+        "BatchSize": 10,
+        "MaximumBatchingWindowInSeconds": 0,
+        "FunctionResponseTypes": [],
+    }
+
+
+@pytest.mark.parametrize(
+    ("parameters", "parameter", "text"),
+    [
+        ({"StartingPosition": "LATEST"}, "StartingPosition", "not a parameter of an SQS"),
+        ({"BisectBatchOnFunctionError": True}, "BisectBatchOnFunctionError", "supported: "),
+        ({"ScalingConfig": {"MaximumConcurrency": 1}}, "ScalingConfig.MaximumConcurrency", "2"),
+        ({"ScalingConfig": {"Max": 5}}, "ScalingConfig", "MaximumConcurrency"),
+        ({"DestinationConfig": {"OnFailure": {}}}, "DestinationConfig", "Unsupported"),
+    ],
+)
+def test_config_from_dict_rejects(parameters: Any, parameter: str, text: str) -> None:
+    with pytest.raises(InvalidParameterValueError) as caught:
+        SQSMappingConfig.from_dict(parameters)
+    assert caught.value.parameter == parameter
+    assert text in str(caught.value)
+
+
 @pytest.mark.parametrize(
     ("name", "kwargs", "parameter", "text"),
     [

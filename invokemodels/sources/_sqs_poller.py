@@ -28,7 +28,7 @@ one slot away (not below 2) and stops the ramp until a batch succeeds; with
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -189,6 +189,53 @@ class SQSMappingConfig:
         """True when ``FunctionResponseTypes`` holds ``ReportBatchItemFailures``."""
         return REPORT_BATCH_ITEM_FAILURES in self.function_response_types
 
+    @classmethod
+    def from_dict(cls, parameters: Mapping[str, Any]) -> SQSMappingConfig:
+        """Build from ``CreateEventSourceMapping`` parameters, as boto3 takes them.
+
+        Reads ``BatchSize``, ``MaximumBatchingWindowInSeconds``,
+        ``FunctionResponseTypes``, ``FilterCriteria``, ``ScalingConfig``
+        (``MaximumConcurrency``), ``Enabled`` and ``DestinationConfig`` (rejected);
+        ``EventSourceArn`` and ``FunctionName`` are accepted and ignored (the queue and
+        the function are given to `Queue.map_to`).  A parameter that does not apply to
+        SQS (``StartingPosition``, ``BisectBatchOnFunctionError``, ...) raises
+        `InvalidParameterValueError`; so does ``ProvisionedPollerConfig``, which this
+        model does not implement.
+        """
+        unknown = sorted(set(parameters) - _API_KEYS - {"EventSourceArn", "FunctionName"})
+        if unknown:
+            raise InvalidParameterValueError(
+                unknown[0],
+                parameters[unknown[0]],
+                "is not a parameter of an SQS event source mapping in this model "
+                f"(supported: {', '.join(sorted(_API_KEYS))})",
+            )
+        kwargs: dict[str, Any] = {}
+        for key, name in _API_FIELDS.items():
+            if key in parameters:
+                kwargs[name] = parameters[key]
+        scaling = parameters.get("ScalingConfig")
+        if scaling is not None:
+            if not isinstance(scaling, Mapping) or set(scaling) - {"MaximumConcurrency"}:
+                raise InvalidParameterValueError(
+                    "ScalingConfig", scaling, 'must be {"MaximumConcurrency": 2-1000}'
+                )
+            kwargs["maximum_concurrency"] = scaling.get("MaximumConcurrency")
+        return cls(**kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The SQS-relevant fields as ``GetEventSourceMapping`` shows them."""
+        out: dict[str, Any] = {
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.maximum_batching_window,
+            "FunctionResponseTypes": list(self.function_response_types),
+        }
+        if self.filter_criteria is not None and self.filter_criteria.patterns:
+            out["FilterCriteria"] = self.filter_criteria.to_dict()
+        if self.maximum_concurrency is not None:
+            out["ScalingConfig"] = {"MaximumConcurrency": self.maximum_concurrency}
+        return out
+
     def check_queue(self, queue: Queue) -> None:
         """Raise `InvalidParameterValueError` if this configuration does not fit ``queue``."""
         if queue.fifo:
@@ -204,6 +251,17 @@ class SQSMappingConfig:
             raise InvalidParameterValueError(
                 "one_group_per_batch", True, "applies to FIFO queues only"
             )
+
+
+_API_FIELDS: Final = {
+    "BatchSize": "batch_size",
+    "MaximumBatchingWindowInSeconds": "maximum_batching_window",
+    "FunctionResponseTypes": "function_response_types",
+    "FilterCriteria": "filter_criteria",
+    "DestinationConfig": "destination_config",
+    "Enabled": "enabled",
+}
+_API_KEYS: Final = frozenset({*_API_FIELDS, "ScalingConfig"})
 
 
 def sqs_event_record(
