@@ -413,14 +413,14 @@ class Queue:
     order, and skip a group while one of its messages is in flight.
     """
 
-    name: str = attrs.field()
-    scheduler: Scheduler = attrs.field(factory=Scheduler)
+    name: str = attrs.field(on_setattr=attrs.setters.frozen)
+    scheduler: Scheduler = attrs.field(factory=Scheduler, on_setattr=attrs.setters.frozen)
     seed: int | None = None
     rng: random.Random = attrs.field(
         default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
     )
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
+    region: str = attrs.field(default="us-east-1", on_setattr=attrs.setters.frozen)
+    account_id: str = attrs.field(default="123456789012", on_setattr=attrs.setters.frozen)
     visibility_timeout: float = attrs.field(
         default=30,
         converter=seconds,
