@@ -26,6 +26,8 @@ from ._destinations import (
 )
 from ._event import (
     AttemptOutcome,
+    DeadLetterQueue,
+    DeadLetterTopic,
     EventAttempt,
     EventInvoker,
     EventMetrics,
@@ -108,6 +110,8 @@ __all__ = [
     "ClientContext",
     "Clock",
     "CognitoIdentity",
+    "DeadLetterQueue",
+    "DeadLetterTopic",
     "Decision",
     "Delivery",
     "Destination",

@@ -15,12 +15,12 @@ import itertools
 import json
 import random
 from collections.abc import Callable
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
 from ._clock import iso_timestamp
-from ._destinations import SNS_MESSAGE_LIMIT, Delivery, QueueTarget, TopicTarget
+from ._destinations import SNS_MESSAGE_LIMIT, Delivery
 from ._event_policy import (
     EVENT_AGE_EXCEEDED,
     RETRIES_EXHAUSTED,
@@ -46,6 +46,8 @@ from .exceptions import RequestEntityTooLargeError, TooManyRequestsError
 
 __all__ = [
     "AttemptOutcome",
+    "DeadLetterQueue",
+    "DeadLetterTopic",
     "EventAttempt",
     "EventInvoker",
     "EventMetrics",
@@ -62,6 +64,36 @@ ERROR_MESSAGE_LIMIT: Final = 1024
 """The dead-letter ``ErrorMessage`` attribute holds the first 1 KB of the error message."""
 
 _THROTTLE_MESSAGE: Final = "Rate Exceeded."
+
+
+class DeadLetterQueue(Protocol):
+    """**Protocol**: an SQS queue as a dead-letter target (`QueueTarget`, ``sources.sqs.Queue``).
+
+    ``arn`` must name a standard queue; ``send_message`` receives the original event and
+    SQS-shaped message attributes.
+    """
+
+    @property
+    def arn(self) -> str: ...
+
+    def send_message(
+        self, body: str, attributes: dict[str, dict[str, str]] | None = ...
+    ) -> object: ...
+
+
+class DeadLetterTopic(Protocol):
+    """**Protocol**: an SNS topic as a dead-letter target (`TopicTarget`).
+
+    ``arn`` must name a standard topic; ``publish`` receives the original event and
+    message attributes.
+    """
+
+    @property
+    def arn(self) -> str: ...
+
+    def publish(
+        self, message: str, attributes: dict[str, dict[str, str]] | None = ...
+    ) -> object: ...
 
 
 class EventOutcomeKind(enum.Enum):
@@ -360,6 +392,10 @@ def _error_message(result: AttemptResult) -> str:
     return message if isinstance(message, str) else result.payload
 
 
+def _is_topic(target: DeadLetterQueue | DeadLetterTopic) -> TypeGuard[DeadLetterTopic]:
+    return target.arn.split(":")[2:3] == ["sns"]
+
+
 def _first_kilobyte(text: str) -> str:
     data = text.encode("utf-8")
     if len(data) <= ERROR_MESSAGE_LIMIT:
@@ -404,8 +440,9 @@ class EventInvoker:
     Args:
         function: the function to invoke.
         config: the `EventInvokeConfig` (default: AWS's defaults, no destinations).
-        dead_letter: a `QueueTarget` or `TopicTarget` receiving the original event of every
-            failed event, with ``RequestID`` / ``ErrorCode`` / ``ErrorMessage`` attributes.
+        dead_letter: a `DeadLetterQueue` (`QueueTarget`, an SQS ``Queue``) or a
+            `DeadLetterTopic` (`TopicTarget`) receiving the original event of every failed
+            event, with ``RequestID`` / ``ErrorCode`` / ``ErrorMessage`` attributes.
         scheduler: the scheduler (and clock) to run on (default: a new virtual one).
         seed: seeds request ids, jitter and duplicate delivery (or pass ``rng``).
         retry_policy: replaces ``EventRetryPolicy.from_config(config)``.
@@ -438,7 +475,7 @@ class EventInvoker:
 
     function: Function
     config: EventInvokeConfig = attrs.field(factory=EventInvokeConfig)
-    dead_letter: QueueTarget | TopicTarget | None = attrs.field(default=None)
+    dead_letter: DeadLetterQueue | DeadLetterTopic | None = attrs.field(default=None)
     scheduler: Scheduler = attrs.field(factory=_scheduler_default)
     seed: int | None = None
     rng: random.Random = attrs.field(
@@ -791,7 +828,7 @@ class EventInvoker:
         if self.on_outcome is not None:
             self.on_outcome(outcome)
 
-    def _dead_letter(self, target: QueueTarget | TopicTarget, event: _Event) -> None:
+    def _dead_letter(self, target: DeadLetterQueue | DeadLetterTopic, event: _Event) -> None:
         """The original event with ``RequestID``/``ErrorCode``/``ErrorMessage`` (reference 3.7)."""
         message = event.error_message
         if not message and event.last is not None:
@@ -801,13 +838,13 @@ class EventInvoker:
             "ErrorCode": {"DataType": "Number", "StringValue": str(event.error_code)},
             "ErrorMessage": {"DataType": "String", "StringValue": _first_kilobyte(message)},
         }
-        if isinstance(target, TopicTarget):
+        if _is_topic(target):
             if payload_size(event.request) > SNS_MESSAGE_LIMIT:
                 msg = f"message of {payload_size(event.request)} bytes is over SNS's 256 KB limit"
                 raise ValueError(msg)
             target.publish(event.request, attributes)
         else:
-            target.send_message(event.request, attributes)
+            cast("DeadLetterQueue", target).send_message(event.request, attributes)
 
     def cancel_pending(self) -> list[str]:
         """End every event still queued with `EventOutcomeKind.CANCELLED`; returns their ids.

@@ -18,8 +18,16 @@ import attrs
 from typing_extensions import Self
 
 from ._clock import SystemClock
-from ._destinations import QueueTarget, TopicTarget
-from ._event import EventAttempt, EventInvoker, EventMetrics, EventOutcome, EventOutcomeKind, _Event
+from ._event import (
+    DeadLetterQueue,
+    DeadLetterTopic,
+    EventAttempt,
+    EventInvoker,
+    EventMetrics,
+    EventOutcome,
+    EventOutcomeKind,
+    _Event,
+)
 from ._event_policy import EventInvokeConfig
 from ._function import AttemptResult, Function
 from ._protocols import InvokeResponse
@@ -86,7 +94,7 @@ class BackgroundEventInvoker:
     Args:
         function: the function to invoke.
         config: the `EventInvokeConfig`.
-        dead_letter: the dead-letter `QueueTarget` or `TopicTarget`.
+        dead_letter: the dead-letter queue or topic (see `EventInvoker`).
         time_scale: real seconds per model second (default 1.0; 0.01 makes the 60 s
             retry take 0.6 s).
         max_workers: worker threads, the most attempts running at once (default 4).
@@ -98,7 +106,7 @@ class BackgroundEventInvoker:
 
     function: Function
     config: EventInvokeConfig = attrs.field(factory=EventInvokeConfig)
-    dead_letter: QueueTarget | TopicTarget | None = None
+    dead_letter: DeadLetterQueue | DeadLetterTopic | None = None
     time_scale: float = attrs.field(default=1.0, validator=in_range("time_scale", 1e-6, 1e6))
     max_workers: int = attrs.field(
         default=4, validator=in_range("max_workers", 1, 1024, integer=True)

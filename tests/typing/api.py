@@ -9,6 +9,8 @@ from __future__ import annotations
 from invokemodels import (
     BackgroundEventInvoker,
     Clock,
+    DeadLetterQueue,
+    DeadLetterTopic,
     Destination,
     EventInvoker,
     EventRetryPolicy,
@@ -22,6 +24,7 @@ from invokemodels import (
     NoRetry,
     Poller,
     Queue,
+    QueueTarget,
     RequestResponseInvoker,
     RetryPolicy,
     ScaledClock,
@@ -34,6 +37,7 @@ from invokemodels import (
     SystemClock,
     Table,
     ThrottleBackoff,
+    TopicTarget,
     VirtualClock,
 )
 
@@ -76,3 +80,6 @@ table_mapping = Table("typing-table", key_schema="Id").map_to(
     stream_fn, StreamMappingConfig(starting_position="TRIM_HORIZON")
 )
 table_poller: Poller = table_mapping.poller
+dlq_target: DeadLetterQueue = QueueTarget()
+dlq_sqs_queue: DeadLetterQueue = Queue("typing-dlq")
+dlq_topic: DeadLetterTopic = TopicTarget()
