@@ -545,7 +545,7 @@ def test_queue_as_event_destination_and_dead_letter_queue() -> None:
     invoker = EventInvoker(
         Function("f", boom),
         EventInvokeConfig(on_failure=on_failure),
-        dead_letter=dlq,  # type: ignore[arg-type]  # annotated QueueTarget | TopicTarget
+        dead_letter=dlq,
         scheduler=sched,
         seed=1,
     )
