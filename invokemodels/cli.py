@@ -41,6 +41,7 @@ DEMO_SECTIONS: tuple[str, ...] = (
     "invokemodels._demo_sync",
     "invokemodels._demo_event",
     "invokemodels._demo_sqs",
+    "invokemodels._demo_streams",
 )
 """Modules run by ``invokemodels demo``, in order; each defines ``run(out: TextIO) -> None``."""
 
