@@ -955,3 +955,23 @@ def test_fate_looks_a_record_up_by_sequence_number() -> None:
     assert found.fate is RecordFate.PROCESSED
     assert esm.poller.fate(put["SequenceNumber"], shard_id=put["ShardId"]) == found
     assert esm.poller.fate(put["SequenceNumber"], shard_id="shardId-000000000009") is None
+
+
+def test_a_window_closing_between_polls_gets_its_final_invoke_at_the_next_poll() -> None:
+    sched = Scheduler(VirtualClock(epoch_origin=EPOCH + 0.3))
+    stream = KinesisStream("s", scheduler=sched)
+    calls: list[tuple[float, int, bool]] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        calls.append((sched.now, len(event["Records"]), event["isFinalInvokeForWindow"]))
+        return {"state": {}}
+
+    config = StreamMappingConfig(starting_position="TRIM_HORIZON", tumbling_window=60)
+    stream.map_to(Function("f", handler), config, seed=1)
+    stream.put_record("a", "k")
+    sched.run(until=38.5)
+    stream.put_record("b", "k")
+    # The window closes at 39.7 s; the lane last polled at 39.0 s and polls again at 40.0 s.
+    steps = sched.run_until_idle(max_steps=1000)
+    assert calls == [(0.0, 1, False), (39.0, 1, False), (40.0, 0, True)]
+    assert steps < 20

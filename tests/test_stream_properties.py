@@ -44,6 +44,7 @@ class Scenario:
     retry_delay: float
     duration: float
     seed: int
+    tumbling: int = 0
 
 
 @st.composite
@@ -73,6 +74,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         retry_delay=draw(st.sampled_from([60.0, 600.0, 3600.0])),
         duration=draw(st.sampled_from([0.0, 0.5])),
         seed=draw(st.integers(0, 2**16)),
+        tumbling=draw(st.sampled_from([0, 0, 30])),
     )
 
 
@@ -89,7 +91,8 @@ class Run:
 
 
 def run(scenario: Scenario, *, destination: Any = None) -> Run:
-    sched = Scheduler(VirtualClock(epoch_origin=1_700_000_000.0))
+    # An origin off the whole second, so tumbling windows close between polls.
+    sched = Scheduler(VirtualClock(epoch_origin=1_700_000_000.3))
     stream = KinesisStream("s", shard_count=scenario.shards, scheduler=sched)
     remaining = [put.fails for put in scenario.puts]
     holder: list[Run] = []
@@ -104,7 +107,8 @@ def run(scenario: Scenario, *, destination: Any = None) -> Run:
         holder[0].invocations.append((sched.now, indexes, not failing))
         if failing and not scenario.report:
             raise RuntimeError("record failed")
-        return {"batchItemFailures": [{"itemIdentifier": seq} for seq in failing]}
+        failures = [{"itemIdentifier": seq} for seq in failing]
+        return {"state": {"n": len(holder[0].invocations)}, "batchItemFailures": failures}
 
     fn = Function("f", handler, duration=scenario.duration)
     config = StreamMappingConfig(
@@ -117,6 +121,7 @@ def run(scenario: Scenario, *, destination: Any = None) -> Run:
         maximum_retry_attempts=scenario.retries,
         maximum_record_age=scenario.age,
         on_failure=destination,
+        tumbling_window=scenario.tumbling,
     )
     mapping = stream.map_to(fn, config, seed=scenario.seed, retry_delay=scenario.retry_delay)
     result = Run(stream, mapping, sched)

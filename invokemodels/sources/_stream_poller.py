@@ -375,7 +375,10 @@ class StreamPoller:
             elif lane.has_unread():
                 when = lane.next_look
             elif lane.window is not None:
-                when = now if lane.window.terminated else lane.window.close_at
+                # The final invoke of a window happens at the lane's first poll after it closes.
+                when = lane.next_look
+                if not lane.window.terminated:
+                    when = max(when, lane.window.close_at)
             else:
                 continue
             if best is None or when < best:
@@ -748,7 +751,7 @@ class StreamPoller:
     def _open_window(self, record: StreamRecord) -> _Window:
         length = float(self.config.tumbling_window)
         start = math.floor(record.arrival_epoch / length) * length
-        return _Window(start, start + length, _tick(start + length - self._offset))
+        return _Window(start, start + length, _tick(round(start + length - self._offset, 6)))
 
     @property
     def _identity(self) -> str:
