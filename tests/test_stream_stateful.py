@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from invokemodels import Function, Scheduler, VirtualClock
-from invokemodels.sources import KinesisStream, RecordFate, StreamMappingConfig
+from invokemodels.sources import KinesisStream, StreamMappingConfig
 
 KEYS = ("a", "b", "c", "d")
 
