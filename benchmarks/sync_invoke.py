@@ -30,51 +30,55 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return {"ok": True, "order": event["order_id"], "lines": len(event["items"])}
 
 
-def per_call_ns(fn: Callable[[], object], loops: int, rounds: int) -> tuple[float, float]:
-    """Medians over ``rounds`` of the ns per call (wall clock, thread CPU time)."""
-    wall, cpu = [], []
+def measure(
+    cases: dict[str, Callable[[], object]], loops: int, rounds: int
+) -> dict[str, tuple[float, float]]:
+    """Median ns per call (wall clock, thread CPU time) of each case.
+
+    Rounds are interleaved (every case runs once per round), so a burst of load from
+    other processes hits every case alike.
+    """
+    wall: dict[str, list[float]] = {name: [] for name in cases}
+    cpu: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(rounds):
-        start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
-        for _ in range(loops):
-            fn()
-        cpu.append((time.thread_time_ns() - start_cpu) / loops)
-        wall.append((time.perf_counter_ns() - start) / loops)
-    return statistics.median(wall), statistics.median(cpu)
+        for name, fn in cases.items():
+            start, start_cpu = time.perf_counter_ns(), time.thread_time_ns()
+            for _ in range(loops):
+                fn()
+            cpu[name].append((time.thread_time_ns() - start_cpu) / loops)
+            wall[name].append((time.perf_counter_ns() - start) / loops)
+    return {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in cases}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--loops", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--loops", type=int, default=10_000)
     args = parser.parse_args()
 
-    bare = per_call_ns(lambda: handler(PAYLOAD, None), args.loops, args.rounds)
-
     invoker = RequestResponseInvoker(Function(name="orders", handler=handler), seed=1)
-    invoke = per_call_ns(lambda: invoker.invoke(PAYLOAD), args.loops, args.rounds)
-    invoker.clear_log()
-
     timed = RequestResponseInvoker(Function(name="orders", handler=handler, duration=0.05), seed=1)
-    with_time = per_call_ns(lambda: timed.invoke(PAYLOAD), args.loops, args.rounds)
-    timed.clear_log()
-
     client = LambdaClient(
         RequestResponseInvoker(Function(name="orders", handler=handler), seed=1),
         retry=StandardRetry(),
     )
-    via_client = per_call_ns(lambda: client.invoke(PAYLOAD), args.loops, args.rounds)
+    results = measure(
+        {
+            "bare handler call": lambda: handler(PAYLOAD, None),
+            "RequestResponseInvoker.invoke": lambda: invoker.invoke(PAYLOAD),
+            "invoke, 50 ms modelled duration": lambda: timed.invoke(PAYLOAD),
+            "LambdaClient.invoke (StandardRetry)": lambda: client.invoke(PAYLOAD),
+        },
+        args.loops,
+        args.rounds,
+    )
 
-    rows = [
-        ("bare handler call", bare),
-        ("RequestResponseInvoker.invoke", invoke),
-        ("invoke, 50 ms modelled duration", with_time),
-        ("LambdaClient.invoke (StandardRetry)", via_client),
-    ]
-    print(f"sync invoke benchmark: {args.rounds} rounds x {args.loops} calls")
+    print(f"sync invoke benchmark: {args.rounds} interleaved rounds x {args.loops} calls")
     print(f"  {'median per call':40} {'wall':>9} {'CPU':>9}")
-    for label, (wall, cpu) in rows:
+    for label, (wall, cpu) in results.items():
         print(f"  {label:40} {wall / 1000:6.2f} us {cpu / 1000:6.2f} us")
-    print(f"  {'full invoke / bare call (CPU)':40} {invoke[1] / bare[1]:6.1f} x")
+    ratio = results["RequestResponseInvoker.invoke"][1] / results["bare handler call"][1]
+    print(f"  {'full invoke / bare call (CPU)':40} {ratio:6.1f} x")
 
 
 if __name__ == "__main__":

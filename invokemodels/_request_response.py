@@ -56,6 +56,7 @@ LOG_RESULT_LIMIT: Final = 4096
 """``LogResult`` carries the last 4 KB of the execution log, base64-encoded (reference 2.1)."""
 
 _SYNC_TYPES: Final = ("RequestResponse", "DryRun")
+_FOREVER: Final = float("inf")
 _LOG_TYPES: Final = ("None", "Tail")
 _QUALIFIER = re.compile(r"^[a-zA-Z0-9$_-]{1,128}$")
 _VERSION_QUALIFIER = re.compile(r"^(\$LATEST|[0-9]+)$")
@@ -335,7 +336,9 @@ class RequestResponseInvoker:
         interleaves.  Called from inside a scheduler callback, it cannot wait:
         it returns at once and the slot is released at the attempt's end.
         """
-        return self._call(payload, invocation_type, qualifier, log_type, client_context, True)[1]
+        return self._call(payload, invocation_type, qualifier, log_type, client_context, _FOREVER)[
+            1
+        ]
 
     def start(
         self,
@@ -352,7 +355,7 @@ class RequestResponseInvoker:
         concurrency slot until ``ended_at``, whether or not anyone waits for it.
         """
         row, response = self._call(
-            payload, invocation_type, qualifier, log_type, client_context, False
+            payload, invocation_type, qualifier, log_type, client_context, 0.0
         )
         return PendingInvoke(Invocation(*row), response)
 
@@ -397,8 +400,9 @@ class RequestResponseInvoker:
         qualifier: str | None,
         log_type: str | None,
         client_context: ClientContextInput | None,
-        wait: bool,
+        patience: float,
     ) -> tuple[_Row, InvokeResponse]:
+        """One call; waits for the attempt's end when it comes within ``patience`` seconds."""
         kind = self.invocation_type if invocation_type is None else invocation_type
         if kind not in _SYNC_TYPES:
             raise InvalidParameterValueError(
@@ -462,7 +466,7 @@ class RequestResponseInvoker:
             function.release()
             raise
         ended = attempt.ended_at
-        self._release_at(ended, wait=wait)
+        self._release_at(ended, wait=ended - attempt.started_at <= patience)
         function_error = attempt.function_error
         row = (
             number,

@@ -29,7 +29,7 @@ from typing import Any, Final
 import attrs
 
 from ._protocols import InvokeResponse
-from ._request_response import ClientContextInput, PendingInvoke, RequestResponseInvoker
+from ._request_response import _FOREVER, ClientContextInput, RequestResponseInvoker
 from ._retry import Decision, Failure, FailureKind, RetryPolicy
 from ._validate import in_range
 from .exceptions import InvocationError, ReadTimeoutError
@@ -163,7 +163,7 @@ class NoRetry:
         """Nothing to track."""
 
 
-@attrs.define(repr=False)
+@attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
 class RetryQuota:
     """Standard mode's client-wide retry quota: a token bucket (botocore ``RetryQuota``).
 
@@ -197,7 +197,7 @@ class RetryQuota:
         self._available = min(self._available + amount, self.capacity)
 
 
-@attrs.define(repr=False)
+@attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
 class StandardRetry:
     """botocore's ``standard`` retry mode (reference 2.8).
 
@@ -217,7 +217,8 @@ class StandardRetry:
     (`STANDARD_THROTTLING_CODES`, ``TooManyRequestsException`` among them), the
     attempts are not used up, *and* the quota has the tokens.  A success after
     retries refunds the last retry's cost.  The delay before retry ``n`` is
-    ``rand() * min(2 ** (n - 1), max_backoff)``.
+    ``rand() * min(2 ** (n - 1), max_backoff)``.  Arguments are validated when the
+    policy is made (not on later assignment).
     """
 
     total_max_attempts: int = attrs.field(
@@ -306,7 +307,7 @@ def _failure_kind(error: InvocationError) -> FailureKind:
     return FailureKind.INVALID_REQUEST
 
 
-@attrs.define(repr=False, eq=False)
+@attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
 class LambdaClient:
     """A boto3-like Lambda client: synchronous invokes with SDK retries and a read timeout.
 
@@ -329,6 +330,7 @@ class LambdaClient:
     Time passes through the invoker's scheduler (`RequestResponseInvoker.sleep_until`).
     On a real clock an attempt runs to its end before the client compares its
     duration with ``read_timeout``, so overlap is modelled on virtual clocks only.
+    Arguments are validated when the client is made (not on later assignment).
     """
 
     invoker: RequestResponseInvoker
@@ -378,30 +380,27 @@ class LambdaClient:
             sent_at = invoker.now
             error: InvocationError | ReadTimeoutError
             status: int | None
+            limit = _FOREVER if self.read_timeout is None else self.read_timeout
             try:
-                pending = invoker.start(
-                    payload,
-                    invocation_type=invocation_type,
-                    qualifier=qualifier,
-                    log_type=log_type,
-                    client_context=client_context,
+                # The invoker waits for the response only when it comes within the read
+                # timeout; otherwise the attempt keeps running and the client gives up.
+                row, response = invoker._call(
+                    payload, invocation_type, qualifier, log_type, client_context, limit
                 )
             except InvocationError as exc:
                 error, kind, status = exc, _failure_kind(exc), exc.status_code
                 request_id = invoker.last_request_id
             else:
-                response = self._await(pending)
-                if response is not None:
+                started_at, ended_at, request_id = row[3], row[4], row[1]
+                if ended_at - started_at <= limit:
                     self.retry.succeeded(attempt)
-                    outcome = pending.invocation.outcome
                     self.attempts.append(
-                        ClientAttempt(
-                            call, attempt, pending.request_id, sent_at, invoker.now, outcome
-                        )
+                        ClientAttempt(call, attempt, request_id, sent_at, ended_at, row[6])
                     )
                     return response
-                error = ReadTimeoutError(self.endpoint, self.read_timeout or 0.0)
-                kind, status, request_id = FailureKind.CLIENT_TIMEOUT, None, pending.request_id
+                invoker.sleep_until(started_at + limit)
+                error = ReadTimeoutError(self.endpoint, limit)
+                kind, status = FailureKind.CLIENT_TIMEOUT, None
             if counts is None:
                 counts = collections.Counter()
             counts[kind] += 1
@@ -430,11 +429,3 @@ class LambdaClient:
             if decision.delay is None:
                 raise error
             invoker.sleep_until(invoker.now + decision.delay)
-
-    def _await(self, pending: PendingInvoke) -> InvokeResponse | None:
-        """Wait for the response, or until the read timeout (None: the client gave up)."""
-        limit = self.read_timeout
-        if limit is not None and pending.ended_at - pending.started_at > limit:
-            self.invoker.sleep_until(pending.started_at + limit)
-            return None
-        return self.invoker.wait(pending)
