@@ -179,3 +179,10 @@ def test_repr_is_short() -> None:
     assert repr(stream.log.shards[0]).startswith("<Shard shardId-000000000000 records=")
     assert "records=1" in repr(stream.log)
     assert repr(stream.records()[0]).startswith("<StreamRecord shardId-")
+
+
+def test_shards_are_found_by_id() -> None:
+    stream = KinesisStream("s", shard_count=2)
+    assert stream.log.shard("shardId-000000000001") is stream.log.shards[1]
+    with pytest.raises(KeyError):
+        stream.log.shard("shardId-000000000002")

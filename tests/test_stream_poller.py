@@ -975,3 +975,21 @@ def test_a_window_closing_between_polls_gets_its_final_invoke_at_the_next_poll()
     steps = sched.run_until_idle(max_steps=1000)
     assert calls == [(0.0, 1, False), (39.0, 1, False), (40.0, 0, True)]
     assert steps < 20
+
+
+def test_filter_patterns_are_checked_against_the_stream_source_at_creation() -> None:
+    from invokemodels.exceptions import InvalidParameterValueError
+
+    stream = KinesisStream("s")
+    bad = StreamMappingConfig(
+        starting_position="LATEST", filter_criteria={"Filters": [{"Pattern": '{"data": ["x"]}'}]}
+    )
+    with pytest.raises(InvalidParameterValueError, match="stream data key 'data'"):
+        stream.map_to(Function("f", lambda e, c: None), bad)
+    good = StreamMappingConfig(
+        starting_position="LATEST",
+        filter_criteria={"Filters": [{"Pattern": '{"partitionKey": ["k"]}'}]},
+    )
+    esm = stream.map_to(Function("f", lambda e, c: None), good)
+    assert esm.poller.config.filter_criteria.event_source == "aws:kinesis"
+    assert esm.poller.config.filter_criteria.patterns == ('{"partitionKey": ["k"]}',)

@@ -61,7 +61,7 @@ import attrs
 
 from invokemodels._clock import TICKS_PER_SECOND, iso_timestamp, to_ticks
 from invokemodels._destinations import Delivery
-from invokemodels._filters import filter_view
+from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
 from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, OutcomeKind
 from invokemodels._scheduler import Scheduler
@@ -820,6 +820,11 @@ def map_stream(
             "StartingPosition", "AT_TIMESTAMP", "must be TRIM_HORIZON or LATEST for DynamoDB "
             "Streams"
         )  # fmt: skip
+    criteria = config.filter_criteria
+    if isinstance(criteria, FilterCriteria) and criteria.event_source is None:
+        # Lambda checks stream patterns against the source at create time ({"data": [...]}).
+        source = f"aws:{log.kind}"
+        config = attrs.evolve(config, filter_criteria=attrs.evolve(criteria, event_source=source))
     stamp = config.starting_position_timestamp
     epoch = scheduler.clock.epoch()
     if stamp is not None and stamp > epoch:
