@@ -186,3 +186,10 @@ def test_shards_are_found_by_id() -> None:
     assert stream.log.shard("shardId-000000000001") is stream.log.shards[1]
     with pytest.raises(KeyError):
         stream.log.shard("shardId-000000000002")
+
+
+def test_explicit_hash_key_may_be_digits_but_nothing_else() -> None:
+    stream = KinesisStream("s", shard_count=2)
+    assert stream.put_record(b"x", "k", explicit_hash_key="0")["ShardId"] == "shardId-000000000000"  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterValueError, match="ExplicitHashKey"):
+        stream.put_record(b"x", "k", explicit_hash_key="zero")  # type: ignore[arg-type]

@@ -171,7 +171,7 @@ class StreamMappingConfig:
     function_response_types: tuple[str, ...] = attrs.field(
         default=(), converter=_response_types, validator=_check_response_types
     )
-    filter_criteria: Any = attrs.field(
+    filter_criteria: FilterCriteria | None = attrs.field(
         default=None, converter=_filter_criteria, validator=_check_filter_criteria
     )
     on_failure: Destination | None = attrs.field(default=None, validator=_check_on_failure)

@@ -145,7 +145,12 @@ class KinesisStream:
         if explicit_hash_key is None:
             hash_key = md5_hash_key(partition_key)
         else:
-            hash_key = int(explicit_hash_key)
+            try:
+                hash_key = int(explicit_hash_key)
+            except (TypeError, ValueError):
+                raise InvalidParameterValueError(
+                    "ExplicitHashKey", explicit_hash_key, "must be an integer (as digits)"
+                ) from None
             check_range("ExplicitHashKey", hash_key, 0, HASH_KEY_SPACE - 1, integer=True)
         log = self.log
         shard = log.route(hash_key)
