@@ -993,3 +993,19 @@ def test_filter_patterns_are_checked_against_the_stream_source_at_creation() -> 
     esm = stream.map_to(Function("f", lambda e, c: None), good)
     assert esm.poller.config.filter_criteria.event_source == "aws:kinesis"
     assert esm.poller.config.filter_criteria.patterns == ('{"partitionKey": ["k"]}',)
+
+
+def test_filtered_records_open_no_tumbling_window() -> None:
+    log: Log = []
+    sched, stream, esm = make(
+        log,
+        tumbling_window=60,
+        filter_criteria={"Filters": [{"Pattern": '{"partitionKey": ["keep"]}'}]},
+        respond=lambda event, got: {"state": {}},
+    )
+    stream.put_record("dropped", "other")
+    sched.run(until=100.0)
+    stream.put_record("kept", "keep")
+    sched.run_until_idle()
+    assert log == [(100.0, ["kept"]), (160.0, [])]
+    assert fates(esm) == {"dropped": ("filtered", 0.0, None), "kept": ("processed", 100.0, None)}

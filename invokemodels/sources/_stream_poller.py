@@ -675,8 +675,11 @@ class StreamPoller:
         queue = lane.queue
         extra = 0
         if config.tumbling_window:
-            if window is None and lane.has_unread():
-                window = lane.window = self._open_window(queue[lane.head][0])
+            if window is None:
+                # A window opens with the first record that passes the filter.
+                first = next((r for r, keep in queue[lane.head :] if keep), None)
+                if first is not None:
+                    window = lane.window = self._open_window(first)
             if window is not None:
                 extra = _WINDOW_EXTRA + json_size(window.state)
         identity_extra = len(self._identity) if self.log.kind == "kinesis" else 0
