@@ -18,11 +18,14 @@ It reproduces reference 4.1 on the virtual clock:
 - A function error retries the whole batch and blocks the lane until the batch
   succeeds, runs out of retries (``MaximumRetryAttempts``), holds a record older
   than ``MaximumRecordAgeInSeconds`` (checked before each invoke; "older" is
-  strictly greater), or its records leave the stream (retention); then the
-  records are discarded, an on-failure record is built (and sent to the
-  destination if one is configured), and the lane moves on.  Throttles do not
-  consume retries.  Retries are made after ``retry_delay`` (default: the
-  polling interval) [UNCONFIRMED: AWS does not document the interval].
+  strictly greater), or its records leave the stream (retention).  In the two
+  middle cases the records are discarded, an on-failure record is built (and
+  sent to the destination if one is configured; ``approximateInvokeCount`` counts
+  the invocations of that batch that reached the function), and the lane moves
+  on.  Throttles do not consume retries.  Retries are made after
+  ``retry_delay`` (default: the polling interval) [UNCONFIRMED: AWS does not
+  document the interval].  Records already too old when first read are
+  discarded without an invoke.
 - ``BisectBatchOnFunctionError`` splits a failing batch into halves of ⌈n/2⌉ and
   ⌊n/2⌋ records, first half first; a split consumes no retry, and each half
   carries on with the retries its parent had used (reference model for the
