@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -319,3 +320,14 @@ def test_example_handlers(
     assert code == 0
     assert metadata.get("FunctionError") == function_error
     assert (body if function_error is None else body["errorType"]) == expected
+
+
+def test_main_module_in_process(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["invokemodels", "invoke", "--handler", HELLO, "-"])
+    monkeypatch.delitem(sys.modules, "invokemodels.__main__", raising=False)
+    with pytest.raises(SystemExit) as info:
+        runpy.run_module("invokemodels", run_name="__main__")
+    assert info.value.code == 0
+    assert capsys.readouterr().out.endswith('{"StatusCode": 200, "ExecutedVersion": "$LATEST"}\n')

@@ -390,9 +390,15 @@ def test_real_clock_invoke_releases_at_once() -> None:
 
 
 def test_keep_log_off_and_clear_log() -> None:
-    invoker = RequestResponseInvoker(Function(name="f", handler=greet), keep_log=False)
+    fn = Function(name="f", handler=greet, reserved_concurrency=0)
+    invoker = RequestResponseInvoker(fn, keep_log=False)
+    assert invoker.invoke({"name": "x"}, invocation_type="DryRun").status_code == 204
+    with pytest.raises(TooManyRequestsError):
+        invoker.invoke({"name": "x"})
+    fn.set_reserved_concurrency(None)
     invoker.invoke({"name": "x"})
     assert invoker.invocations == []
+    assert invoker.calls == 3
     logged = RequestResponseInvoker(Function(name="f", handler=greet), seed=1)
     logged.invoke({"name": "x"})
     assert len(logged.invocations) == 1
