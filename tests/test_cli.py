@@ -101,6 +101,8 @@ def test_dry_run_prints_204_and_writes_nothing(
     )
     assert (code, out) == (0, '{"StatusCode": 204}\n')
     assert outfile.read_bytes() == b""
+    code, out, _ = run(capsys, "invoke", "--handler", HELLO, "--invocation-type", "DryRun", "-")
+    assert (code, out) == (0, '{"StatusCode": 204}\n')
 
 
 def test_payload_file_and_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
