@@ -303,3 +303,23 @@ def test_items_of_one_key_stay_on_one_shard() -> None:
     assert len(by_key) == 5
     assert all(len(shards) == 1 for shards in by_key.values())
     assert repr(table).startswith("<Table tbl items=5 stream_records=20")
+
+
+def test_filters_see_the_dynamodb_record() -> None:
+    sched = Scheduler()
+    table = Table("tbl", key_schema="Id", scheduler=sched)
+    seen: list[str] = []
+    fn = Function("f", lambda event, ctx: seen.extend(r["eventName"] for r in event["Records"]))
+    pattern = '{"eventName": ["MODIFY"], "dynamodb": {"NewImage": {"Message": {"S": ["paid"]}}}}'
+    mapping = table.map_to(
+        fn,
+        StreamMappingConfig(
+            starting_position="TRIM_HORIZON", filter_criteria={"Filters": [{"Pattern": pattern}]}
+        ),
+    )
+    table.put_item({"Id": {"N": "1"}, "Message": {"S": "new"}})
+    table.update_item({"Id": {"N": "1"}}, set={"Message": {"S": "paid"}})
+    table.update_item({"Id": {"N": "1"}}, set={"Message": {"S": "shipped"}})
+    sched.run_until_idle()
+    assert seen == ["MODIFY"]
+    assert [o.fate.value for o in mapping.poller.outcomes] == ["filtered", "processed", "filtered"]

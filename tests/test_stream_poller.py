@@ -579,6 +579,9 @@ def test_s3_on_failure_record_carries_the_batch_as_payload() -> None:
     sched.run_until_idle()
     ((key, body),) = bucket.objects.items()
     record = json.loads(body)
+    assert list(record) == [
+        "requestContext", "responseContext", "version", "timestamp", "KinesisBatchInfo", "payload",
+    ]  # fmt: skip
     assert record["payload"] == seen[-1]
     assert record["requestContext"]["approximateInvokeCount"] == 2
     assert key.startswith(f"aws/lambda/{esm.uuid}/shardId-000000000000/2023/11/14/")

@@ -21,6 +21,7 @@ from invokemodels.sources import (
 
 FOREVER = 10**9
 RETENTION = 86400.0
+SKIP_E = {"Filters": [{"Pattern": '{"partitionKey": [{"anything-but": ["e"]}]}'}]}
 
 
 @attrs.frozen
@@ -45,6 +46,7 @@ class Scenario:
     duration: float
     seed: int
     tumbling: int = 0
+    skip_e: bool = False
 
 
 @st.composite
@@ -75,6 +77,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         duration=draw(st.sampled_from([0.0, 0.5])),
         seed=draw(st.integers(0, 2**16)),
         tumbling=draw(st.sampled_from([0, 0, 30])),
+        skip_e=draw(st.booleans()),
     )
 
 
@@ -122,6 +125,7 @@ def run(scenario: Scenario, *, destination: Any = None) -> Run:
         maximum_record_age=scenario.age,
         on_failure=destination,
         tumbling_window=scenario.tumbling,
+        filter_criteria=SKIP_E if scenario.skip_e else None,
     )
     mapping = stream.map_to(fn, config, seed=scenario.seed, retry_delay=scenario.retry_delay)
     result = Run(stream, mapping, sched)
@@ -192,8 +196,14 @@ def test_conservation_every_record_ends_exactly_once(scenario: Scenario) -> None
             assert covered[seq] == outcome.condition
         elif outcome.fate is RecordFate.EXPIRED:
             assert trimmed[seq] == outcome.at == arrivals[seq].arrival + RETENTION
-        else:  # pragma: no cover - no filter in these scenarios
-            raise AssertionError(outcome)
+        else:
+            assert outcome.fate is RecordFate.FILTERED
+            assert scenario.skip_e
+            assert scenario.puts[index].key == "e"
+            assert index not in delivered_ok
+    if scenario.skip_e:
+        delivered = {i for _, indexes, _ in result.invocations for i in indexes}
+        assert all(scenario.puts[i].key != "e" for i in delivered)
     discarded = sum(o.fate is RecordFate.DISCARDED for o in poller.outcomes)
     assert discarded == sum(r["KinesisBatchInfo"]["batchSize"] for r in queue.records)
     # Records that never fail are never discarded for running out of retries.

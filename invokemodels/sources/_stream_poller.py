@@ -690,21 +690,25 @@ class StreamPoller:
         while True:
             taken: list[StreamRecord] = []
             old: list[StreamRecord] = []
-            skipped: list[StreamRecord] = []
+            skipped: list[tuple[int, StreamRecord]] = []
             size = 0
             full = False
             index = lane.head
+            # Filtered records after the last record taken stay unread until the next read,
+            # so records of a lane end in order whenever none are filtered out in between.
+            consumed = index
             while index < len(queue):
                 record, keep = queue[index]
                 if window is not None and record.arrival_epoch >= window.end:
                     break
                 if not keep:
-                    skipped.append(record)
+                    skipped.append((index, record))
                     index += 1
                     continue
                 if not taken and self._too_old(record, now) and len(old) < config.batch_size:
                     old.append(record)
                     index += 1
+                    consumed = index
                     continue
                 if old:
                     break
@@ -715,12 +719,12 @@ class StreamPoller:
                 taken.append(record)
                 size = grown
                 index += 1
+                consumed = index
                 if len(taken) >= config.batch_size:
                     full = True
                     break
             if old:
-                self._end(skipped, RecordFate.FILTERED, now, None)
-                self._advance(lane, index)
+                self._skip(lane, skipped, consumed, now)
                 self._discard(lane, old, None, RECORD_AGE_EXCEEDED, now)
                 continue
             break
@@ -732,8 +736,7 @@ class StreamPoller:
         )
         if not taken and not window_done:
             if skipped:
-                self._end(skipped, RecordFate.FILTERED, now, None)
-                self._advance(lane, index)
+                self._skip(lane, skipped, index, now)
             lane.last_look = now
             lane.next_look = _tick(now + self.polling_interval)
             return None
@@ -742,8 +745,7 @@ class StreamPoller:
             lane.last_look = now
             lane.next_look = min(_tick(now + self.polling_interval), flush_at)
             return None
-        self._end(skipped, RecordFate.FILTERED, now, None)
-        self._advance(lane, index)
+        self._skip(lane, skipped, consumed if taken else index, now)
         records = tuple(taken)
         piece = _Piece(
             records,
@@ -753,6 +755,13 @@ class StreamPoller:
         )  # fmt: skip
         lane.pieces.append(piece)
         return piece
+
+    def _skip(
+        self, lane: _Lane, skipped: list[tuple[int, StreamRecord]], upto: int, now: float
+    ) -> None:
+        """End the filtered records before position ``upto`` and move the lane's head there."""
+        self._end([record for at, record in skipped if at < upto], RecordFate.FILTERED, now, None)
+        self._advance(lane, upto)
 
     def _open_window(self, record: StreamRecord) -> _Window:
         length = float(self.config.tumbling_window)
