@@ -1012,3 +1012,20 @@ def test_filtered_records_open_no_tumbling_window() -> None:
     sched.run_until_idle()
     assert log == [(100.0, ["kept"]), (160.0, [])]
     assert fates(esm) == {"dropped": ("filtered", 0.0, None), "kept": ("processed", 100.0, None)}
+
+
+def test_a_stream_mapping_runs_on_the_real_clock_too() -> None:
+    from invokemodels import SystemClock
+
+    sched = Scheduler(SystemClock())
+    stream = KinesisStream("s", scheduler=sched)
+    seen: list[int] = []
+    fn = Function("f", lambda e, c: seen.append(len(e["Records"])))
+    config = StreamMappingConfig(starting_position="TRIM_HORIZON")
+    esm = stream.map_to(fn, config, polling_interval=0.02)
+    stream.put_record(b"a", "k")
+    stream.put_record(b"b", "k")
+    sched.run_until_idle()
+    assert seen == [2]
+    assert [o.fate for o in esm.poller.outcomes] == [RecordFate.PROCESSED] * 2
+    assert 0.0 < sched.now < 5.0
