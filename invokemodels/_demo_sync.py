@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import TextIO
 
 from . import examples
@@ -20,11 +21,12 @@ def _show(out: TextIO, at: float, text: str) -> None:
 
 def run(out: TextIO, *, seed: int = 1) -> None:
     """Print what the synchronous model does with a success, a failure, a timeout, a throttle."""
+    rng = random.Random(seed)  # one stream of request ids for the whole section
     out.write("== Synchronous (RequestResponse): the caller waits; Lambda never retries\n")
 
     sched = Scheduler()
     hello = Function(name="hello", handler=examples.hello, duration=0.2)
-    invoker = RequestResponseInvoker(hello, scheduler=sched, seed=seed)
+    invoker = RequestResponseInvoker(hello, scheduler=sched, rng=rng)
     response = invoker.invoke({"name": "newcomer"})
     _show(
         out,
@@ -33,7 +35,7 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     )
 
     failing = Function(name="fail", handler=examples.fail, duration=0.1)
-    response = RequestResponseInvoker(failing, scheduler=sched, seed=seed).invoke(
+    response = RequestResponseInvoker(failing, scheduler=sched, rng=rng).invoke(
         {"message": "bad order id"}
     )
     document = response.json()
@@ -45,14 +47,14 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     )
 
     slow = Function(name="slow", handler=examples.slow, timeout=3)
-    response = RequestResponseInvoker(slow, scheduler=sched, seed=seed).invoke({"seconds": 10})
+    response = RequestResponseInvoker(slow, scheduler=sched, rng=rng).invoke({"seconds": 10})
     _show(out, sched.now, f"slow  -> timeout 3 s: {response.json()['errorMessage']}")
 
     response = invoker.invoke({"name": "x"}, invocation_type="DryRun")
     _show(out, sched.now, f"DryRun -> StatusCode {response.status_code}; the handler did not run")
 
     reserved = Function(name="busy", handler=examples.slow, reserved_concurrency=1, timeout=30)
-    busy = RequestResponseInvoker(reserved, scheduler=sched, seed=seed)
+    busy = RequestResponseInvoker(reserved, scheduler=sched, rng=rng)
     busy.start({"seconds": 20})
     try:
         busy.invoke({"seconds": 1})
@@ -66,7 +68,7 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     )
     sched = Scheduler()
     report = Function(name="report", handler=examples.slow, timeout=900)
-    invoker = RequestResponseInvoker(report, scheduler=sched, seed=seed)
+    invoker = RequestResponseInvoker(report, scheduler=sched, rng=rng)
     client = LambdaClient(invoker, retry=LegacyRetry(), read_timeout=60.0)
     try:
         client.invoke({"seconds": 120})
@@ -88,7 +90,7 @@ def run(out: TextIO, *, seed: int = 1) -> None:
         )
     sched = Scheduler()
     report = Function(name="report", handler=examples.slow, timeout=900)
-    invoker = RequestResponseInvoker(report, scheduler=sched, seed=seed)
+    invoker = RequestResponseInvoker(report, scheduler=sched, rng=rng)
     response = LambdaClient(invoker, read_timeout=901.0).invoke({"seconds": 120})
     _show(
         out,

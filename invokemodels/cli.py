@@ -19,6 +19,7 @@ import argparse
 import importlib
 import inspect
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
@@ -247,6 +248,8 @@ def _run_section(name: str, seed: int, stdout: TextIO, stderr: TextIO) -> bool:
             run(stdout, seed=seed)
         else:
             run(stdout)
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         stderr.write(f"invokemodels: demo section {name} failed: {type(exc).__name__}: {exc}\n")
         return False
@@ -278,4 +281,19 @@ def main(argv: list[str] | None = None) -> int:
         )
     except InvokeModelsError as exc:  # pragma: no cover - every subclass is handled above
         stderr.write(f"invokemodels: error: {exc}\n")
+    except BrokenPipeError:
+        # The reader went away (``invokemodels demo | head``): stop quietly.
+        _silence(stdout)
+        return 1
     return _EXIT_USAGE
+
+
+def _silence(stream: TextIO) -> None:
+    """Point ``stream``'s file descriptor at /dev/null, so the exit-time flush cannot fail."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)

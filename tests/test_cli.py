@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import io
 import json
 import runpy
 import subprocess
@@ -333,3 +334,32 @@ def test_main_module_in_process(
         runpy.run_module("invokemodels", run_name="__main__")
     assert info.value.code == 0
     assert capsys.readouterr().out.endswith('{"StatusCode": 200, "ExecutedVersion": "$LATEST"}\n')
+
+
+class _ClosedPipe(io.StringIO):
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_a_closed_stdout_stops_the_demo_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdout", _ClosedPipe())
+    assert cli.main(["demo"]) == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_a_closed_stdout_file_descriptor_is_pointed_at_devnull(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with (tmp_path / "stdout").open("w") as target:
+
+        class Pipe(_ClosedPipe):
+            def fileno(self) -> int:
+                return target.fileno()
+
+        monkeypatch.setattr(sys, "stdout", Pipe())
+        assert cli.main(["invoke", "--handler", HELLO, "-"]) == 1
+        target.write("discarded")
+    assert (tmp_path / "stdout").read_text() == ""
+    assert capsys.readouterr().err == ""
