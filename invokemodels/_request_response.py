@@ -57,6 +57,7 @@ LOG_RESULT_LIMIT: Final = 4096
 
 _SYNC_TYPES: Final = ("RequestResponse", "DryRun")
 _FOREVER: Final = float("inf")
+_NEVER: Final = -_FOREVER
 _LOG_TYPES: Final = ("None", "Tail")
 _QUALIFIER = re.compile(r"^[a-zA-Z0-9$_-]{1,128}$")
 _VERSION_QUALIFIER = re.compile(r"^(\$LATEST|[0-9]+)$")
@@ -336,9 +337,10 @@ class RequestResponseInvoker:
         interleaves.  Called from inside a scheduler callback, it cannot wait:
         it returns at once and the slot is released at the attempt's end.
         """
-        return self._call(payload, invocation_type, qualifier, log_type, client_context, _FOREVER)[
-            1
-        ]
+        _, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, _FOREVER
+        )
+        return response
 
     def start(
         self,
@@ -355,7 +357,7 @@ class RequestResponseInvoker:
         concurrency slot until ``ended_at``, whether or not anyone waits for it.
         """
         row, response = self._call(
-            payload, invocation_type, qualifier, log_type, client_context, 0.0
+            payload, invocation_type, qualifier, log_type, client_context, _NEVER
         )
         return PendingInvoke(Invocation(*row), response)
 

@@ -430,3 +430,46 @@ def test_one_seed_gives_one_run(seed: int, durations: list[float]) -> None:
         assert ended - started == pytest.approx(min(d, 20.0))
         assert outcome == ("Success" if d <= 20 else "Sandbox.Timedout")
         start = ended
+
+
+quarters = st.integers(min_value=0, max_value=20).map(lambda n: n / 4)
+
+
+@settings(max_examples=50)
+@given(
+    reserved=st.integers(min_value=1, max_value=3),
+    ops=st.lists(st.tuples(st.sampled_from(["start", "invoke", "advance"]), quarters), max_size=25),
+)
+def test_concurrency_and_throttles_match_a_plain_model(
+    reserved: int, ops: list[tuple[str, float]]
+) -> None:
+    sched = Scheduler()
+    fn = Function(
+        name="f",
+        handler=lambda e, c: None,
+        timeout=10,
+        duration=lambda event: event["d"],
+        reserved_concurrency=reserved,
+    )
+    invoker = RequestResponseInvoker(fn, scheduler=sched, seed=0)
+    holding: list[float] = []  # end times of attempts that still hold a slot
+    for op, x in ops:
+        now = sched.now
+        if op == "advance":
+            sched.run(until=now + x)
+            holding = [end for end in holding if end > now + x]
+        elif len(holding) >= reserved:
+            with pytest.raises(TooManyRequestsError):
+                getattr(invoker, op)({"d": x})
+        elif op == "start":
+            invoker.start({"d": x})
+            holding.append(now + x)
+        else:  # invoke waits for its own end, running whatever falls due before
+            invoker.invoke({"d": x})
+            holding = [end for end in holding if end > now + x]
+            assert sched.now == now + x
+        assert fn.in_flight == len(holding)
+    sched.run_until_idle()
+    assert fn.in_flight == 0
+    throttled = [inv for inv in invoker.invocations if inv.status_code == 429]
+    assert all(not inv.ran for inv in throttled)
