@@ -32,6 +32,7 @@ from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,
     RequestEntityTooLargeError,
+    TooManyRequestsError,
 )
 
 RID = "8f0e5b52-0c8e-4d6a-9a43-1a2b3c4d5e6f"
@@ -307,7 +308,7 @@ def test_any_json_value_crosses_the_boundary_both_ways(value: Any) -> None:
 
 def test_bytes_payload_is_a_json_document() -> None:
     fn = Function(name="f", handler=lambda e, c: e)
-    for raw in (b'{"a": 1}', bytearray(b' {"a": 1}\n')):
+    for raw in (b'{"a": 1}', bytearray(b' {"a": 1}\n'), b'{"a": 1}\r\n'):
         assert attempt_raw(fn, raw) == {"a": 1}
 
 
@@ -680,3 +681,11 @@ def test_repr_and_identity() -> None:
     assert fn.log_group_name == "/aws/lambda/orders"
     result = attempt(fn)
     assert repr(result) == f"<AttemptResult {RID} ok 0.0->0.0>"
+
+
+def test_throttle_error_carries_retry_after_like_aws() -> None:
+    error = TooManyRequestsError(ThrottleReason.ACCOUNT, retry_after=2.0)
+    assert error.to_response()["retryAfterSeconds"] == "2"
+    assert str(error) == (
+        "TooManyRequestsException (429, ConcurrentInvocationLimitExceeded): Rate Exceeded."
+    )
