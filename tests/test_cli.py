@@ -153,15 +153,10 @@ def test_event_goes_to_the_event_hook(
     assert calls == [("hello", '{"a": 1}', 1)]
 
 
-def test_event_hook_answers_with_a_status(capsys: pytest.CaptureFixture[str]) -> None:
+def test_event_invocation_answers_202(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "invoke", "--handler", HELLO, "--invocation-type", "Event", "-")
-    # until the Event model is wired in, the hook refuses with one line; afterwards it succeeds
-    assert code in (0, 2)
-    if code == 2:
-        assert err.count("\n") == 1
-        assert "Event" in err
-    else:
-        assert "202" in out
+    assert (code, err) == (0, "")
+    assert out.splitlines()[0] == '{"StatusCode": 202}'
 
 
 @pytest.mark.parametrize(
