@@ -40,7 +40,7 @@ def _show(out: TextIO, invoker: EventInvoker, request_id: str) -> None:
 def run(out: TextIO, *, seed: int = 1) -> None:
     """Print an event that fails twice then succeeds, one that exhausts its retries, and more."""
     out.write(
-        "\n== Asynchronous (Event): 202 at once; Lambda retries function errors twice,\n"
+        "== Asynchronous (Event): 202 at once; Lambda retries function errors twice,\n"
         "   about 1 then 2 minutes apart, and keeps the outcome in destinations\n"
     )
     sched = Scheduler()

@@ -36,7 +36,8 @@ def _scenario(out: TextIO, seed: int, **settings: Any) -> None:
     for data in ("order-1", "poison", "order-2", "order-3"):
         names[stream.put_record(data, partition_key="customer-1")["SequenceNumber"]] = data
     sched.run_until_idle()
-    for outcome in mapping.poller.outcomes:
+    out.write("  fates, in time order:\n")
+    for outcome in sorted(mapping.poller.outcomes, key=lambda o: o.at):
         why = f" ({outcome.condition})" if outcome.condition else ""
         _show(out, outcome.at, f"{names[outcome.sequence_number]!r} {outcome.fate.value}{why}")
     for record in failures.records:

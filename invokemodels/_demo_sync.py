@@ -98,4 +98,3 @@ def run(out: TextIO, *, seed: int = 1) -> None:
         f"fix: read_timeout=901 (above the function's timeout): {len(invoker.invocations)} "
         f"attempt, StatusCode {response.status_code}",
     )
-    out.write("\n")

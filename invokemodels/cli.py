@@ -236,7 +236,12 @@ def _invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _demo(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    failed = [name for name in DEMO_SECTIONS if not _run_section(name, args.seed, stdout, stderr)]
+    failed = []
+    for index, name in enumerate(DEMO_SECTIONS):
+        if index:
+            stdout.write("\n")
+        if not _run_section(name, args.seed, stdout, stderr):
+            failed.append(name)
     return 1 if failed else 0
 
 
