@@ -851,3 +851,11 @@ def test_sqs_event_record_is_public() -> None:
     record = sqs_event_record(m, q.arn, q.region)
     assert record["eventSource"] == "aws:sqs"
     assert record["attributes"] is not m.attributes
+
+
+def test_filter_criteria_object_gets_sqs_data_key_rules() -> None:
+    from invokemodels import FilterCriteria
+
+    config = SQSMappingConfig(filter_criteria=FilterCriteria(patterns=('{"body": {"a": ["x"]}}',)))
+    assert config.filter_criteria is not None
+    assert config.filter_criteria.event_source == "aws:sqs"

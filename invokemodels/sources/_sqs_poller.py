@@ -118,7 +118,12 @@ def _check_response_types(_instance: Any, _attribute: Any, value: tuple[str, ...
 
 
 def _filter_criteria(value: Any) -> Any:
-    if value is None or isinstance(value, FilterCriteria):
+    if value is None:
+        return value
+    if isinstance(value, FilterCriteria):
+        # Checked against SQS's data-key rules, as Lambda does when the mapping is created.
+        if value.event_source is None:
+            return attrs.evolve(value, event_source="aws:sqs")
         return value
     if isinstance(value, dict):
         return FilterCriteria.from_dict(value, event_source="aws:sqs")
