@@ -146,9 +146,6 @@ def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> s
         except (UnicodeDecodeError, ValueError) as exc:
             msg = f"Could not parse request body into json: {exc}"
             raise InvalidRequestContentError(msg) from None
-        if not text.strip():
-            msg = "Could not parse request body into json: empty payload"
-            raise InvalidRequestContentError(msg)
     else:
         try:
             text = _DUMPS(payload)

@@ -19,6 +19,9 @@ something::
       HandlerImportError              a ``"module:function"`` handler cannot be loaded
                                       (the CLI reports it; an invoke reports it as
                                       ``Runtime.ImportModuleError`` like Lambda does)
+      SQSError                        the in-memory SQS queue refused a call (defined in
+                                      `invokemodels.sources.sqs`: ReceiptHandleIsInvalidError,
+                                      MessageNotInflightError)
 
 Every `InvocationError` carries the wire ``code``, the HTTP ``status_code`` and
 ``to_response()``, the dictionary boto3 puts in ``ClientError.response``.
