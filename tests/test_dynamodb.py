@@ -275,6 +275,19 @@ def test_bad_writes_name_the_parameter(call: Any, parameter: str) -> None:
     assert table.stream.records() == []
 
 
+def test_items_are_limited_to_400_kb() -> None:
+    table = Table("tbl", key_schema="Id")
+    # "Id" (2) + N "1" (2) + "v" (1) + the string: exactly 409600 bytes is allowed.
+    table.put_item({"Id": {"N": "1"}, "v": {"S": "x" * (409_600 - 5)}})
+    with pytest.raises(InvalidParameterValueError, match="maximum allowed size") as caught:
+        table.put_item({"Id": {"N": "2"}, "v": {"S": "x" * (409_600 - 4)}})
+    assert caught.value.parameter == "Item"
+    with pytest.raises(InvalidParameterValueError, match="maximum allowed size"):
+        table.update_item({"Id": {"N": "1"}}, set={"w": {"S": "y"}})
+    assert [r.event["eventName"] for r in table.stream.records()] == ["INSERT"]
+    assert table.get_item({"Id": {"N": "2"}}) is None
+
+
 @pytest.mark.parametrize(
     ("kwargs", "parameter"),
     [

@@ -172,6 +172,17 @@ def test_invalid_records_are_refused() -> None:
     assert stream.records() == []
 
 
+def test_a_record_is_at_most_1_mib_with_its_partition_key() -> None:
+    stream = KinesisStream("s")
+    stream.put_record(b"x" * (1_048_576 - 2), "kk")
+    with pytest.raises(InvalidParameterValueError, match="1048576") as caught:
+        stream.put_record(b"x" * (1_048_576 - 1), "kk")
+    assert caught.value.parameter == "Data"
+    with pytest.raises(InvalidParameterValueError, match="Data"):
+        stream.put_records([{"Data": b"x" * 1_048_576, "PartitionKey": "k"}])
+    assert len(stream.records()) == 1
+
+
 def test_repr_is_short() -> None:
     stream = KinesisStream("orders", shard_count=2)
     stream.put_record(b"x", "k")

@@ -603,6 +603,39 @@ def test_s3_payload_for_records_never_sent_is_their_batch_event() -> None:
     assert datas(record["payload"]) == ["a"]
 
 
+def test_s3_payload_of_records_too_old_mid_batch_holds_only_those_records() -> None:
+    bucket = BucketTarget()
+    seen: list[Any] = []
+
+    def handler(event: Any, context: Any) -> None:
+        seen.append(datas(event))
+        raise ValueError("no")
+
+    sched, stream, _ = setup(
+        handler,
+        maximum_record_age=60,
+        batch_size=10,
+        maximum_batching_window=40,
+        retry_delay=10.0,
+        on_failure=bucket,
+    )
+    stream.put_record("a", "k")
+    sched.run_for(30.0)
+    stream.put_record("b", "k")
+    sched.run_until_idle()
+    # "a" (put at 0) is too old at 70 s; "b" (put at 30) at 100 s.
+    assert seen == [["a", "b"]] * 3 + [["b"]] * 3
+    first, second = bucket.records
+    for record, data in ((first, "a"), (second, "b")):
+        assert record["requestContext"]["condition"] == "RecordAgeExceeded"
+        assert record["KinesisBatchInfo"]["batchSize"] == 1
+        assert datas(record["payload"]) == [data]
+        (item,) = record["payload"]["Records"]
+        assert (
+            item["kinesis"]["sequenceNumber"] == record["KinesisBatchInfo"]["startSequenceNumber"]
+        )
+
+
 def test_without_a_destination_the_failure_record_is_still_kept() -> None:
     sched, stream, esm = setup(lambda e, c: 1 / 0, maximum_retry_attempts=0)
     stream.put_record("a", "k")

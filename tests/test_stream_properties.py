@@ -307,8 +307,18 @@ def test_bisect_never_consumes_retries(size: int, poison: st.DataObject, retries
 @settings(max_examples=25)
 @given(scenarios())
 def test_same_seed_same_timeline(scenario: Scenario) -> None:
-    first = run(scenario, destination=BucketTarget())
+    bucket = BucketTarget()
+    first = run(scenario, destination=bucket)
     second = run(scenario, destination=BucketTarget())
+    # An S3 on-failure record's payload holds exactly the records its batch info describes.
+    for record in bucket.records:
+        info = record["KinesisBatchInfo"]
+        sequence = [r["kinesis"]["sequenceNumber"] for r in record["payload"]["Records"]]
+        assert len(sequence) == info["batchSize"]
+        assert (sequence[0], sequence[-1]) == (
+            info["startSequenceNumber"],
+            info["endSequenceNumber"],
+        )
     assert first.invocations == second.invocations
     assert first.mapping.trace == second.mapping.trace
     assert first.mapping.poller.outcomes == second.mapping.poller.outcomes

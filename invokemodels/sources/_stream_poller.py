@@ -653,7 +653,10 @@ class StreamPoller:
                 pieces.popleft()
                 self._discard(lane, records, piece, RECORD_AGE_EXCEEDED, now)
                 continue
-            old = _Piece(records[:cut], piece.event)
+            # The on-failure record (and an S3 payload) describes only the records given up on.
+            old = _Piece(
+                records[:cut], self._event(lane, records[:cut], state=self._state_of(piece))
+            )
             old.invokes, old.request_id = piece.invokes, piece.request_id
             piece.records = records[cut:]
             piece.event = self._event(

@@ -67,6 +67,9 @@ DYNAMODB_POLLING_INTERVAL: Final = 0.25
 DYNAMODB_RETENTION: Final = 86400.0
 """DynamoDB Streams keep records 24 hours."""
 
+MAX_ITEM_SIZE: Final = 409_600
+"""A DynamoDB item may be 400 KB (`item_size`); a larger write is refused."""
+
 STREAM_VIEW_TYPES: Final = ("KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES")
 """``StreamViewType`` values."""
 
@@ -215,7 +218,8 @@ class Table:
         seed: seeds ``eventID`` values and the shard id suffix.
         region, account_id: used in the stream ARN.
 
-    A write that leaves an item unchanged writes no stream record.
+    A write that leaves an item unchanged writes no stream record; a write that
+    would make an item larger than 400 KB (`MAX_ITEM_SIZE`) is refused.
     """
 
     name: str = attrs.field()
@@ -330,6 +334,12 @@ class Table:
         self._write(key, None)
 
     def _write(self, key: dict[str, Any], new: dict[str, Any] | None) -> None:
+        if new is not None and item_size(new) > MAX_ITEM_SIZE:
+            raise InvalidParameterValueError(
+                "Item",
+                f"<{item_size(new)} bytes>",
+                f"Item size has exceeded the maximum allowed size ({MAX_ITEM_SIZE} bytes)",
+            )
         ident = self._id(key)
         old = self._items.get(ident)
         if old == new:

@@ -51,6 +51,9 @@ __all__ = ["KINESIS_POLLING_INTERVAL", "KinesisStream"]
 KINESIS_POLLING_INTERVAL: Final = 1.0
 """Lambda polls each Kinesis shard "at a base rate of once per second"."""
 
+MAX_RECORD_SIZE: Final = 1_048_576
+"""A record's data blob plus partition key may be 1 MiB (a stream's default maximum record size)."""
+
 _FIRST_SEQUENCE: Final = 49590338271490256608559692538361571095921575989136588898
 _SEQUENCE_STEP: Final = 1 << 64
 
@@ -117,7 +120,8 @@ class KinesisStream:
     ) -> dict[str, str]:
         """``PutRecord``: append ``data`` to the shard that ``partition_key`` hashes to.
 
-        ``data`` is bytes (a ``str`` is UTF-8 encoded).  Returns
+        ``data`` is bytes (a ``str`` is UTF-8 encoded); with the partition key it
+        may be 1 MiB (`MAX_RECORD_SIZE`).  Returns
         ``{"ShardId": ..., "SequenceNumber": ...}``.
         """
         record = self._write(data, partition_key, explicit_hash_key)
@@ -142,6 +146,13 @@ class KinesisStream:
             data = data.encode("utf-8")
         if not isinstance(data, (bytes, bytearray)):
             raise InvalidParameterValueError("Data", data, "must be bytes or str")
+        size = len(data) + len(partition_key.encode("utf-8"))
+        if size > MAX_RECORD_SIZE:
+            raise InvalidParameterValueError(
+                "Data",
+                f"<{size} bytes with the partition key>",
+                f"a record (data blob plus partition key) must be at most {MAX_RECORD_SIZE} bytes",
+            )
         if explicit_hash_key is None:
             hash_key = md5_hash_key(partition_key)
         else:
