@@ -19,7 +19,7 @@ from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
-from ._clock import iso_timestamp
+from ._clock import TICKS_PER_SECOND, iso_timestamp
 from ._destinations import SNS_MESSAGE_LIMIT, Delivery
 from ._event_policy import (
     EVENT_AGE_EXCEEDED,
@@ -765,7 +765,9 @@ class EventInvoker:
             else:
                 self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)
             return
-        ready = now + delay
+        # On the scheduler's nanosecond tick: a float ready time a hair past the tick the
+        # wake-up lands on would never be "due" at that tick, and dispatch would spin.
+        ready = round((now + delay) * TICKS_PER_SECOND) / TICKS_PER_SECOND
         if ready >= event.deadline:
             # The look-ahead age rule holds whatever policy is plugged in (reference 3.3).
             self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)

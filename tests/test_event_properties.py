@@ -19,6 +19,7 @@ from invokemodels import (
     Failure,
     FailureKind,
     Function,
+    FunctionErrorRetries,
     InMemoryServiceQueue,
     QueueTarget,
     ThrottleBackoff,
@@ -317,3 +318,32 @@ class QueueMachine(RuleBasedStateMachine):
 
 
 TestServiceQueue = QueueMachine.TestCase
+
+
+@given(
+    duration=st.floats(0, 5, allow_subnormal=False),
+    jitter=st.floats(0, 10, allow_subnormal=False),
+    throttle_jitter=st.floats(0, 1),
+    seed=st.integers(0, 2**16),
+)
+@settings(max_examples=30)
+def test_any_fractional_timing_runs_to_an_outcome(
+    duration: float, jitter: float, throttle_jitter: float, seed: int
+) -> None:
+    # Retry times that fall between two ticks of the scheduler once made dispatch spin.
+    def handler(event: Any, context: Any) -> Any:
+        raise RuntimeError("always fails")
+
+    fn = Function(
+        name="prop", handler=handler, timeout=900, duration=duration, reserved_concurrency=1
+    )
+    policy = EventRetryPolicy(
+        function_errors=FunctionErrorRetries(jitter=jitter),
+        throttles=ThrottleBackoff(jitter=throttle_jitter),
+    )
+    invoker = EventInvoker(fn, retry_policy=policy, seed=seed)
+    for _ in range(4):
+        invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=2_000)
+    assert invoker.pending == 0
+    assert [o.approximate_invoke_count for o in invoker.outcomes] == [3] * 4
