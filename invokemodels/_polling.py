@@ -243,6 +243,9 @@ class EventSourceMapping(Generic[P]):
 
     def _invoke(self, batch: Batch) -> None:
         now = self.scheduler.now
+        # A batch that is not JSON or is over 6 MB is the poller's bug: it raises before a
+        # concurrency slot is taken, so the function's slots stay balanced.
+        request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
         request_id = new_request_id(self.rng)
         reason = self.function.try_acquire()
         if reason is not None:
@@ -251,7 +254,6 @@ class EventSourceMapping(Generic[P]):
             self._record(batch, outcome)
             self.poller.complete(batch, outcome)
             return
-        request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
         attempt = self.function.run_attempt(
             request, request_id=request_id, clock=self.scheduler.clock
         )

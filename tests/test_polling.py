@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import attrs
+import pytest
 
 from invokemodels import (
     Batch,
@@ -17,6 +18,7 @@ from invokemodels import (
     Scheduler,
     ThrottleReason,
 )
+from invokemodels.exceptions import RequestEntityTooLargeError
 
 
 @attrs.define
@@ -213,3 +215,14 @@ def test_a_disabled_mapping_does_not_poll_when_a_completion_arrives() -> None:
     sched.run_until_idle()
     assert poller.done == ["a"]
     assert poller.items == ["b"]
+
+
+def test_a_batch_over_6_mb_raises_without_holding_a_concurrency_slot() -> None:
+    sched = Scheduler()
+    fn = Function("f", lambda e, c: None, reserved_concurrency=1)
+    poller = ListPoller(["x" * 6_291_456], batch_size=1)
+    mapping = EventSourceMapping(fn, poller, sched, seed=1).start()
+    with pytest.raises(RequestEntityTooLargeError):
+        sched.run_until_idle()
+    assert fn.in_flight == 0
+    assert (mapping.invocations, mapping.throttles) == (0, 0)
