@@ -130,19 +130,25 @@ def _loads(text: str) -> Any:
     return value
 
 
+def _refuse_constant(name: str) -> Any:
+    """Refuse ``NaN``, ``Infinity`` and ``-Infinity``: Python's extension, not JSON."""
+    msg = f"{name} is not a JSON value"
+    raise ValueError(msg)
+
+
 def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> str:
     """Turn an Invoke payload into the JSON text that crosses the wire.
 
     ``bytes``/``bytearray`` are a JSON document (as boto3's ``Payload``); any
     other value, ``str`` included, is a JSON value and is serialized.  A
-    payload that is not JSON raises `InvalidRequestContentError` (400); one
-    over ``limit`` bytes raises `RequestEntityTooLargeError` (413) with the
-    synchronous limit's message.
+    payload that is not JSON (``NaN`` and ``Infinity`` included) raises
+    `InvalidRequestContentError` (400); one over ``limit`` bytes raises
+    `RequestEntityTooLargeError` (413) with the synchronous limit's message.
     """
     if isinstance(payload, (bytes, bytearray)):
         try:
             text = bytes(payload).decode("utf-8")
-            json.loads(text)
+            json.loads(text, parse_constant=_refuse_constant)
         except (UnicodeDecodeError, ValueError) as exc:
             msg = f"Could not parse request body into json: {exc}"
             raise InvalidRequestContentError(msg) from None
@@ -250,9 +256,11 @@ _ACCOUNT = re.compile(r"^\d{12}$")
 def load_handler(spec: str) -> Handler:
     """Resolve ``"module:function"`` or ``"path/file.py:function"`` to a callable.
 
-    Raises `HandlerImportError` with the Lambda runtime's fault name
-    (``Runtime.MalformedHandlerName``, ``Runtime.ImportModuleError``,
-    ``Runtime.HandlerNotFound``) and message.
+    Raises `HandlerImportError` as the Lambda runtime reports a failed init:
+    ``Runtime.MalformedHandlerName``, ``Runtime.ImportModuleError`` (an
+    ``ImportError``), ``Runtime.UserCodeSyntaxError``, ``Runtime.HandlerNotFound``,
+    or, for any other exception raised while the module runs, that exception's
+    class name, message and stack.
     """
     match = _HANDLER_STRING.match(spec)
     if match is None:
@@ -281,23 +289,42 @@ def load_handler(spec: str) -> Handler:
             try:
                 spec_obj.loader.exec_module(module)
             except Exception as exc:
-                raise HandlerImportError(
-                    "Runtime.ImportModuleError", f"Unable to import module '{target}': {exc}"
-                ) from exc
+                raise _import_failure(target, exc) from exc
             sys.modules[module_name] = module
     else:
         try:
             module = importlib.import_module(target)
         except Exception as exc:
-            raise HandlerImportError(
-                "Runtime.ImportModuleError", f"Unable to import module '{target}': {exc}"
-            ) from exc
+            raise _import_failure(target, exc) from exc
     handler = getattr(module, attr, None)
     if not callable(handler):
         raise HandlerImportError(
             "Runtime.HandlerNotFound", f"Handler '{attr}' missing on module '{target}'"
         )
     return handler  # type: ignore[no-any-return]
+
+
+def _import_failure(target: str, exc: Exception) -> HandlerImportError:
+    """How the Python runtime reports an exception raised while importing the handler module.
+
+    ``ImportError`` and ``SyntaxError`` become runtime faults; anything else is
+    reported under its own class name with its stack (reference 2.3, RIC ``bootstrap.py``).
+    """
+    if isinstance(exc, ImportError):
+        return HandlerImportError(
+            "Runtime.ImportModuleError", f"Unable to import module '{target}': {exc}"
+        )
+    if isinstance(exc, SyntaxError):
+        return HandlerImportError(
+            "Runtime.UserCodeSyntaxError",
+            f"Syntax error in module '{target}': {exc}",
+            stack_trace=[f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}'],
+        )
+    # Drop the first frame: it is this module's import call.
+    tb = exc.__traceback__
+    return HandlerImportError(
+        type(exc).__name__, str(exc), stack_trace=_format_stack(tb.tb_next if tb else None)
+    )
 
 
 @attrs.define(repr=False)
@@ -371,7 +398,8 @@ class Function:
         name: ``FunctionName`` (1-64 of ``a-zA-Z0-9-_``).
         handler: ``handler(event, context)``, or ``"module:function"`` /
             ``"path/file.py:function"`` (loaded on the first attempt; a load
-            failure is a ``Runtime.ImportModuleError`` function error, as on Lambda).
+            failure is the runtime's init error, e.g. ``Runtime.ImportModuleError``,
+            as a function error, as on Lambda).
         timeout: ``Timeout`` in seconds, 1-900 (default 3).
         memory_size: ``MemorySize`` in MB, 128-10240 (default 128).
         reserved_concurrency: ``ReservedConcurrentExecutions``; None (default)
@@ -594,7 +622,7 @@ class Function:
         try:
             handler = self._resolved or self.load_handler()
         except HandlerImportError as exc:
-            return self._fault(request_id, started, started, exc.error_type, exc.message)
+            return self._init_failed(request_id, started, started, exc)
         context = self.new_context(
             request_id, clock, started, qualifier=qualifier, client_context=client_context
         )
@@ -603,8 +631,10 @@ class Function:
         try:
             result = handler(event, context)
         except SystemExit as exc:
-            ended = started + min(modelled + context.spent, self.timeout)
-            return self._exit_error(request_id, started, ended, exc)
+            took = modelled + context.spent
+            if took > self.timeout:
+                return self._timed_out(request_id, started)
+            return self._exit_error(request_id, started, started + took, exc)
         except Exception as exc:
             took = modelled + context.spent
             if took > self.timeout:
@@ -630,8 +660,7 @@ class Function:
         try:
             handler = self._resolved or self.load_handler()
         except HandlerImportError as exc:
-            now = clock.now()
-            return self._fault(request_id, started, now, exc.error_type, exc.message)
+            return self._init_failed(request_id, started, clock.now(), exc)
         context = self.new_context(
             request_id, clock, started, qualifier=qualifier, client_context=client_context
         )
@@ -664,9 +693,15 @@ class Function:
         try:
             text = _DUMPS(result)
         except (TypeError, ValueError) as exc:
-            return self._fault(
-                request_id, started, ended, "Runtime.MarshalError",
-                f"Unable to marshal response: {exc}", stack=True,
+            document: dict[str, Any] = {
+                "errorMessage": f"Unable to marshal response: {exc}",
+                "errorType": "Runtime.MarshalError",
+                "requestId": request_id,
+                "stackTrace": [],
+            }
+            return AttemptResult(
+                request_id, started, ended, "Unhandled", "Runtime.MarshalError", self.version,
+                _DUMPS(document),
             )  # fmt: skip
         if (len(text) if text.isascii() else len(text.encode("utf-8"))) > RESPONSE_PAYLOAD_LIMIT:
             document = {
@@ -680,27 +715,24 @@ class Function:
             )  # fmt: skip
         return AttemptResult(request_id, started, ended, None, None, self.version, text)
 
-    def _fault(
-        self,
-        request_id: str,
-        started: float,
-        ended: float,
-        error_type: str,
-        message: str,
-        *,
-        stack: bool = True,
+    def _init_failed(
+        self, request_id: str, started: float, ended: float, exc: HandlerImportError
     ) -> AttemptResult:
-        """A runtime fault (``Runtime.*``): the runtime's error document shape."""
-        document: dict[str, Any] = {
-            "errorMessage": message,
-            "errorType": error_type,
-            "requestId": request_id,
+        """The handler could not be loaded: the runtime's init error document.
+
+        The runtime posts it before any invoke exists, so its ``requestId`` is ``""``
+        (reference 2.3); the attempt itself keeps its request id.
+        """
+        document = {
+            "errorMessage": exc.message,
+            "errorType": exc.error_type,
+            "requestId": "",
+            "stackTrace": exc.stack_trace,
         }
-        if stack:
-            document["stackTrace"] = []
         return AttemptResult(
-            request_id, started, ended, "Unhandled", error_type, self.version, _DUMPS(document)
-        )
+            request_id, started, ended, "Unhandled", exc.error_type, self.version,
+            _DUMPS(document),
+        )  # fmt: skip
 
     def _timed_out(self, request_id: str, started: float) -> AttemptResult:
         document = {

@@ -48,8 +48,16 @@ __all__ = [
     "StandardRetry",
 ]
 
+# botocore's legacy handler catches these classes with ``except``, so subclasses count too:
+# ConnectTimeoutError is a ConnectionError.
 _SOCKET_ERRORS: Final = frozenset(
-    {"ConnectionError", "ConnectionClosedError", "ReadTimeoutError", "EndpointConnectionError"}
+    {
+        "ConnectionError",
+        "ConnectionClosedError",
+        "ReadTimeoutError",
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+    }
 )
 _LEGACY_THROTTLING: Final = frozenset(
     {
@@ -119,7 +127,8 @@ class LegacyRetry:
             ``total_max_attempts=N + 1``.
 
     A failure is retried when its code is a socket error (``ConnectionError``,
-    ``ConnectionClosedError``, ``ReadTimeoutError``, ``EndpointConnectionError``),
+    ``ConnectionClosedError``, ``ReadTimeoutError``, ``EndpointConnectionError``,
+    and ``ConnectionError``'s subclass ``ConnectTimeoutError``),
     its HTTP status is 429, 500, 502, 503, 504 or 509, or it is a throttling
     code sent with HTTP 400.  The delay before retry ``n`` (``n`` = attempts
     made) is ``rand() * 2 ** (n - 1)`` seconds, uncapped.  Lambda marks no

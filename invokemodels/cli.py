@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from ._cli_event import invoke_event
-from ._function import Function
+from ._function import Function, _refuse_constant
 from ._request_response import RequestResponseInvoker
 from ._scheduler import Scheduler
 from ._validate import check_range
@@ -135,13 +135,16 @@ def _read_payload(args: argparse.Namespace) -> str:
         except OSError as exc:
             msg = f"--payload-file: cannot read {args.payload_file!r}: {exc.strerror or exc}"
             raise _UsageError(msg) from None
+        except UnicodeDecodeError as exc:
+            msg = f"--payload-file: {args.payload_file!r} is not UTF-8 text: {exc.reason}"
+            raise _UsageError(msg) from None
         source = "--payload-file"
     elif args.payload is not None:
         text, source = args.payload, "--payload"
     else:
         return "{}"
     try:
-        json.loads(text)
+        json.loads(text, parse_constant=_refuse_constant)
     except ValueError as exc:
         msg = f"{source} is not valid JSON: {exc}"
         raise _UsageError(msg) from None

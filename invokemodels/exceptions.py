@@ -18,7 +18,8 @@ something::
                                       ``ReadTimeoutError``; also a TimeoutError)
       HandlerImportError              a ``"module:function"`` handler cannot be loaded
                                       (the CLI reports it; an invoke reports it as
-                                      ``Runtime.ImportModuleError`` like Lambda does)
+                                      Lambda reports an init error, e.g.
+                                      ``Runtime.ImportModuleError``)
       SQSError                        the in-memory SQS queue refused a call (defined in
                                       `invokemodels.sources.sqs`: ReceiptHandleIsInvalidError,
                                       MessageNotInflightError)
@@ -174,10 +175,15 @@ class HandlerImportError(InvokeModelsError):
 
     ``error_type`` is the Lambda runtime's name for the fault
     (``Runtime.ImportModuleError``, ``Runtime.HandlerNotFound``,
-    ``Runtime.MalformedHandlerName``).
+    ``Runtime.MalformedHandlerName``, ``Runtime.UserCodeSyntaxError``), or the
+    class name of an exception the module raised while it was imported;
+    ``stack_trace`` is the init error document's ``stackTrace`` (often empty).
     """
 
-    def __init__(self, error_type: str, message: str) -> None:
+    def __init__(
+        self, error_type: str, message: str, *, stack_trace: list[str] | None = None
+    ) -> None:
         self.error_type = error_type
         self.message = message
+        self.stack_trace = list(stack_trace or [])
         super().__init__(message)

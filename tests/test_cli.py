@@ -166,6 +166,11 @@ def test_event_invocation_answers_202(capsys: pytest.CaptureFixture[str]) -> Non
         (["--handler", HELLO.replace("hello", "missing")], "Runtime.HandlerNotFound"),
         (["--handler", "nocolon"], "Handler='nocolon' is invalid"),
         (["--handler", HELLO, "--payload", "{bad"], "--payload is not valid JSON"),
+        (["--handler", HELLO, "--payload", "NaN"], "--payload is not valid JSON: NaN"),
+        (
+            ["--handler", HELLO, "--payload", '{"a": Infinity}'],
+            "--payload is not valid JSON: Infinity",
+        ),
         (
             ["--handler", HELLO, "--payload-file", "/no/such/file.json"],
             "--payload-file: cannot read",
@@ -196,6 +201,29 @@ def test_bad_input_is_one_line_on_stderr_and_exit_2(
     assert err.count("\n") == 1
     assert message in err
     assert "Traceback" not in err
+
+
+def test_payload_file_that_is_not_utf8_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    binary = tmp_path / "event.bin"
+    binary.write_bytes(b"\xff\xfe{}")
+    code, out, err = run(capsys, "invoke", "--handler", HELLO, "--payload-file", str(binary), "-")
+    assert (code, out) == (2, "")
+    assert (
+        err == f"invokemodels: error: --payload-file: {str(binary)!r} is not UTF-8 text: "
+        "invalid start byte\n"
+    )
+
+
+def test_handler_module_that_raises_at_import_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "broken_at_import.py").write_text("raise RuntimeError('no config')\n")
+    handler = f"{tmp_path}/broken_at_import.py:handler"
+    code, out, err = run(capsys, "invoke", "--handler", handler, "-")
+    assert (code, out) == (2, "")
+    assert err == "invokemodels: error: --handler: RuntimeError: no config\n"
 
 
 def test_payload_over_six_megabytes_is_refused(

@@ -209,6 +209,15 @@ def test_sys_exit_is_a_runtime_exit_error(code: Any, reason: str) -> None:
     assert (result.function_error, result.duration) == ("Unhandled", 0.5)
 
 
+def test_sys_exit_after_the_timeout_is_a_timeout() -> None:
+    def handler(event: Any, context: Any) -> Any:
+        context.spend(5)
+        sys.exit(1)
+
+    result = attempt(Function(name="f", handler=handler, timeout=3))
+    assert (result.error_type, result.duration) == ("Sandbox.Timedout", 3.0)
+
+
 def test_module_handler_string_is_loaded_on_the_first_attempt() -> None:
     fn = Function(name="f", handler="invokemodels.examples:hello")
     assert attempt(fn, {"name": "Ada"}).response() == {"message": "Hello, Ada!"}
@@ -231,13 +240,17 @@ def test_module_handler_string_is_loaded_on_the_first_attempt() -> None:
 )
 def test_unloadable_handler_is_a_runtime_fault(handler: str, error_type: str, message: str) -> None:
     result = attempt(Function(name="f", handler=handler))
-    assert json.loads(result.payload) == {
+    document = json.loads(result.payload)
+    assert list(document) == ERROR_KEYS
+    # an init error: the runtime reports it before any invoke, so requestId is ""
+    assert document == {
         "errorMessage": message,
         "errorType": error_type,
-        "requestId": RID,
+        "requestId": "",
         "stackTrace": [],
     }
     assert (result.function_error, result.error_type) == ("Unhandled", error_type)
+    assert result.request_id == RID
 
 
 def test_file_handler_string_loads_the_file_and_its_siblings(tmp_path: Path) -> None:
@@ -257,14 +270,41 @@ def test_file_handler_errors(tmp_path: Path) -> None:
     assert missing.response()["errorMessage"].startswith(
         f"Unable to import module '{tmp_path}/nope.py'"
     )
-    (tmp_path / "broken.py").write_text("raise RuntimeError('init failed')\n")
+    (tmp_path / "broken.py").write_text("x = 1\nraise RuntimeError('init failed')\n")
     broken = attempt(Function(name="f", handler=f"{tmp_path}/broken.py:handler"))
-    assert broken.response()["errorMessage"] == (
-        f"Unable to import module '{tmp_path}/broken.py': init failed"
+    document = broken.response()
+    # an exception at import is reported under its own name, with its stack, as init errors
+    assert list(document) == ERROR_KEYS
+    assert (broken.function_error, broken.error_type) == ("Unhandled", "RuntimeError")
+    assert document["errorType"] == "RuntimeError"
+    assert document["errorMessage"] == "init failed"
+    assert document["requestId"] == ""
+    assert document["stackTrace"][-1] == (
+        f'  File "{tmp_path}/broken.py", line 2, in <module>\n'
+        "    raise RuntimeError('init failed')\n"
     )
+    assert all(__file__ not in line for line in document["stackTrace"])
+    (tmp_path / "syntax.py").write_text("def handler(:\n")
+    syntax = attempt(Function(name="f", handler=f"{tmp_path}/syntax.py:handler")).response()
+    assert syntax["errorType"] == "Runtime.UserCodeSyntaxError"
+    assert syntax["errorMessage"].startswith(f"Syntax error in module '{tmp_path}/syntax.py': ")
+    assert syntax["stackTrace"] == [f'  File "{tmp_path}/syntax.py" Line 1\n    def handler(:\n']
+    assert syntax["requestId"] == ""
     (tmp_path / "nohandler.py").write_text("x = 1\n")
     absent = attempt(Function(name="f", handler=f"{tmp_path}/nohandler.py:handler"))
     assert absent.error_type == "Runtime.HandlerNotFound"
+
+
+def test_import_error_inside_the_module_is_an_import_module_error(tmp_path: Path) -> None:
+    (tmp_path / "needs_dep.py").write_text("import no_such_dependency_xyz\n")
+    result = attempt(Function(name="f", handler=f"{tmp_path}/needs_dep.py:handler"))
+    assert result.response() == {
+        "errorMessage": f"Unable to import module '{tmp_path}/needs_dep.py': "
+        "No module named 'no_such_dependency_xyz'",
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": "",
+        "stackTrace": [],
+    }
 
 
 def test_load_handler_raises_for_callers_that_load_eagerly() -> None:
@@ -316,7 +356,19 @@ def attempt_raw(fn: Function, raw: bytes | bytearray) -> Any:
     return fn.run_attempt(encode_payload(raw), request_id=RID, clock=VirtualClock()).response()
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"", b"   ", b"\xff\xfe", b'{"a": 1} trailing'])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"{not json",
+        b"",
+        b"   ",
+        b"\xff\xfe",
+        b'{"a": 1} trailing',
+        b"NaN",
+        b'{"a": Infinity}',
+        b"[-Infinity]",
+    ],
+)
 def test_non_json_bytes_are_refused_with_400(raw: bytes) -> None:
     with pytest.raises(InvalidRequestContentError) as info:
         encode_payload(raw)

@@ -66,7 +66,7 @@ EFS_408 = ("EFSMountTimeoutException", 408)
         (LIMIT_509, True, True),  # standard retries it by its code, not its status
         (("SomethingElse", 509), True, False),
         (READ_TIMEOUT, True, True),
-        (CONNECT_TIMEOUT, False, True),
+        (CONNECT_TIMEOUT, True, True),  # legacy catches ConnectionError and its subclasses
         (("ConnectionClosedError", None), True, True),
         (("EndpointConnectionError", None), True, True),
         (THROTTLING_400, True, True),
