@@ -8,8 +8,9 @@ shrinks every delay of the model (0.01 turns the 60 s retry into 0.6 s of real t
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
@@ -89,7 +90,9 @@ class BackgroundEventInvoker:
       running now finish, every queued event ends with `EventOutcomeKind.CANCELLED`.
 
     Either way every thread it started is joined before ``close`` returns.  Function
-    timeouts are enforced in real, unscaled seconds.
+    timeouts are enforced in real, unscaled seconds.  If a callback raises on the
+    background thread (``on_outcome``, a custom retry policy), the invoker stops as
+    ``close(drain=False)`` would, and the next `close` re-raises that exception.
 
     Args:
         function: the function to invoke.
@@ -122,9 +125,15 @@ class BackgroundEventInvoker:
     _closing: bool = attrs.field(default=False, init=False)
     _closed: bool = attrs.field(default=False, init=False)
     _cancelled: list[str] = attrs.field(factory=list, init=False)
+    _error: BaseException | None = attrs.field(default=None, init=False)
+    _error_raised: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.clock = ScaledClock(self.time_scale)
+        options = dict(self.options)
+        callback = options.get("on_outcome")
+        if callback is not None:
+            options["on_outcome"] = self._guarded(callback)
         self.invoker = EventInvoker(
             self.function,
             config=self.config,
@@ -133,7 +142,7 @@ class BackgroundEventInvoker:
             seed=self.seed,
             keep_records=self.keep_records,
             max_in_flight=self.max_workers,
-            **dict(self.options),
+            **options,
         )
         self.invoker._launch = self._launch
         self._executor = ThreadPoolExecutor(
@@ -160,13 +169,21 @@ class BackgroundEventInvoker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close(drain=exc_type is None)
+        if exc_type is None:
+            self.close()
+            return
+        # The exception leaving the with block matters more than a background failure.
+        with contextlib.suppress(Exception):
+            self.close(drain=False)
 
     # -- the Invoker side (any thread) ---------------------------------------------------------
 
     def invoke(self, payload: Any) -> InvokeResponse:
         """Queue an event; returns 202 at once (refusals raise, as `EventInvoker.invoke`)."""
         with self._cond:
+            if self._error is not None:
+                msg = "invoke() after the background thread failed (close() re-raises why)"
+                raise RuntimeError(msg) from self._error
             if self._closing:
                 msg = "invoke() after close(): this BackgroundEventInvoker is shut down"
                 raise RuntimeError(msg)
@@ -175,27 +192,36 @@ class BackgroundEventInvoker:
         return response
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait (real seconds) until every accepted event has an outcome; False on timeout."""
+        """Wait (real seconds) until every accepted event has an outcome; False on timeout.
+
+        Also returns (False, with events pending) when the background thread failed.
+        """
         with self._cond:
-            return self._cond.wait_for(lambda: self.invoker.pending == 0, timeout)
+            self._cond.wait_for(
+                lambda: self.invoker.pending == 0 or self._error is not None, timeout
+            )
+            return self.invoker.pending == 0
 
     def close(self, *, drain: bool = True, timeout: float | None = None) -> list[str]:
         """Stop the background thread and the workers; returns the ids of cancelled events.
 
         With ``drain`` (default), first wait up to ``timeout`` real seconds (None: for as
         long as it takes) for every event to reach its outcome; whatever is still queued
-        after that is cancelled.  Safe to call twice.
+        after that is cancelled.  Safe to call twice.  Raises the exception that stopped
+        the background thread, if one did (once).
         """
-        if self._closed:
-            return list(self._cancelled)
-        if drain:
-            self.drain(timeout)
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join()
-        self._executor.shutdown(wait=True)
-        self._closed = True
+        if not self._closed:
+            if drain:
+                self.drain(timeout)
+            with self._cond:
+                self._closing = True
+                self._cond.notify_all()
+            self._thread.join()
+            self._executor.shutdown(wait=True)
+            self._closed = True
+        if self._error is not None and not self._error_raised:
+            self._error_raised = True
+            raise self._error
         return list(self._cancelled)
 
     @property
@@ -235,12 +261,25 @@ class BackgroundEventInvoker:
 
     # -- the background thread -----------------------------------------------------------------
 
+    def _guarded(
+        self, callback: Callable[[EventOutcome], object]
+    ) -> Callable[[EventOutcome], None]:
+        """``on_outcome`` that cannot break the loop: an error stops the invoker instead."""
+
+        def on_outcome(outcome: EventOutcome) -> None:
+            try:
+                callback(outcome)
+            except Exception as exc:
+                self._fail(exc)
+
+        return on_outcome
+
     def _launch(self, event: _Event, now: float) -> None:
         """Start a try on a worker thread (called by the dispatcher, lock held)."""
         invoker = self.invoker
         if self._closing:
-            invoker._end(event, EventOutcomeKind.CANCELLED, "Cancelled", now)
             self._cancelled.append(event.request_id)
+            invoker._end(event, EventOutcomeKind.CANCELLED, "Cancelled", now)
             return
         if not invoker._admit(event, now):
             return
@@ -248,10 +287,26 @@ class BackgroundEventInvoker:
         self._executor.submit(self._attempt, event)
 
     def _attempt(self, event: _Event) -> None:
-        result = self.function.run_attempt(
-            event.request, request_id=event.request_id, clock=self.clock
-        )
+        try:
+            result = self.function.run_attempt(
+                event.request, request_id=event.request_id, clock=self.clock
+            )
+        except BaseException as exc:
+            # Not a function error (those are results): the model broke.  Give the slot
+            # back so the background thread can stop instead of waiting for this try.
+            with self._cond:
+                self.invoker._in_flight -= 1
+                self.function.release()
+                self._fail(exc)
+            return
         self._completed(event, result)
+
+    def _fail(self, exc: BaseException) -> None:
+        """Keep the first error and stop taking work (lock held)."""
+        if self._error is None:
+            self._error = exc
+        self._closing = True
+        self._cond.notify_all()
 
     def _completed(self, event: _Event, result: AttemptResult) -> None:
         with self._cond:
@@ -271,7 +326,11 @@ class BackgroundEventInvoker:
                 due = sched.next_due()
                 now = clock.now()
                 if due is not None and due <= now:
-                    sched.step()
+                    try:
+                        sched.step()
+                    except Exception as exc:
+                        self._fail(exc)
+                        continue
                     if invoker.pending == 0:
                         self._cond.notify_all()
                     continue

@@ -207,3 +207,63 @@ def test_zero_concurrency_on_the_real_clock() -> None:
     with BackgroundEventInvoker(fn, time_scale=SCALE) as events:
         rid = events.invoke({}).request_id
     assert events.outcome(rid).kind is EventOutcomeKind.ZERO_CONCURRENCY
+
+
+def test_a_callback_that_raises_stops_the_invoker_and_close_reraises() -> None:
+    def broken_callback(outcome: Any) -> None:
+        raise LookupError("callback bug")
+
+    fn = Function(name="realtime", handler=flaky(5))
+    events = BackgroundEventInvoker(
+        fn, time_scale=SCALE, max_workers=1, options={"on_outcome": broken_callback}
+    )
+    ids = {events.invoke({"n": n}).request_id for n in range(2)}
+    events.drain(timeout=5.0)  # returns once the thread stopped, instead of waiting forever
+    assert events._error is not None
+    with pytest.raises(RuntimeError, match="background thread failed"):
+        events.invoke({})
+    with pytest.raises(LookupError, match="callback bug"):
+        events.close(timeout=5.0)
+    assert events.closed
+    # Every accepted event still has exactly one outcome: decided, or cancelled by the stop.
+    kinds = sorted(o.kind.value for o in events.outcomes)
+    assert kinds in (["Cancelled", "RetriesExhausted"], ["RetriesExhausted", "RetriesExhausted"])
+    assert {o.request_id for o in events.outcomes} == ids
+    cancelled = [o.request_id for o in events.outcomes if o.kind is EventOutcomeKind.CANCELLED]
+    assert events.close() == cancelled  # raised once; closing again is harmless
+    assert events.pending == 0
+    assert fn.in_flight == 0
+
+
+def test_an_attempt_that_breaks_the_model_does_not_hang_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(self: Function, request: str, **kwargs: Any) -> Any:
+        raise MemoryError("model broke")
+
+    fn = Function(name="realtime", handler=flaky(0))
+    events = BackgroundEventInvoker(fn, time_scale=SCALE, max_workers=1)
+    monkeypatch.setattr(Function, "run_attempt", broken)
+    events.invoke({})
+    events.invoke({})
+    with pytest.raises(MemoryError, match="model broke"):
+        events.close(timeout=5.0)
+    assert fn.in_flight == 0
+    assert [o.kind for o in events.outcomes] == [EventOutcomeKind.CANCELLED]
+
+
+def test_an_exception_in_the_with_block_wins_over_a_background_failure() -> None:
+    def broken_callback(outcome: Any) -> None:
+        raise LookupError("callback bug")
+
+    fn = Function(name="realtime", handler=lambda event, context: event)
+    with (
+        pytest.raises(KeyError, match="application error"),
+        BackgroundEventInvoker(
+            fn, time_scale=SCALE, options={"on_outcome": broken_callback}
+        ) as events,
+    ):
+        events.invoke({})
+        events.drain(timeout=5.0)
+        raise KeyError("application error")
+    assert events.closed
