@@ -284,6 +284,29 @@ def test_delete_and_stale_handles() -> None:
     assert q.fate("no-such-id") is None
 
 
+def test_the_latest_handle_deletes_after_the_visibility_timeout_until_the_next_receive() -> None:
+    sched = Scheduler()
+    q = make(scheduler=sched, visibility_timeout=10)
+    late = q.send_message("late")
+    again = q.send_message("again")
+    received = {m.body: m for m in q.receive_messages(10)}
+    sched.run_for(15)  # both are visible again; neither was received since
+    assert q.state_of(late.message_id) is MessageState.VISIBLE
+    # SQS: the most recently received receipt handle deletes the message.
+    assert q.delete_message(received["late"].receipt_handle) is True
+    assert q.state_of(late.message_id) is MessageState.DELETED
+    [newer] = q.receive_messages(10)
+    assert newer.body == "again"
+    assert q.delete_message(received["again"].receipt_handle) is False  # received again since
+    assert q.state_of(again.message_id) is MessageState.IN_FLIGHT
+    [m] = [newer]
+    q.change_message_visibility(m.receipt_handle, 0)
+    with pytest.raises(MessageNotInflightError):
+        q.change_message_visibility(m.receipt_handle, 5)  # visible: not in flight
+    assert q.delete_message(m.receipt_handle) is True
+    assert [(e.at, e.kind) for e in q.fates] == [(15.0, "deleted"), (15.0, "deleted")]
+
+
 def test_change_message_visibility() -> None:
     sched = Scheduler()
     q = make(scheduler=sched, visibility_timeout=30)
@@ -508,6 +531,20 @@ def test_fifo_group_in_flight_is_not_served_other_groups_flow() -> None:
     assert [m.body for m in q.receive_messages(10)] == ["a1", "a4", "b2", "b3"]
 
 
+def test_fifo_group_stays_blocked_while_a_later_message_is_in_flight() -> None:
+    sched = Scheduler()
+    q = make("f.fifo", scheduler=sched, visibility_timeout=30)
+    for i in range(3):
+        q.send_message(f"a{i}", message_group_id="a", message_deduplication_id=str(i))
+    q.send_message("b0", message_group_id="b", message_deduplication_id="b0")
+    a0, a1 = q.receive_messages(2)
+    assert (a0.body, a1.body) == ("a0", "a1")
+    q.change_message_visibility(a0.receipt_handle, 0)  # a0 is visible, a1 still in flight
+    assert [m.body for m in q.receive_messages(10)] == ["b0"]  # group a waits for a1
+    q.delete_message(a1.receipt_handle)
+    assert [m.body for m in q.receive_messages(10)] == ["a0", "a2"]
+
+
 # -- Destination and dead-letter target ------------------------------------------------------
 
 
@@ -635,8 +672,8 @@ class QueueMachine(RuleBasedStateMachine):
             if now >= m["sent"] + RETENTION:
                 m["state"] = MessageState.EXPIRED
             elif m["state"] in (MessageState.DELAYED, MessageState.IN_FLIGHT) and now >= m["until"]:
+                # The last receipt handle stays valid for a delete until the next receive.
                 m["state"] = MessageState.VISIBLE
-                m["handle"] = None
         return now
 
     @rule(delay=st.one_of(st.none(), st.integers(0, 20)), group=st.sampled_from("abc"),
@@ -738,7 +775,7 @@ class QueueMachine(RuleBasedStateMachine):
             m["handle"] == handle for m in self.model.values()
         ) else None  # fmt: skip
         deleted = self.queue.delete_message(handle)
-        if owner is not None and self.model[owner]["state"] is MessageState.IN_FLIGHT:
+        if owner is not None and self.model[owner]["state"] not in TERMINAL:
             assert deleted
             self.model[owner]["state"] = MessageState.DELETED
         else:
@@ -761,7 +798,6 @@ class QueueMachine(RuleBasedStateMachine):
         m = self.model[owner[0]]
         if timeout == 0:
             m["state"] = MessageState.VISIBLE
-            m["handle"] = None
         else:
             m["until"] = now + timeout
 

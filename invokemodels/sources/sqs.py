@@ -650,7 +650,6 @@ class Queue:
                     was_in_flight = message.state is MessageState.IN_FLIGHT
                     self._make_visible(message)
                     if was_in_flight:
-                        message.handle = None
                         self._log(ticks, "visible", message)
             else:
                 return now
@@ -1040,11 +1039,14 @@ class Queue:
     def delete_message(self, receipt_handle: str, *, reason: str = "DeleteMessage") -> bool:
         """``DeleteMessage`` by receipt handle; True when this call deleted the message.
 
-        A handle from an older receive of a message that was received again is
-        accepted but deletes nothing (SQS: "the request succeeds, but the
-        message might not be deleted"; this model never deletes), and is logged
-        as ``stale_delete``.  So is a handle of a message already gone.  A handle
-        this queue never issued raises `ReceiptHandleIsInvalidError`.
+        The handle of the message's most recent receive deletes it, even after
+        its visibility timeout ended, as long as it was not received again (SQS:
+        "you must provide the most recently received ReceiptHandle").  A handle
+        from an older receive is accepted but deletes nothing (SQS: "the request
+        succeeds, but the message might not be deleted"; this model never
+        deletes), and is logged as ``stale_delete``.  So is a handle of a message
+        already gone.  A handle this queue never issued raises
+        `ReceiptHandleIsInvalidError`.
         ``reason`` is recorded in the fate (event source mappings pass
         ``"processed"`` or ``"filtered"``).
         """
@@ -1080,7 +1082,6 @@ class Queue:
             )
         self._log(now, "visibility_changed", message, f"{visibility_timeout:g}")
         if visibility_timeout == 0:
-            message.handle = None
             self._make_visible(message)
         else:
             self._hide_until(message, MessageState.IN_FLIGHT, until)
