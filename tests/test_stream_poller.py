@@ -918,6 +918,25 @@ def test_max_concurrency_caps_batches_in_flight() -> None:
     assert times == [0.0, 0.0, 1.0, 1.0]
 
 
+def test_max_concurrency_takes_the_shards_in_turn() -> None:
+    shards: list[tuple[float, str]] = []
+    holder: list[Scheduler] = []
+
+    def handler(event: Any, context: Any) -> None:
+        shards.append((holder[0].now, event["Records"][0]["eventID"].split(":")[0][-1]))
+
+    sched, stream, _ = setup(
+        handler, shards=3, duration=1.0, batch_size=2, mapping={"max_concurrency": 1}
+    )
+    holder.append(sched)
+    for shard in range(3):
+        for _ in range(4):
+            stream.put_record("x", "k", explicit_hash_key=shard * (2**128 // 3))
+    sched.run_until_idle()
+    # Two batches per shard; one slot; each shard gets its turn instead of shard 0 draining first.
+    assert shards == [(float(t), "012"[t % 3]) for t in range(6)]
+
+
 def test_poller_repr_and_pending() -> None:
     _, stream, esm = setup(lambda e, c: None, enabled=False)
     stream.put_record("a", "k")

@@ -253,6 +253,7 @@ class StreamPoller:
     _fates: dict[tuple[str, str], RecordOutcome] = attrs.field(factory=dict, init=False)
     _mapping: EventSourceMapping[StreamPoller] | None = attrs.field(default=None, init=False)
     _offset: float = attrs.field(default=0.0, init=False)
+    _cursor: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
         check_range("polling_interval", self.polling_interval, 0.001, 3600)
@@ -348,10 +349,20 @@ class StreamPoller:
     # -- Poller protocol --------------------------------------------------------------------
 
     def poll(self, now: float, capacity: int) -> Sequence[Batch]:
-        """Hand out the next batch of every idle lane that has one, up to ``capacity``."""
+        """Hand out the next batch of every idle lane that has one, up to ``capacity``.
+
+        When ``capacity`` runs out, the next poll starts with the lane that missed out
+        (round robin), so a mapping capped by ``max_concurrency`` reads every shard.
+        """
         batches: list[Batch] = []
-        for lane in self._lane_list:
+        lanes = self._lane_list
+        start = self._cursor
+        for step in range(len(lanes)):
+            lane = lanes[(start + step) % len(lanes)]
             if len(batches) >= capacity:
+                # Out of slots: the next poll starts at this lane, so every shard gets its
+                # turn instead of the first shards taking every free slot.
+                self._cursor = (start + step) % len(lanes)
                 break
             if lane.busy:
                 continue
