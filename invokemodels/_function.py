@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._clock import Clock, VirtualClock, iso_timestamp
+from ._clock import EPOCH_ORIGIN, Clock, VirtualClock, iso_timestamp
 from ._context import ClientContext, CognitoIdentity, LambdaContext
 from ._validate import check_range, in_range
 from .exceptions import (
@@ -410,6 +410,10 @@ class Function:
         duration: the modelled run time of an attempt on a virtual clock:
             seconds, or a callable of the event (default 0.0).  A handler adds
             to it with ``context.spend(seconds)``.
+        log_stream_name: ``context.log_stream_name``.  None (default) makes one
+            in the shape ``YYYY/MM/DD/[<version>]<32 hex digits>``, dated at the
+            virtual clock's default epoch origin.  AWS's exact format is
+            unconfirmed (reference 6), so it can be set.
     """
 
     name: str = attrs.field()
@@ -423,6 +427,7 @@ class Function:
     region: str = attrs.field(default="us-east-1")
     account: Account = attrs.field(factory=Account)
     duration: float | Callable[[Any], float] = attrs.field(default=0.0, validator=_check_duration)
+    log_stream_name: str | None = attrs.field(default=None, on_setattr=attrs.setters.frozen)
     _resolved: Handler | None = attrs.field(default=None, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
     _log_stream: str = attrs.field(default="", init=False)
@@ -468,9 +473,12 @@ class Function:
             self.account._change_reservation(None, self.reserved_concurrency)
         if callable(self.handler):
             self._resolved = self.handler
-        digest = hashlib.sha1(f"{self.name}/{self.version}".encode()).hexdigest()[:32]
-        day = iso_timestamp(0.0)[:10].replace("-", "/")
-        self._log_stream = f"{day}/[{self.version}]{digest}"
+        if self.log_stream_name is None:
+            digest = hashlib.sha1(f"{self.name}/{self.version}".encode()).hexdigest()[:32]
+            day = iso_timestamp(EPOCH_ORIGIN)[:10].replace("-", "/")
+            self._log_stream = f"{day}/[{self.version}]{digest}"
+        else:
+            self._log_stream = self.log_stream_name
 
     def __repr__(self) -> str:
         return f"<Function {self.name} {self.version} in_flight={self._in_flight}>"

@@ -453,7 +453,10 @@ def test_context_has_every_documented_attribute_with_runtime_types() -> None:
         "identity": [None, None],
         "remaining": 30000,
     }
-    assert re.fullmatch(r"\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}", stream)
+    # the virtual clock's default epoch origin is 2023-11-14T22:13:20Z
+    assert re.fullmatch(r"2023/11/14/\[\$LATEST\][0-9a-f]{32}", stream)
+    named = Function(name="orders", handler=echo_context, log_stream_name="custom/stream")
+    assert attempt(named).response()["log_stream_name"] == "custom/stream"
 
 
 def test_qualified_invoke_shows_the_qualifier_in_the_arn() -> None:
