@@ -222,9 +222,10 @@ class ThrottleBackoff:
 
     def delay(self, count: int) -> float:
         """The delay after the ``count``-th throttle (1-based), without jitter."""
-        if count > 64:
-            return self.cap
-        return min(self.initial * self.factor ** (count - 1), self.cap)
+        try:
+            return min(self.initial * self.factor ** (count - 1), self.cap)
+        except OverflowError:  # factor ** n past the float range: long since at the cap
+            return self.cap if self.initial else 0.0
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Always retry, after ``min(initial * factor ** (n - 1), cap)`` seconds."""

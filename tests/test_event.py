@@ -312,6 +312,10 @@ def test_throttle_backoff_doubles_to_a_300_second_cap() -> None:
         1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300,
     ]  # fmt: skip
     assert backoff.delay(10_000) == 300.0
+    constant = ThrottleBackoff(initial=5, factor=1)
+    assert [constant.delay(n) for n in (1, 64, 65, 10_000)] == [5, 5, 5, 5]
+    gentle = ThrottleBackoff(factor=1.05)
+    assert gentle.delay(65) == pytest.approx(1.05**64)  # not the cap: 22.7 s is below it
     slower = ThrottleBackoff(initial=2, factor=3, cap=100)
     assert [slower.delay(n) for n in range(1, 6)] == [2, 6, 18, 54, 100]
     jittered = ThrottleBackoff(jitter=0.5)
@@ -957,3 +961,32 @@ def test_setting_reserved_concurrency_to_zero_drops_queued_retries() -> None:
         1,
         60.0,
     )
+
+
+def test_event_age_exceeded_record_after_two_invocations_key_for_key() -> None:
+    # AWS recorded this case (max age 90 s): EventAgeExceeded with approximateInvokeCount 2.
+    failures = QueueTarget()
+    _, invoker = make(
+        always_fail, config=EventInvokeConfig(maximum_event_age=90, on_failure=failures)
+    )
+    rid = invoker.invoke({"n": 1}).request_id
+    invoker.scheduler.run_until_idle()
+    (record,) = failures.records
+    response = record.pop("responsePayload")
+    assert record == {
+        "version": "1.0",
+        "timestamp": "2023-11-14T22:14:20.000Z",  # virtual 60 s: decided at once, not at 90 s
+        "requestContext": {
+            "requestId": rid,
+            "functionArn": ARN,
+            "condition": "EventAgeExceeded",
+            "approximateInvokeCount": 2,
+        },
+        "requestPayload": {"n": 1},
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+    }
+    assert (response["errorType"], response["requestId"]) == ("ValueError", rid)

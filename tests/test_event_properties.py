@@ -82,6 +82,8 @@ def test_invocations_are_one_plus_retries_taken_bounded_by_budget_and_age(
     attempts = invoker.attempts_of(rid)
     assert [a.started_at for a in attempts] == starts
     assert outcome.condition == condition
+    # Decided when the last attempt ends: the age rule does not wait for the deadline.
+    assert outcome.ended_at == starts[-1] + duration
     assert outcome.approximate_invoke_count == len(starts) <= 1 + maximum_retries
     assert [a.execution for a in attempts] == list(range(1, len(starts) + 1))
     retries_taken = len(starts) - 1
@@ -239,6 +241,7 @@ def test_throttle_backoff_grows_and_is_capped(
     initial: float, factor: float, cap: float, count: int
 ) -> None:
     backoff = ThrottleBackoff(initial=initial, factor=factor, cap=cap)
+    assert backoff.delay(count) == min(initial * factor ** (count - 1), cap)
     assert backoff.delay(count) <= cap
     assert backoff.delay(count) <= backoff.delay(count + 1)
     failure = Failure(attempt=count, kind=FailureKind.SERVICE_ERROR, kind_count=count)
