@@ -40,15 +40,21 @@ class ClientContext:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClientContext:
-        """Build from the decoded ``ClientContext`` JSON (``client``, ``custom``, ``env`` keys)."""
+        """Build from the decoded ``ClientContext`` JSON (``client``, ``custom``, ``env`` keys).
+
+        Other keys are ignored, in ``client`` too, as the Python runtime does.
+        """
         client = data.get("client")
         return cls(
-            client=Client(**client) if isinstance(client, dict) else None,
+            client=Client(**{k: client.get(k) for k in _CLIENT_FIELDS})
+            if isinstance(client, dict)
+            else None,
             custom=data.get("custom"),
             env=data.get("env"),
         )
 
 
+_CLIENT_FIELDS = tuple(field.name for field in attrs.fields(Client))
 _NO_IDENTITY = CognitoIdentity()
 
 

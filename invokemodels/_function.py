@@ -66,13 +66,19 @@ LEGACY_EVENT_PAYLOAD_LIMIT: Final = 262_144
 
 
 class ThrottleReason:
-    """AWS's ``TooManyRequestsException.Reason`` values (``ThrottleReason`` enum)."""
+    """AWS's ``TooManyRequestsException.Reason`` values (the ``ThrottleReason`` enum).
+
+    `Function.try_acquire` produces ``ACCOUNT`` and ``RESERVED`` (concurrency);
+    request-rate limits are not modelled, so the others only appear when
+    injected (`RequestResponseInvoker.inject`).
+    """
 
     ACCOUNT: Final = "ConcurrentInvocationLimitExceeded"
     RESERVED: Final = "ReservedFunctionConcurrentInvocationLimitExceeded"
     FUNCTION_RATE: Final = "FunctionInvocationRateLimitExceeded"
     RESERVED_RATE: Final = "ReservedFunctionInvocationRateLimitExceeded"
     CALLER_RATE: Final = "CallerRateLimitExceeded"
+    SNAPSHOT_CREATE: Final = "ConcurrentSnapshotCreateLimitExceeded"
 
 
 # The version (4) and variant (10xx) bits, set the way uuid.UUID(version=4) sets them.

@@ -660,6 +660,18 @@ def test_reserved_concurrency_throttles_with_the_reserved_reason() -> None:
     assert fn.try_acquire() is None
 
 
+def test_throttle_reasons_are_aws_enum() -> None:
+    values = {v for k, v in vars(ThrottleReason).items() if k.isupper()}
+    assert values == {
+        "ConcurrentInvocationLimitExceeded",
+        "FunctionInvocationRateLimitExceeded",
+        "ReservedFunctionConcurrentInvocationLimitExceeded",
+        "ReservedFunctionInvocationRateLimitExceeded",
+        "CallerRateLimitExceeded",
+        "ConcurrentSnapshotCreateLimitExceeded",
+    }
+
+
 def test_reserved_zero_always_throttles() -> None:
     fn = Function(name="f", handler=lambda e, c: None, reserved_concurrency=0)
     assert fn.try_acquire() == ThrottleReason.RESERVED

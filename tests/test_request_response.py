@@ -260,6 +260,16 @@ def test_client_context_forms() -> None:
     assert RequestResponseInvoker(fn, client_context=data).invoke({}).json() == expected
 
 
+def test_client_context_ignores_unknown_keys_like_the_runtime() -> None:
+    fn = Function(name="f", handler=custom_of)
+    data = {"client": {"app_title": "shop", "sdk": "x"}, "custom": {"k": "v"}, "extra": 1}
+    encoded = base64.b64encode(json.dumps(data).encode()).decode()
+    invoker = RequestResponseInvoker(fn, seed=1)
+    expected = {"custom": {"k": "v"}, "title": "shop"}
+    assert invoker.invoke({}, client_context=data).json() == expected
+    assert invoker.invoke({}, client_context=encoded).json() == expected
+
+
 @pytest.mark.parametrize(
     "bad", ["not base64!", base64.b64encode(b"[1, 2]").decode(), base64.b64encode(b"{").decode()]
 )
