@@ -356,6 +356,32 @@ def test_bisect_halves_are_ceil_and_floor() -> None:
     ]
 
 
+def test_bisect_at_moves_the_split() -> None:
+    log: Log = []
+    sched, stream, _ = make(
+        log,
+        maximum_retry_attempts=0,
+        bisect_batch_on_function_error=True,
+        mapping={"bisect_at": lambda n: n - 1},
+    )
+    for name in ("a", "b", "c", "bad"):
+        stream.put_record(name, "k")
+    sched.run_until_idle()
+    assert [got for _, got in log] == [["a", "b", "c", "bad"], ["a", "b", "c"], ["bad"]]
+
+
+@pytest.mark.parametrize("bad", [0, 4, 1.5, True])
+def test_bisect_at_must_leave_records_on_both_sides(bad: Any) -> None:
+    log: Log = []
+    sched, stream, _ = make(
+        log, bisect_batch_on_function_error=True, mapping={"bisect_at": lambda n: bad}
+    )
+    for name in ("a", "b", "c", "bad"):
+        stream.put_record(name, "k")
+    with pytest.raises(ValueError, match=r"bisect_at\(4\) returned"):
+        sched.run_until_idle()
+
+
 # -- ReportBatchItemFailures -----------------------------------------------------------------
 
 SUCCESS_RESPONSES = [

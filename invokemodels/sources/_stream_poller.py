@@ -29,8 +29,9 @@ It reproduces reference 4.1 on the virtual clock:
 - ``BisectBatchOnFunctionError`` splits a failing batch into halves of ⌈n/2⌉ and
   ⌊n/2⌋ records, first half first; a split consumes no retry, and each half
   carries on with the retries its parent had used (reference model for the
-  [UNCONFIRMED] order).  With ``ReportBatchItemFailures`` a partial failure is
-  split at the lowest reported sequence number: the records before it are
+  [UNCONFIRMED] order; ``bisect_at`` changes where the split falls).  With
+  ``ReportBatchItemFailures`` a partial failure is split at the lowest reported
+  sequence number: the records before it are
   checkpointed, the rest are retried (without bisect that retry consumes one
   retry attempt).  When the lowest reported record is the first of the batch,
   nothing was checkpointed and the response counts as a failure of the batch.
@@ -57,7 +58,7 @@ from __future__ import annotations
 import enum
 import math
 from collections import deque
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -225,6 +226,10 @@ class StreamPoller:
             (default: the polling interval) [UNCONFIRMED].
         invoke_identity_arn: Kinesis records' ``invokeIdentityArn`` (the mapping's
             execution role; default ``arn:aws:iam::<account>:role/lambda-role``).
+        bisect_at: with ``BisectBatchOnFunctionError``, how many records of a failing
+            batch of ``n`` (> 1) go in the first part, which is retried first: a function
+            of ``n`` returning 1 to ``n - 1``.  Default ``None``: ⌈n/2⌉, the reference's
+            suggested model for what AWS leaves [UNCONFIRMED].
 
     Usually made by ``stream.map_to(...)``.  Made by hand, it must be bound to
     its mapping before the mapping starts::
@@ -245,6 +250,7 @@ class StreamPoller:
     polling_interval: float = 1.0
     retry_delay: float | None = None
     invoke_identity_arn: str | None = None
+    bisect_at: Callable[[int], int] | None = None
     outcomes: list[RecordOutcome] = attrs.field(factory=list, init=False)
     failure_records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
@@ -441,7 +447,7 @@ class StreamPoller:
                 child.attempt = piece.attempt
             lane.pieces[0] = child
         elif bisect and len(records) > 1:
-            half = (len(records) + 1) // 2
+            half = self._bisect_at(len(records))
             first = self._child(lane, piece, records[:half], last=False)
             second = self._child(lane, piece, records[half:], last=True)
             first.retries = second.retries = piece.retries
@@ -457,6 +463,15 @@ class StreamPoller:
         lane.ready_at = _tick(now + self._delay)
 
     # -- internals --------------------------------------------------------------------------
+
+    def _bisect_at(self, size: int) -> int:
+        if self.bisect_at is None:
+            return (size + 1) // 2
+        half = self.bisect_at(size)
+        if isinstance(half, bool) or not isinstance(half, int) or not 1 <= half < size:
+            msg = f"bisect_at({size}) returned {half!r}; it must be an int from 1 to {size - 1}"
+            raise ValueError(msg)
+        return half
 
     def _judge(self, piece: _Piece, outcome: BatchOutcome) -> tuple[int, Any]:
         """How many leading records of the batch succeeded (``_FAILED``: the batch failed).
@@ -835,6 +850,7 @@ def map_stream(
     polling_interval: float = 1.0,
     retry_delay: float | None = None,
     invoke_identity_arn: str | None = None,
+    bisect_at: Callable[[int], int] | None = None,
 ) -> EventSourceMapping[StreamPoller]:
     """Create (and, when ``config.enabled``, start) a mapping from ``log`` to ``function``."""
     if scheduler is None:
@@ -862,7 +878,7 @@ def map_stream(
         )
     poller = StreamPoller(
         log, config, function, polling_interval=polling_interval, retry_delay=retry_delay,
-        invoke_identity_arn=invoke_identity_arn,
+        invoke_identity_arn=invoke_identity_arn, bisect_at=bisect_at,
     )  # fmt: skip
     mapping: EventSourceMapping[StreamPoller] = EventSourceMapping(
         function, poller, scheduler, seed=seed, max_concurrency=max_concurrency,

@@ -28,7 +28,7 @@ import decimal
 import json
 import math
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -401,14 +401,16 @@ class Table:
         keep_trace: bool = True,
         polling_interval: float = DYNAMODB_POLLING_INTERVAL,
         retry_delay: float | None = None,
+        bisect_at: Callable[[int], int] | None = None,
     ) -> EventSourceMapping[StreamPoller]:
         """Create an event source mapping from the table's stream to ``function``.
 
         ``AT_TIMESTAMP`` is rejected (not supported for DynamoDB Streams).  The
-        mapping polls 4 times a second (``polling_interval``); see `StreamPoller`.
+        mapping polls 4 times a second (``polling_interval``); see `StreamPoller` for
+        ``retry_delay`` and ``bisect_at``.
         """
         return map_stream(
             self.stream, function, config, scheduler=scheduler, seed=seed,
             max_concurrency=max_concurrency, keep_trace=keep_trace,
-            polling_interval=polling_interval, retry_delay=retry_delay,
+            polling_interval=polling_interval, retry_delay=retry_delay, bisect_at=bisect_at,
         )  # fmt: skip

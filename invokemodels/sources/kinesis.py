@@ -23,7 +23,7 @@ old records.  `KinesisStream.map_to` connects it to a `Function` through a
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -211,16 +211,17 @@ class KinesisStream:
         polling_interval: float = KINESIS_POLLING_INTERVAL,
         retry_delay: float | None = None,
         invoke_identity_arn: str | None = None,
+        bisect_at: Callable[[int], int] | None = None,
     ) -> EventSourceMapping[StreamPoller]:
         """Create an event source mapping from this stream to ``function``.
 
         The mapping is started when ``config.enabled``.  See `StreamPoller` for
-        ``polling_interval`` (default 1 s, Kinesis's base rate), ``retry_delay``
-        and ``invoke_identity_arn``.
+        ``polling_interval`` (default 1 s, Kinesis's base rate), ``retry_delay``,
+        ``invoke_identity_arn`` and ``bisect_at``.
         """
         return map_stream(
             self.log, function, config, scheduler=scheduler, seed=seed,
             max_concurrency=max_concurrency, keep_trace=keep_trace,
             polling_interval=polling_interval, retry_delay=retry_delay,
-            invoke_identity_arn=invoke_identity_arn,
+            invoke_identity_arn=invoke_identity_arn, bisect_at=bisect_at,
         )  # fmt: skip
