@@ -25,6 +25,17 @@ def test_shards_split_the_128_bit_hash_key_space_evenly() -> None:
     assert shards[1].starting_hash_key == 2**126
 
 
+def test_three_shards_have_the_hash_key_ranges_kinesis_gives_them() -> None:
+    stream = KinesisStream("s", shard_count=3)
+    assert [(s.starting_hash_key, s.ending_hash_key) for s in stream.log.shards] == [
+        (0, 113427455640312821154458202477256070484),
+        (113427455640312821154458202477256070485, 226854911280625642308916404954512140969),
+        (226854911280625642308916404954512140970, 340282366920938463463374607431768211455),
+    ]
+    # MD5("a") = 0cc175b9..., MD5("b") = 92eb5ffe..., MD5("c") = 4a8a08f0...
+    assert [stream.put_record(b"x", key)["ShardId"][-1] for key in "abc"] == ["0", "1", "0"]
+
+
 @pytest.mark.parametrize("key", ["a", "customer-1", "ü", "x" * 256])
 def test_partition_keys_route_by_md5(key: str) -> None:
     stream = KinesisStream("s", shard_count=3)
