@@ -856,6 +856,55 @@ def test_disable_and_enable() -> None:
     assert bodies == ["one"]
 
 
+def test_disable_during_a_batching_window_does_not_send_a_message_twice() -> None:
+    sched = Scheduler()
+    q = queue("w", sched, visibility_timeout=30)
+    seen: list[tuple[float, list[tuple[str, str]]]] = []
+
+    def handler(event: Any, context: Any) -> None:
+        records = [
+            (r["body"], r["attributes"]["ApproximateReceiveCount"]) for r in event["Records"]
+        ]
+        seen.append((sched.now, records))
+
+    config = SQSMappingConfig(batch_size=10, maximum_batching_window=10)
+    mapping = q.map_to(Function("f", handler, timeout=3), config)
+    q.send_message("a")
+    sched.run(until=5.0)  # received at 0 into a window that closes at 10
+    mapping.disable()
+    sched.run(until=100.0)  # visible again at 30
+    mapping.enable()
+    sched.run_until_idle()
+    # The gathered copy was let go at its visibility deadline: one record, received anew.
+    assert seen == [(110.0, [("a", "2")])]
+    assert [(e.at, e.kind) for e in q.fates] == [(110.0, "deleted")]
+
+
+def test_carried_messages_past_their_visibility_timeout_are_received_anew() -> None:
+    sched = Scheduler()
+    q = queue("c", sched, visibility_timeout=30)
+    seen: list[tuple[float, list[str], list[str]]] = []
+
+    def handler(event: Any, context: Any) -> None:
+        records = event["Records"]
+        ids = [r["messageId"] for r in records]
+        counts = [r["attributes"]["ApproximateReceiveCount"] for r in records]
+        seen.append((sched.now, ids, counts))
+
+    config = SQSMappingConfig(batch_size=100, maximum_batching_window=1, maximum_concurrency=2)
+    mapping = q.map_to(Function("f", handler, duration=1.0, timeout=3), config)
+    for _ in range(13):
+        q.send_message("x" * 1_000_000)
+    sched.run(until=0.5)  # two 6 MB batches fill both slots; the 13th message is carried
+    mapping.disable()
+    sched.run(until=100.0)  # the carried message is visible again from 30
+    mapping.enable()
+    sched.run_until_idle()
+    assert [(at, len(ids)) for at, ids, _ in seen] == [(0.0, 6), (0.0, 6), (101.0, 1)]
+    assert seen[-1][2] == ["2"]  # received anew, and only once
+    assert q.count(MessageState.DELETED) == 13
+
+
 def test_sqs_event_record_is_public() -> None:
     q = queue("r")
     q.send_message("x")

@@ -537,6 +537,8 @@ class SQSPoller:
         config = self.config
         queue = self.queue
         window = config.maximum_batching_window
+        if self._buffer or self._carry:
+            self._drop_reappeared(now)
         buffer = self._buffer
         full = False
         if self._carry and not buffer:
@@ -575,6 +577,24 @@ class SQSPoller:
         if not full and window > 0 and now < self._buffer_opened + window:
             return None
         return self._flush()
+
+    def _drop_reappeared(self, now: float) -> None:
+        """Forget gathered messages whose visibility timeout ended before their batch was
+        sent (the mapping was disabled meanwhile, or no slot was free): they are visible
+        again, and a receive hands them out anew with a new receipt handle."""
+        visibility = self.effective_visibility_timeout
+        in_flight = self.queue.is_in_flight
+        received = self._buffer_received
+        if self._buffer and received is not None and now >= received + visibility:
+            kept = [entry for entry in self._buffer if in_flight(entry[0].receipt_handle)]
+            if len(kept) < len(self._buffer):
+                self._buffer = kept
+                self._buffer_size = sum(entry[2] for entry in kept)
+                if not kept:
+                    self._buffer_opened = self._buffer_received = None
+                    self._buffer_exact = False
+        if self._carry and now >= self._carry_received + visibility:
+            self._carry = [entry for entry in self._carry if in_flight(entry[0].receipt_handle)]
 
     def _entry(self, message: ReceivedMessage) -> _Entry | None:
         queue = self.queue

@@ -715,6 +715,15 @@ class Queue:
         """The body of every message enqueued here, parsed from JSON (as `QueueTarget.records`)."""
         return [json.loads(message.body) for message in self._sent]
 
+    def is_in_flight(self, receipt_handle: str) -> bool:
+        """True while the receive that issued ``receipt_handle`` still holds its message:
+        the visibility timeout has not ended, and nothing deleted or received it since."""
+        message = self._handles.get(receipt_handle)
+        if message is None:
+            return False
+        self._refresh()
+        return message.state is MessageState.IN_FLIGHT and message.handle == receipt_handle
+
     def peek(self) -> list[ReceivedMessage]:
         """The live messages in order, without receiving them (no counts change; no handles)."""
         self._refresh()
