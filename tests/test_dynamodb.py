@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import decimal
+import json
 from typing import Any
 
 import pytest
 
-from invokemodels import Function, QueueTarget, Scheduler, VirtualClock
+from invokemodels import SYNC_PAYLOAD_LIMIT, Function, QueueTarget, Scheduler, VirtualClock
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.sources import (
     StreamMappingConfig,
@@ -304,6 +305,47 @@ def test_invalid_table_parameters(kwargs: dict[str, Any], parameter: str) -> Non
     with pytest.raises(InvalidParameterValueError) as caught:
         Table(**kwargs)
     assert caught.value.parameter == parameter
+
+
+def test_a_tumbling_window_batch_with_a_long_stream_arn_stays_under_6_mb() -> None:
+    EPOCH = 1_700_000_000.0
+    name = "t" * 255  # the longest table name: the window's eventSourceARN is ~330 characters
+
+    def stream_of(sched: Scheduler) -> Table:
+        return Table(name, key_schema="Id", scheduler=sched, stream_view_type="NEW_IMAGE")
+
+    def record_size(length: int) -> int:
+        scratch = stream_of(Scheduler(VirtualClock(epoch_origin=EPOCH)))
+        scratch.put_item({"Id": {"N": "15"}, "v": {"S": "x" * length}})
+        return scratch.stream.records()[0].size
+
+    sched = Scheduler(VirtualClock(epoch_origin=EPOCH))
+    table = stream_of(sched)
+    sizes: list[int] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        sizes.append(len(json.dumps(event)))
+        return {"state": {}}
+
+    config = StreamMappingConfig(
+        starting_position="TRIM_HORIZON",
+        tumbling_window=60,
+        batch_size=1000,
+        maximum_batching_window=1,
+    )
+    mapping = table.map_to(Function("f", handler), config)
+    for i in range(15):
+        table.put_item({"Id": {"N": str(i)}, "v": {"S": "x" * 409_000}})
+    # A last record that fills the batch up to 6 MB less 512 bytes for the window's keys:
+    # more than those keys take with this ARN.
+    written = sum(r.size + 2 for r in table.stream.records())
+    room = SYNC_PAYLOAD_LIMIT - len('{"Records": []}') - 512 - len("{}") - written
+    length = room - (record_size(100_000) - 100_000)  # same number of digits in SizeBytes
+    assert record_size(length) == room
+    table.put_item({"Id": {"N": "15"}, "v": {"S": "x" * length}})
+    sched.run_until_idle()
+    assert max(sizes) <= SYNC_PAYLOAD_LIMIT
+    assert [o.fate.value for o in mapping.poller.outcomes] == ["processed"] * 16
 
 
 def test_items_of_one_key_stay_on_one_shard() -> None:

@@ -93,7 +93,6 @@ RECORD_AGE_EXCEEDED: Final = "RecordAgeExceeded"
 
 # {"Records": [ ... ]} with the payload encoder's separators.
 _ENVELOPE: Final = len('{"Records": []}')
-_WINDOW_EXTRA: Final = 512
 _FAILED: Final = -1
 
 
@@ -713,7 +712,8 @@ class StreamPoller:
                 if first is not None:
                     window = lane.window = self._open_window(first)
             if window is not None:
-                extra = _WINDOW_EXTRA + json_size(window.state)
+                # The window's keys, measured: a long stream ARN must not push a batch past 6 MB.
+                extra = json_size(self._event(lane, (), state=window.state)) - _ENVELOPE
         identity_extra = len(self._identity) if self.log.kind == "kinesis" else 0
         limit = SYNC_PAYLOAD_LIMIT - _ENVELOPE - extra
         while True:
