@@ -37,8 +37,15 @@ def check_range(
         kind = "an integer" if integer else "a number"
         extra = f" or {', '.join(map(repr, special))}" if special else ""
         raise InvalidParameterValueError(
-            parameter, value, f"must be {kind} between {low:g} and {high:g}{extra}"
+            parameter, value, f"must be {kind} between {_show(low)} and {_show(high)}{extra}"
         )
+
+
+def _show(number: float) -> str:
+    """A range bound as AWS writes it: 1209600, not 1.2096e+06."""
+    if isinstance(number, int) or (math.isfinite(number) and number.is_integer()):
+        return str(int(number))
+    return f"{number:g}"
 
 
 def in_range(
