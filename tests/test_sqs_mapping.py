@@ -393,7 +393,10 @@ ROWS: list[tuple[str, Any, set[int] | None]] = [
     ("numeric id", {"batchItemFailures": [{"itemIdentifier": 1}]}, None),
     ("item not an object", {"batchItemFailures": ["ID1"]}, None),
     ("list not a list", {"batchItemFailures": "ID1"}, None),
+    ("empty string response", "", set()),
+    ("empty array response", [], set()),
     ("not an object (invalid JSON response)", "not json", None),
+    ("a non-empty array", [{"itemIdentifier": "ID1"}], None),
     ("a JSON number", 42, None),
 ]  # fmt: skip
 

@@ -290,14 +290,17 @@ def failed_message_ids(response: Any, message_ids: Sequence[str]) -> set[str] | 
     """Read a partial batch response: the ids to keep, or None for a complete failure.
 
     Complete success (empty set): ``None`` / ``{}`` / a missing or null
-    ``batchItemFailures`` / an empty list.  Complete failure (None): a list
-    item without ``itemIdentifier`` (a bad key name), a null, empty or
-    non-string identifier, an identifier not in the batch, a
-    ``batchItemFailures`` that is not a list, or a response that is not a
-    JSON object (the reference's "invalid JSON response"; how Lambda treats a
-    bare JSON string or number is [UNCONFIRMED], modelled as invalid).
+    ``batchItemFailures`` / an empty list, and an empty string or empty array
+    as the whole response.  Complete failure (None): a list item without
+    ``itemIdentifier`` (a bad key name), a null, empty or non-string
+    identifier, an identifier not in the batch, a ``batchItemFailures`` that
+    is not a list, or any other response that is not a JSON object (the
+    reference's "invalid JSON response").  For SQS the documentation lists
+    only "empty" and "null" ``EventResponse`` as success; reading ``""`` and
+    ``[]`` as empty follows what Lambda was observed to do for streams
+    (reference 4.1) [UNCONFIRMED for SQS].
     """
-    if response is None:
+    if response is None or response in ("", []):
         return set()
     if not isinstance(response, dict):
         return None
