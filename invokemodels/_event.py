@@ -699,7 +699,9 @@ class EventInvoker:
             if event.tries is not None:
                 self._note(event, event.executions, result.started_at, result.ended_at,
                            AttemptOutcome.SUCCESS, None)  # fmt: skip
-            self.retry_policy.succeeded(event.executions + event.system_errors)
+            policy = self.retry_policy
+            if type(policy) is not EventRetryPolicy or not policy._built_in:
+                policy.succeeded(event.executions + event.system_errors)  # built-ins: no-ops
             self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
             return
         self.metrics.errors += 1
@@ -748,19 +750,25 @@ class EventInvoker:
 
     def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
         count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
-        failure = Failure(
-            attempt=event.executions + event.system_errors,
-            kind=kind,
-            kind_count=count,
-            code=code,
-            status_code=status,
-            first_attempt_at=event.enqueued_at,
-            failed_at=now,
-        )
-        decision = self.retry_policy.decide(failure, self.rng)
-        delay = decision.delay
-        if delay is None:
-            if decision.reason == EVENT_AGE_EXCEEDED:
+        policy = self.retry_policy
+        delay: float | str
+        if type(policy) is EventRetryPolicy and policy._built_in:
+            # The same answer as ``decide``, without a Failure and two Decisions per try.
+            delay = policy._delay_or_stop(kind, count, now, event.enqueued_at, self.rng)
+        else:
+            failure = Failure(
+                attempt=event.executions + event.system_errors,
+                kind=kind,
+                kind_count=count,
+                code=code,
+                status_code=status,
+                first_attempt_at=event.enqueued_at,
+                failed_at=now,
+            )
+            decision = policy.decide(failure, self.rng)
+            delay = decision.reason if decision.delay is None else decision.delay
+        if isinstance(delay, str):
+            if delay == EVENT_AGE_EXCEEDED:
                 self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
             else:
                 self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Final
+from typing import Any, Final, Protocol, cast
 
 import attrs
 
@@ -184,14 +184,18 @@ class FunctionErrorRetries:
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Retry after the delay for this retry, or stop with ``"RetriesExhausted"``."""
-        retry = failure.kind_count
+        delay = self._delay_or_stop(failure.kind_count, rng)
+        return Decision.stop(delay) if isinstance(delay, str) else Decision.after(delay)
+
+    def _delay_or_stop(self, retry: int, rng: random.Random) -> float | str:
+        """`decide` for the ``retry``-th function error, without the objects."""
         if retry > self.maximum_retry_attempts:
-            return Decision.stop(RETRIES_EXHAUSTED)
+            return RETRIES_EXHAUSTED
         delays = self.delays
         delay = delays[retry - 1] if retry <= len(delays) else delays[-1]
         if self.jitter:
             delay += rng.random() * self.jitter
-        return Decision.after(delay)
+        return delay
 
     def succeeded(self, attempts: int) -> None:
         """Stateless: nothing to do."""
@@ -229,14 +233,22 @@ class ThrottleBackoff:
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Always retry, after ``min(initial * factor ** (n - 1), cap)`` seconds."""
-        delay = self.delay(failure.kind_count)
+        return Decision.after(self._delay_or_stop(failure.kind_count, rng))
+
+    def _delay_or_stop(self, count: int, rng: random.Random) -> float:
+        """`decide` for the ``count``-th throttle, without the objects (it never stops)."""
+        delay = self.delay(count)
         if self.jitter:
             delay += rng.random() * self.jitter * delay
-        return Decision.after(delay)
+        return delay
 
     def succeeded(self, attempts: int) -> None:
         """Stateless: nothing to do."""
         del attempts
+
+
+class _BuiltIn(Protocol):
+    def _delay_or_stop(self, count: int, rng: random.Random, /) -> float | str: ...
 
 
 def _policy(_instance: Any, attribute: Any, value: Any) -> None:
@@ -287,24 +299,61 @@ class EventRetryPolicy:
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Route ``failure`` by kind, then apply the look-ahead age rule."""
-        kind = failure.kind
+        delay = self._delay_or_stop(
+            failure.kind,
+            failure.kind_count,
+            failure.failed_at,
+            failure.first_attempt_at,
+            rng,
+            failure,
+        )
+        return Decision.stop(delay) if isinstance(delay, str) else Decision.after(delay)
+
+    def _delay_or_stop(
+        self,
+        kind: FailureKind,
+        count: int,
+        failed_at: float,
+        first_attempt_at: float,
+        rng: random.Random,
+        failure: Failure | None = None,
+    ) -> float | str:
+        """`decide` as a delay in seconds or the reason to stop.
+
+        ``failure`` goes to the sub-policies' ``decide``.  With the built-in sub-policies
+        (``_built_in``) the asynchronous model passes None instead and they answer without
+        building objects: the same answer, a few microseconds cheaper per failed try.
+        """
         if kind is FailureKind.FUNCTION_ERROR:
-            decision = self.function_errors.decide(failure, rng)
+            policy = self.function_errors
         elif kind is FailureKind.THROTTLE or kind is FailureKind.SERVICE_ERROR:
-            decision = self.throttles.decide(failure, rng)
+            policy = self.throttles
         else:
-            return Decision.stop(RETRIES_EXHAUSTED)
-        delay = decision.delay
+            return RETRIES_EXHAUSTED
+        delay: float | str
+        if failure is None:
+            delay = cast("_BuiltIn", policy)._delay_or_stop(count, rng)
+            if isinstance(delay, str):
+                return delay
+        else:
+            decision = policy.decide(failure, rng)
+            if decision.delay is None:
+                return decision.reason
+            delay = decision.delay
         age = self.maximum_event_age
-        if (
-            delay is not None
-            and age is not None
-            and failure.failed_at + delay >= failure.first_attempt_at + age
-        ):
-            return Decision.stop(EVENT_AGE_EXCEEDED)
-        return decision
+        if age is not None and failed_at + delay >= first_attempt_at + age:
+            return EVENT_AGE_EXCEEDED
+        return delay
 
     def succeeded(self, attempts: int) -> None:
         """Pass the success on to both policies."""
         self.function_errors.succeeded(attempts)
         self.throttles.succeeded(attempts)
+
+    @property
+    def _built_in(self) -> bool:
+        """True when both sub-policies are the built-in, stateless ones."""
+        return (
+            type(self.function_errors) is FunctionErrorRetries
+            and type(self.throttles) is ThrottleBackoff
+        )

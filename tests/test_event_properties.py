@@ -139,11 +139,27 @@ scenario = st.fixed_dictionaries(
         "max_in_flight": st.sampled_from([None, 1, 3]),
         "spacing": st.sampled_from([0.0, 0.5, 7.0]),
         "seed": st.integers(0, 2**16),
+        "jitter": st.sampled_from([0.0, 0.0, 7.5]),
     }
 )
 
 
-def run_scenario(spec: dict[str, Any]) -> tuple[EventInvoker, list[str], Function]:
+class Delegating:
+    """A custom policy that answers what the built-in one would, through ``decide``."""
+
+    def __init__(self, policy: EventRetryPolicy) -> None:
+        self.policy = policy
+
+    def decide(self, failure: Failure, rng: random.Random) -> Decision:
+        return self.policy.decide(failure, rng)
+
+    def succeeded(self, attempts: int) -> None:
+        self.policy.succeeded(attempts)
+
+
+def run_scenario(
+    spec: dict[str, Any], *, delegate: bool = False
+) -> tuple[EventInvoker, list[str], Function]:
     rng = random.Random(spec["seed"])
 
     def handler(event: Any, context: Any) -> Any:
@@ -158,13 +174,22 @@ def run_scenario(spec: dict[str, Any]) -> tuple[EventInvoker, list[str], Functio
         duration=spec["duration"],
         reserved_concurrency=spec["reserved"],
     )
+    config = EventInvokeConfig(
+        maximum_event_age=spec["maximum_age"],
+        maximum_retry_attempts=spec["maximum_retries"],
+        on_failure=QueueTarget(),
+    )
+    policy = EventRetryPolicy(
+        function_errors=FunctionErrorRetries(
+            maximum_retry_attempts=spec["maximum_retries"], jitter=spec["jitter"]
+        ),
+        throttles=ThrottleBackoff(jitter=spec["jitter"] / 10),
+        maximum_event_age=spec["maximum_age"],
+    )
     invoker = EventInvoker(
         fn,
-        config=EventInvokeConfig(
-            maximum_event_age=spec["maximum_age"],
-            maximum_retry_attempts=spec["maximum_retries"],
-            on_failure=QueueTarget(),
-        ),
+        config=config,
+        retry_policy=Delegating(policy) if delegate else policy,
         dead_letter=QueueTarget(name="dlq"),
         seed=spec["seed"],
         duplicate_probability=spec["duplicates"],
@@ -229,6 +254,21 @@ def test_same_seed_gives_the_same_timeline(spec: dict[str, Any]) -> None:
         ]
 
     assert observe() == observe()
+
+
+@given(scenario)
+@settings(max_examples=25)
+def test_built_in_policies_answer_as_their_decide_does(spec: dict[str, Any]) -> None:
+    # The invoker asks the built-in policies without building Failure objects; a custom
+    # policy that delegates to ``decide`` must see the very same timeline.
+    def observe(*, delegate: bool) -> list[tuple[Any, ...]]:
+        invoker, _, _ = run_scenario(spec, delegate=delegate)
+        return [
+            (o.request_id, o.condition, o.ended_at, tuple(o.attempts), o.duplicate)
+            for o in invoker.outcomes
+        ]
+
+    assert observe(delegate=True) == observe(delegate=False)
 
 
 @given(
