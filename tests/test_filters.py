@@ -34,6 +34,7 @@ CASES = [
     # Equals (strings: exact, no case folding)
     ("equals", {"Name": ["Alice"]}, '{"Name": "Alice"}', True),
     ("equals-case", {"Name": ["Alice"]}, '{"Name": "alice"}', False),
+    ("equals-case-upper", {"Name": ["alice"]}, '{"Name": "Alice"}', False),
     ("equals-missing", {"Name": ["Alice"]}, '{"Other": "Alice"}', False),
     ("equals-type", {"Code": ["300"]}, '{"Code": 300}', False),
     # Numbers compare by their text: 300, 300.0 and 3.0e2 differ
