@@ -290,8 +290,11 @@ def test_the_latest_handle_deletes_after_the_visibility_timeout_until_the_next_r
     late = q.send_message("late")
     again = q.send_message("again")
     received = {m.body: m for m in q.receive_messages(10)}
+    assert q.is_in_flight(received["late"].receipt_handle)
     sched.run_for(15)  # both are visible again; neither was received since
     assert q.state_of(late.message_id) is MessageState.VISIBLE
+    assert not q.is_in_flight(received["late"].receipt_handle)
+    assert not q.is_in_flight("AQEBnope")
     # SQS: the most recently received receipt handle deletes the message.
     assert q.delete_message(received["late"].receipt_handle) is True
     assert q.state_of(late.message_id) is MessageState.DELETED
