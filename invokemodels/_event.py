@@ -115,7 +115,9 @@ class AttemptOutcome(enum.Enum):
     """What one try of an event came to."""
 
     SUCCESS = "Success"
+    """The function ran and returned (no ``X-Amz-Function-Error``)."""
     FUNCTION_ERROR = "FunctionError"
+    """The function ran and failed: raised, timed out, or its response could not be sent."""
     THROTTLED = "Throttled"
     """429: no concurrency was free; the function did not run."""
     SERVICE_ERROR = "ServiceError"
@@ -206,6 +208,10 @@ class EventOutcome:
         attempts: every try, throttles included (empty unless records are kept).
         duplicate: True for the extra copy of an at-least-once duplicate delivery.
         delivery_errors: ``"<kind>: <error>"`` for each destination or DLQ that raised.
+        function_arn: the qualified ARN the record names (``...:function:<name>:$LATEST``).
+        request: the event as JSON text (the record's ``requestPayload``).
+        last: the last execution's `AttemptResult` (the record's ``responseContext`` and
+            ``responsePayload``), or None when the function never ran.
     """
 
     request_id: str
@@ -261,7 +267,9 @@ class EventMetrics:
     async_events_dropped: int = 0
     """``AsyncEventsDropped``: events that ended without a successful execution."""
     async_event_age_sum: float = 0.0
+    """``AsyncEventAge`` summed over executions, in seconds."""
     async_event_age_max: float = 0.0
+    """``AsyncEventAge`` at its largest, in seconds (``as_dict`` reports this one)."""
     invocations: int = 0
     """``Invocations``: executions of the function (throttles excluded)."""
     errors: int = 0
@@ -269,6 +277,7 @@ class EventMetrics:
     throttles: int = 0
     """``Throttles``: tries refused for lack of concurrency (at dispatch or acceptance)."""
     service_errors: int = 0
+    """Tries failed by an injected 5xx system error (``service_error_probability``)."""
     dead_letter_errors: int = 0
     """``DeadLetterErrors``: dead-letter sends that failed."""
     destination_delivery_failures: int = 0

@@ -90,7 +90,9 @@ class BackgroundEventInvoker:
       running now finish, every queued event ends with `EventOutcomeKind.CANCELLED`.
 
     Either way every thread it started is joined before ``close`` returns.  Function
-    timeouts are enforced in real, unscaled seconds.  If a callback raises on the
+    timeouts are enforced in real, unscaled seconds; a handler that overruns its timeout
+    is recorded as ``Sandbox.Timedout`` at once, but Python cannot stop a thread, so the
+    handler's own (daemon) thread runs on until the handler returns.  If a callback raises on the
     background thread (``on_outcome``, a custom retry policy), the invoker stops as
     ``close(drain=False)`` would, and the next `close` re-raises that exception.
 
