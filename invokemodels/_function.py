@@ -605,8 +605,9 @@ class Function:
         The handler gets a fresh parsed copy of the request.  The result is
         the response JSON text, or the Python runtime's error document.  On a
         `VirtualClock` the handler runs at once and the attempt is given its
-        modelled duration (``duration`` plus ``context.spend``); the caller
-        advances time.  On a real clock the handler runs in a thread and the
+        modelled duration (``duration`` plus ``context.spend``, plus any clock
+        time that passed while it ran, e.g. in a nested synchronous invoke); the
+        caller advances time.  On a real clock the handler runs in a thread and the
         timeout is enforced for real (a handler that overruns is abandoned:
         Python threads cannot be killed; its result is discarded).
         """
@@ -645,19 +646,19 @@ class Function:
         try:
             result = handler(event, context)
         except SystemExit as exc:
-            took = modelled + context.spent
+            took = modelled + context.elapsed
             if took > self.timeout:
                 return self._timed_out(request_id, started)
             return self._exit_error(request_id, started, started + took, exc)
         except Exception as exc:
-            took = modelled + context.spent
+            took = modelled + context.elapsed
             if took > self.timeout:
                 return self._timed_out(request_id, started)
             return AttemptResult(
                 request_id, started, started + took, "Unhandled", type(exc).__name__,
                 self.version, None, exc,
             )  # fmt: skip
-        took = modelled + context.spent
+        took = modelled + context.elapsed
         if took > self.timeout:
             return self._timed_out(request_id, started)
         return self._marshal(request_id, started, started + took, result)

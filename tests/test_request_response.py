@@ -224,6 +224,31 @@ def test_invoke_from_inside_a_callback_does_not_move_time() -> None:
     assert (sched.now, fn.in_flight) == (5.0, 0)
 
 
+def test_a_nested_synchronous_invoke_counts_in_the_callers_duration() -> None:
+    sched = Scheduler()
+    inner_fn = Function(name="inner", handler=lambda e, c: "x", duration=e_seconds, timeout=10)
+    inner = RequestResponseInvoker(inner_fn, scheduler=sched, seed=1)
+
+    def outer(event: Any, context: Any) -> Any:
+        answer = inner.invoke({"seconds": event["inner"]}).json()
+        return {"inner": answer, "remaining": context.get_remaining_time_in_millis()}
+
+    fn = Function(name="outer", handler=outer, duration=1, timeout=3)
+    invoker = RequestResponseInvoker(fn, scheduler=sched, seed=2)
+    assert invoker.invoke({"inner": 1.5}).json() == {"inner": "x", "remaining": 1500}
+    # the outer attempt lasted its own second plus the 1.5 s it waited for the inner one
+    assert invoker.timeline() == [(0.0, 2.5, "Success")]
+    assert inner.timeline() == [(0.0, 1.5, "Success")]
+    # waiting 5 s for the inner function overruns the outer's 3 s timeout
+    response = invoker.invoke({"inner": 5})
+    assert response.json()["errorType"] == "Sandbox.Timedout"
+    assert invoker.timeline()[-1] == (2.5, 5.5, "Sandbox.Timedout")
+
+
+def e_seconds(event: Any) -> float:
+    return float(event["seconds"])
+
+
 def test_qualifier_version_and_alias() -> None:
     fn = Function(name="f", handler=lambda e, c: c.invoked_function_arn, version="3")
     invoker = RequestResponseInvoker(fn, seed=1)
