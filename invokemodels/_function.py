@@ -764,10 +764,11 @@ class Function:
         self, request_id: str, started: float, ended: float, exc: SystemExit
     ) -> AttemptResult:
         code = exc.code
-        if code in (None, 0):
+        # The status the process would exit with: ints (bools too) modulo 256, other values 1.
+        status = 0 if code is None else int(code) & 0xFF if isinstance(code, int) else 1
+        if status == 0:
             reason = "Runtime exited without providing a reason"
         else:
-            status = code if isinstance(code, int) else 1
             reason = f"Runtime exited with error: exit status {status}"
         document = {
             "errorType": "Runtime.ExitError",

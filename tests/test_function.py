@@ -193,6 +193,9 @@ def test_response_exactly_at_the_limit_is_returned() -> None:
         (0, "Runtime exited without providing a reason"),
         (127, "Runtime exited with error: exit status 127"),
         ("fatal", "Runtime exited with error: exit status 1"),
+        (True, "Runtime exited with error: exit status 1"),
+        (-1, "Runtime exited with error: exit status 255"),
+        (256, "Runtime exited without providing a reason"),
     ],
 )
 def test_sys_exit_is_a_runtime_exit_error(code: Any, reason: str) -> None:
