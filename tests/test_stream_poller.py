@@ -934,6 +934,29 @@ def test_parallelization_factor_runs_batches_of_a_shard_concurrently_per_key() -
     assert {t.lane for t in esm.trace} == {("shardId-000000000000", 0), ("shardId-000000000000", 1)}
 
 
+def test_parallel_lanes_follow_the_partition_key_not_the_explicit_hash_key() -> None:
+    log: Log = []
+    failures = {"first": 2}
+
+    def handler(event: Any, context: Any) -> None:
+        got = datas(event)
+        log.append((sched.now, got))
+        if "first" in got and failures["first"] > 0:
+            failures["first"] -= 1
+            raise ValueError("not yet")
+
+    sched, stream, _ = setup(handler, parallelization_factor=2)
+    stream.put_record("first", "user-1", explicit_hash_key=10)
+    stream.put_record("second", "user-1", explicit_hash_key=11)  # 10 and 11 differ mod 2
+    sched.run_until_idle()
+    # One partition key, one lane: "second" waits behind "first" although its hash key differs.
+    assert log == [
+        (0.0, ["first", "second"]),
+        (1.0, ["first", "second"]),
+        (2.0, ["first", "second"]),
+    ]
+
+
 def test_max_concurrency_caps_batches_in_flight() -> None:
     log: Log = []
     sched, stream, _ = make(log, shards=4, duration=1.0, mapping={"max_concurrency": 2})

@@ -46,8 +46,8 @@ class StreamRecord:
         sequence_number: the record's sequence number (a digit string).
         order: the sequence number as an int (records of a shard increase in it).
         partition_key: Kinesis ``PartitionKey``; for DynamoDB the item's key, as JSON.
-        hash_key: the 128-bit hash key that routed the record (and picks its
-            parallelization lane).
+        hash_key: the 128-bit hash key that routed the record to its shard (the MD5
+            of the partition key, or Kinesis's ``ExplicitHashKey``).
         arrival: clock time the record was written.
         arrival_epoch: the same moment as Unix time (``approximateArrivalTimestamp``
             for Kinesis, ``ApproximateCreationDateTime`` (whole seconds) for DynamoDB).

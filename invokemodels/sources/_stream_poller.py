@@ -4,7 +4,8 @@ It reproduces reference 4.1 on the virtual clock:
 
 - Each shard is read in order, one batch at a time.  With a
   ``ParallelizationFactor`` of N, a shard is read as N *lanes*: a record's lane
-  is its hash key modulo N, so records of one partition key stay in order and
+  is the MD5 of its partition key modulo N (not its hash key, which an
+  ``ExplicitHashKey`` may set), so records of one partition key stay in order and
   up to N batches of a shard run at once ([UNCONFIRMED]: AWS does not document
   how keys are spread over the concurrent batches).
 - Polling cadence: a lane with nothing to read looks again after the polling
@@ -71,7 +72,7 @@ from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, Outco
 from invokemodels._scheduler import Scheduler
 from invokemodels._validate import check_range
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.sources._stream import StreamLog, StreamRecord, json_size
+from invokemodels.sources._stream import StreamLog, StreamRecord, json_size, md5_hash_key
 from invokemodels.sources._stream_config import StreamMappingConfig
 
 if TYPE_CHECKING:
@@ -312,7 +313,9 @@ class StreamPoller:
     def _ingest(self, record: StreamRecord, *, notify: bool = True) -> None:
         criteria = self.config.filter_criteria
         keep = True if criteria is None else bool(criteria.matches(filter_view(record.event)))
-        lane = self._lanes[(record.shard_id, record.hash_key % self.config.parallelization_factor)]
+        factor = self.config.parallelization_factor
+        index = 0 if factor == 1 else md5_hash_key(record.partition_key) % factor
+        lane = self._lanes[(record.shard_id, index)]
         idle = not lane.busy and not lane.pieces and not lane.has_unread()
         lane.queue.append((record, keep))
         if notify and idle and self._mapping is not None:
