@@ -120,8 +120,6 @@ def _dumps(value: Any) -> str:
         raise ValueError(msg) from None
 
 
-_DUMPS = _dumps
-
 _SCAN_ONCE = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
@@ -160,7 +158,7 @@ def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> s
             raise InvalidRequestContentError(msg) from None
     else:
         try:
-            text = _DUMPS(payload)
+            text = _dumps(payload)
         except (TypeError, ValueError) as exc:
             msg = f"Could not parse request body into json: {exc}"
             raise InvalidRequestContentError(msg) from None
@@ -243,7 +241,7 @@ class AttemptResult:
                     exc.__traceback__.tb_next if exc.__traceback__ else None
                 ),
             }
-            self._payload = _DUMPS(document)
+            self._payload = _dumps(document)
             self._exception = None
         return self._payload
 
@@ -706,7 +704,7 @@ class Function:
 
     def _marshal(self, request_id: str, started: float, ended: float, result: Any) -> AttemptResult:
         try:
-            text = _DUMPS(result)
+            text = _dumps(result)
         except (TypeError, ValueError) as exc:
             document: dict[str, Any] = {
                 "errorMessage": f"Unable to marshal response: {exc}",
@@ -716,7 +714,7 @@ class Function:
             }
             return AttemptResult(
                 request_id, started, ended, "Unhandled", "Runtime.MarshalError", self.version,
-                _DUMPS(document),
+                _dumps(document),
             )  # fmt: skip
         if (len(text) if text.isascii() else len(text.encode("utf-8"))) > RESPONSE_PAYLOAD_LIMIT:
             document = {
@@ -726,7 +724,7 @@ class Function:
             }
             return AttemptResult(
                 request_id, started, ended, "Unhandled", "Function.ResponseSizeTooLarge",
-                self.version, _DUMPS(document),
+                self.version, _dumps(document),
             )  # fmt: skip
         return AttemptResult(request_id, started, ended, None, None, self.version, text)
 
@@ -746,7 +744,7 @@ class Function:
         }
         return AttemptResult(
             request_id, started, ended, "Unhandled", exc.error_type, self.version,
-            _DUMPS(document),
+            _dumps(document),
         )  # fmt: skip
 
     def _timed_out(self, request_id: str, started: float) -> AttemptResult:
@@ -757,7 +755,7 @@ class Function:
         }
         return AttemptResult(
             request_id, started, started + self.timeout, "Unhandled", "Sandbox.Timedout",
-            self.version, _DUMPS(document),
+            self.version, _dumps(document),
         )  # fmt: skip
 
     def _exit_error(
@@ -776,5 +774,5 @@ class Function:
         }
         return AttemptResult(
             request_id, started, ended, "Unhandled", "Runtime.ExitError", self.version,
-            _DUMPS(document),
+            _dumps(document),
         )  # fmt: skip
