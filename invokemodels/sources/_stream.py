@@ -10,20 +10,18 @@ written to `StreamLog.trimmed`.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Any, Final
 
 import attrs
 
+from invokemodels._function import encode_payload, payload_size
 from invokemodels._scheduler import Scheduler
 
 __all__ = ["HASH_KEY_SPACE", "Shard", "StreamLog", "StreamRecord", "TrimmedRecord", "md5_hash_key"]
 
 HASH_KEY_SPACE: Final = 1 << 128
 """Kinesis hash keys are 128-bit integers: MD5 of the partition key."""
-
-_DUMPS = json.JSONEncoder(allow_nan=False, separators=(", ", ": ")).encode
 
 
 def md5_hash_key(partition_key: str) -> int:
@@ -32,9 +30,8 @@ def md5_hash_key(partition_key: str) -> int:
 
 
 def json_size(value: Any) -> int:
-    """Bytes of ``value`` as JSON, encoded the way invoke payloads are."""
-    text = _DUMPS(value)
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    """Bytes of ``value`` as JSON, encoded the way invoke payloads are (by the same encoder)."""
+    return payload_size(encode_payload(value, limit=None))
 
 
 @attrs.frozen(eq=False)
