@@ -447,6 +447,11 @@ def test_a_throttled_duplicate_under_reserved_concurrency_one() -> None:
     assert client.attempts[1].request_id == invoker.invocations[1].request_id
 
 
+class _NoJitter(random.Random):
+    def random(self) -> float:
+        return 0.0
+
+
 def test_client_on_a_real_clock_judges_the_timeout_after_the_attempt() -> None:
     invoker = RequestResponseInvoker(
         Function(name="f", handler=lambda e, c: "ok"), scheduler=Scheduler(SystemClock()), seed=1
@@ -455,3 +460,23 @@ def test_client_on_a_real_clock_judges_the_timeout_after_the_attempt() -> None:
     assert client.invoke({}).json() == "ok"
     assert client.retry.quota.available == 500  # type: ignore[attr-defined]
     assert repr(client).startswith("<LambdaClient f calls=1 attempts=1")
+
+    def sleepy(event: Any, context: Any) -> Any:
+        context.spend(0.03)  # really sleeps on a real clock
+        return "late"
+
+    slow_invoker = RequestResponseInvoker(
+        Function(name="f", handler=sleepy), scheduler=Scheduler(SystemClock()), seed=1
+    )
+    slow_client = LambdaClient(
+        slow_invoker, retry=LegacyRetry(total_max_attempts=2), read_timeout=0.01, rng=_NoJitter()
+    )
+    with pytest.raises(ReadTimeoutError):
+        slow_client.invoke({})
+    assert [a.outcome for a in slow_client.attempts] == ["ReadTimeoutError"] * 2
+    first, second = slow_invoker.invocations
+    assert (first.outcome, second.outcome) == ("Success", "Success")
+    assert first.duration >= 0.03
+    # on a real clock the attempt ran to its end first: the retry follows it, no overlap
+    assert second.started_at >= first.ended_at
+    assert not first.overlaps(second)
