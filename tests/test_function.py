@@ -31,7 +31,10 @@ from invokemodels.exceptions import (
     HandlerImportError,
     InvalidParameterValueError,
     InvalidRequestContentError,
+    InvocationError,
     RequestEntityTooLargeError,
+    ResourceNotFoundError,
+    ServiceError,
     TooManyRequestsError,
 )
 
@@ -751,6 +754,30 @@ def test_repr_and_identity() -> None:
     assert fn.log_group_name == "/aws/lambda/orders"
     result = attempt(fn)
     assert repr(result) == f"<AttemptResult {RID} ok 0.0->0.0>"
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "status", "kind"),
+    [
+        (InvalidRequestContentError("bad"), "InvalidRequestContentException", 400, "User"),
+        (RequestEntityTooLargeError("big"), "RequestEntityTooLargeException", 413, "User"),
+        (ResourceNotFoundError("gone"), "ResourceNotFoundException", 404, "User"),
+        (ServiceError("oops"), "ServiceException", 500, "Service"),
+    ],
+)
+def test_invocation_errors_have_boto3_shape_key_by_key(
+    error: InvocationError, code: str, status: int, kind: str
+) -> None:
+    assert (error.code, error.status_code) == (code, status)
+    response = error.to_response()
+    assert list(response) == ["Error", "Type", "message", "ResponseMetadata"]
+    assert response == {
+        "Error": {"Code": code, "Message": error.message},
+        "Type": kind,
+        "message": error.message,
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    assert str(error) == f"{code} ({status}): {error.message}"
 
 
 def test_throttle_error_carries_retry_after_like_aws() -> None:
