@@ -476,9 +476,10 @@ class _Compiler:
             excluded = frozenset(values)
             return lambda v: v not in excluded
         if all(_is_number(v) for v in values):
-            # EventBridge compares anything-but numbers by value (300 == 300.0).
-            numbers = frozenset(values)
-            return lambda v: not (type(v) in _NUMBER_TYPES and v in numbers)
+            # Like equality, by JSON text: Lambda's docs say 300, 300.0 and 3.0e2 differ
+            # (reference 4.3).  EventBridge itself compares these by value.
+            tokens = frozenset(_token(v) for v in values)
+            return lambda v: not (type(v) in _NUMBER_TYPES and _token(v) in tokens)
         raise _PatternError(
             where,
             "anything-but takes a string, a number, or a non-empty array of only strings "
@@ -798,7 +799,7 @@ class FilterCriteria:
       rule list on a data key (``body``, ``data``, ``dynamodb``) never matches
       JSON data (a JSON body under a plain-string pattern: dropped too);
     - ``anything-but X`` matches any present leaf that ``X`` does not match;
-      its numbers compare by value;
+      its numbers compare by JSON text, like equality;
     - ``numeric`` compares JSON numbers exactly (EventBridge documents a
       ±5e9 range with 6 decimal places; this model does not round).
     """

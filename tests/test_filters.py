@@ -112,7 +112,8 @@ CASES = [
     ("anything-but-missing", {"Weather": [{"anything-but": ["Raining"]}]}, "{}", False),
     ("anything-but-other-type", {"Weather": [{"anything-but": ["1"]}]}, '{"Weather": 1}', True),
     ("anything-but-number", {"n": [{"anything-but": [100, 200]}]}, '{"n": 150}', True),
-    ("anything-but-number-value", {"n": [{"anything-but": [100]}]}, '{"n": 100.0}', False),
+    ("anything-but-number-text", {"n": [{"anything-but": [100]}]}, '{"n": 100.0}', True),
+    ("anything-but-number-same", {"n": [{"anything-but": [100]}]}, '{"n": 100}', False),
     ("anything-but-array", {"s": [{"anything-but": "a"}]}, '{"s": ["a", "b"]}', True),
     ("anything-but-array-all", {"s": [{"anything-but": "a"}]}, '{"s": ["a", "a"]}', False),
     # Numeric
