@@ -192,7 +192,12 @@ def _client_context(value: ClientContextInput | None) -> ClientContext | None:
         else:
             data = dict(value)
             context = ClientContext.from_dict(data)
-        encoded = base64.b64encode(json.dumps(data).encode()).decode()
+        try:
+            text = json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            msg = f"Client context must be a valid Base64-encoded JSON object: {exc}"
+            raise InvalidRequestContentError(msg) from None
+        encoded = base64.b64encode(text.encode()).decode()
     if len(encoded) > CLIENT_CONTEXT_LIMIT:
         raise InvalidParameterValueError(
             "ClientContext",

@@ -304,6 +304,15 @@ def test_client_context_must_be_base64_json_object(bad: str) -> None:
         invoker.invoke({}, client_context=bad)
 
 
+def test_client_context_that_is_not_json_is_refused_with_400() -> None:
+    invoker = RequestResponseInvoker(Function(name="f", handler=custom_of))
+    with pytest.raises(InvalidRequestContentError, match="Client context must be"):
+        invoker.invoke({}, client_context={"custom": {"when": object()}})
+    with pytest.raises(InvalidRequestContentError, match="Client context must be"):
+        invoker.invoke({}, client_context={"custom": {"x": float("nan")}})
+    assert invoker.calls == 0
+
+
 def test_client_context_is_limited_to_3583_bytes() -> None:
     invoker = RequestResponseInvoker(Function(name="f", handler=custom_of))
 
