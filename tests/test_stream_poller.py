@@ -177,6 +177,37 @@ def test_batches_are_capped_at_6_mb() -> None:
     assert all(o.fate is RecordFate.PROCESSED for o in esm.poller.outcomes)
 
 
+@pytest.mark.parametrize("over", [0, 1])
+def test_a_batch_may_be_exactly_6_mb_and_not_a_byte_more(over: int) -> None:
+    sizes: list[int] = []
+
+    def handler(event: Any, context: Any) -> None:
+        sizes.append(len(json.dumps(event)))
+
+    def record_size(data: int, key: int) -> int:
+        scratch = KinesisStream("s", scheduler=Scheduler(VirtualClock(epoch_origin=EPOCH)))
+        scratch.put_record(b"x" * data, "k" * key)
+        return scratch.records()[0].size
+
+    sched, stream, esm = setup(handler, batch_size=100)
+    esm.disable()
+    for _ in range(4):
+        stream.put_record(b"x" * 1_047_000, "k")
+    identity = len("arn:aws:iam::123456789012:role/lambda-role")
+    used = len('{"Records": []}') + sum(r.size + identity + 2 for r in stream.records())
+    room = SYNC_PAYLOAD_LIMIT - used - identity  # what the fifth record's own JSON may take
+    data = (room - 50 - record_size(0, 1)) // 4 * 3  # base64: 4 characters per 3 bytes
+    key = 1 + room - record_size(data, 1) + over
+    stream.put_record(b"x" * data, "k" * key)
+    esm.enable()
+    sched.run_until_idle()
+    if over:
+        assert [t.size for t in esm.trace] == [4, 1]
+    else:
+        assert [t.size for t in esm.trace] == [5]
+        assert sizes == [SYNC_PAYLOAD_LIMIT]
+
+
 # -- function errors: blocking, retry quota, record age, retention ---------------------------
 
 
