@@ -267,3 +267,22 @@ def test_an_exception_in_the_with_block_wins_over_a_background_failure() -> None
         events.drain(timeout=5.0)
         raise KeyError("application error")
     assert events.closed
+
+
+def test_a_retry_policy_that_raises_stops_the_invoker_and_close_reraises() -> None:
+    class Broken:
+        def decide(self, failure: Any, rng: Any) -> Any:
+            raise ArithmeticError("policy bug")
+
+        def succeeded(self, attempts: int) -> None:
+            pass
+
+    fn = Function(name="realtime", handler=flaky(5))
+    events = BackgroundEventInvoker(fn, time_scale=SCALE, options={"retry_policy": Broken()})
+    events.invoke({})
+    assert events.drain(timeout=5.0) is False  # the failed event never got an outcome
+    with pytest.raises(ArithmeticError, match="policy bug"):
+        events.close()
+    assert events.closed
+    assert fn.in_flight == 0
+    assert events.metrics.async_event_age_count == 1
