@@ -423,18 +423,19 @@ class RequestResponseInvoker:
             tail = log_type == "Tail"
         else:
             raise InvalidParameterValueError("LogType", log_type, "must be one of None | Tail")
-        if qualifier is None:
-            qualifier = self.qualifier
-        else:
-            self._check_qualifier(qualifier)
-        context = (
-            self._default_context if client_context is None else _client_context(client_context)
-        )
         self._calls = number = self._calls + 1
         clock = self.scheduler.clock
         now = clock.now()
         request_id = self._last_request_id = new_request_id(self.rng)
+        # A refused call still has a request id and is logged, whatever refused it.
         try:
+            if qualifier is None:
+                qualifier = self.qualifier
+            else:
+                self._check_qualifier(qualifier)
+            context = (
+                self._default_context if client_context is None else _client_context(client_context)
+            )
             request = encode_payload(payload, limit=SYNC_PAYLOAD_LIMIT)
             if self._injected:
                 raise self._injected.popleft()
@@ -442,7 +443,7 @@ class RequestResponseInvoker:
                 error = self.fault(number, self.rng)
                 if error is not None:
                     raise error
-        except InvocationError as exc:
+        except (InvocationError, InvalidParameterValueError) as exc:
             self._refused(number, request_id, kind, now, exc)
             raise
         function = self.function
@@ -499,7 +500,12 @@ class RequestResponseInvoker:
         return row, response
 
     def _refused(
-        self, number: int, request_id: str, kind: str, now: float, error: InvocationError
+        self,
+        number: int,
+        request_id: str,
+        kind: str,
+        now: float,
+        error: InvocationError | InvalidParameterValueError,
     ) -> None:
         if self.keep_log:
             self._rows.append(

@@ -16,6 +16,7 @@ from invokemodels import (
     ClientContext,
     Function,
     Invocation,
+    LambdaClient,
     RequestResponseInvoker,
     Scheduler,
     SystemClock,
@@ -310,7 +311,32 @@ def test_client_context_that_is_not_json_is_refused_with_400() -> None:
         invoker.invoke({}, client_context={"custom": {"when": object()}})
     with pytest.raises(InvalidRequestContentError, match="Client context must be"):
         invoker.invoke({}, client_context={"custom": {"x": float("nan")}})
-    assert invoker.calls == 0
+    refused = invoker.invocations
+    assert [(inv.number, inv.status_code, inv.outcome) for inv in refused] == [
+        (1, 400, "InvalidRequestContentException"),
+        (2, 400, "InvalidRequestContentException"),
+    ]
+    assert invoker.last_request_id == refused[-1].request_id != refused[0].request_id
+
+
+def test_every_refusal_is_logged_with_its_own_request_id() -> None:
+    fn = Function(name="f", handler=lambda e, c: "ok", version="3")
+    invoker = RequestResponseInvoker(fn, seed=1)
+    client = LambdaClient(invoker)
+    with pytest.raises(ResourceNotFoundError):
+        client.invoke({}, qualifier="4")
+    with pytest.raises(InvalidParameterValueError):
+        invoker.invoke({}, client_context={"custom": {"k": "x" * 4000}})
+    assert invoker.invoke({}).json() == "ok"
+    log = invoker.invocations
+    assert [(inv.status_code, inv.outcome, inv.ran) for inv in log] == [
+        (404, "ResourceNotFoundException", False),
+        (400, "InvalidParameterValueException", False),
+        (200, "Success", True),
+    ]
+    assert len({inv.request_id for inv in log}) == 3
+    assert client.attempts[0].request_id == log[0].request_id
+    assert invoker.calls == 3
 
 
 def test_client_context_is_limited_to_3583_bytes() -> None:
