@@ -133,7 +133,9 @@ class TopicTarget:
     """An in-memory SNS topic as a destination or dead-letter target.
 
     A record over SNS's 256 KB limit loses its payload (``requestPayload``,
-    ``responsePayload``), as Lambda does for SNS on-failure destinations.
+    ``responsePayload``), as Lambda does for SNS on-failure destinations.  AWS documents
+    this for on-failure records only; what happens to an oversized on-success record is
+    [UNCONFIRMED], and this target treats it the same way.
     """
 
     name: str = "destination-topic"
