@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from invokemodels import _demo_event, cli
+from invokemodels import AttemptOutcome, EventAttempt, _demo_event, cli
+from invokemodels._cli_event import attempt_line
 
 FAIL = "invokemodels.examples:fail"
 HELLO = "invokemodels.examples:hello"
@@ -108,3 +109,12 @@ def test_demo_section(capsys: pytest.CaptureFixture[str]) -> None:
     assert "  t=   61.00s  outcome: EventAgeExceeded after 2 invocations" in out
     _demo_event.run(sys.stdout, seed=3)
     assert capsys.readouterr().out == out
+
+
+def test_a_throttled_try_reads_as_not_invoked() -> None:
+    throttle = EventAttempt(
+        "r", 1, None, 0.0, 3.0, 3.0, AttemptOutcome.THROTTLED, "ConcurrentInvocationLimitExceeded"
+    )
+    assert attempt_line(throttle) == (
+        "t=    3.00s  Throttled (ConcurrentInvocationLimitExceeded), not invoked"
+    )
