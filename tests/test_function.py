@@ -27,6 +27,7 @@ from invokemodels import (
     encode_payload,
     new_request_id,
 )
+from invokemodels._function import load_handler
 from invokemodels.exceptions import (
     HandlerImportError,
     InvalidParameterValueError,
@@ -311,6 +312,19 @@ def test_import_error_inside_the_module_is_an_import_module_error(tmp_path: Path
         "requestId": "",
         "stackTrace": [],
     }
+
+
+def test_malformed_handler_string_and_a_file_loaded_once(tmp_path: Path) -> None:
+    with pytest.raises(HandlerImportError) as info:
+        load_handler("no-colon-here")
+    assert info.value.error_type == "Runtime.MalformedHandlerName"
+    (tmp_path / "loaded_once.py").write_text(
+        "import os\nTOKEN = os.urandom(8).hex()\ndef handler(event, context):\n    return TOKEN\n"
+    )
+    spec = f"{tmp_path}/loaded_once.py:handler"
+    first = attempt(Function(name="a", handler=spec)).response()
+    second = attempt(Function(name="b", handler=spec)).response()
+    assert first == second  # the module ran once; both functions share it
 
 
 def test_load_handler_raises_for_callers_that_load_eagerly() -> None:
