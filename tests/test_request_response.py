@@ -493,11 +493,12 @@ def test_one_seed_gives_one_run(seed: int, durations: list[float]) -> None:
     assert first == second
     ids, timeline, _ = first
     assert len(set(ids)) == len(ids)
-    # each attempt starts when the previous one ended and lasts min(duration, timeout)
+    # each attempt starts exactly when the previous one ended and lasts min(duration, timeout),
+    # on the clock's nanosecond grid
     start = 0.0
     for (started, ended, outcome), d in zip(timeline, durations, strict=True):
-        assert started == pytest.approx(start)
-        assert ended - started == pytest.approx(min(d, 20.0))
+        assert started == start
+        assert ended - started == pytest.approx(min(d, 20.0), abs=1e-9)
         assert outcome == ("Success" if d <= 20 else "Sandbox.Timedout")
         start = ended
 
