@@ -395,12 +395,16 @@ def test_every_client_attempt_runs_the_handler_when_the_function_outlasts_the_re
     for a in attempts:
         assert a.outcome == "Success"
         assert a.duration == pytest.approx(seconds)
-    # each retry is sent 60 s + backoff (< 2^(n-1) s) after the previous one: it overlaps
-    # the previous attempt, which runs `seconds` > 60 s + backoff
-    for earlier, later in itertools.pairwise(attempts):
-        assert later.started_at < earlier.ended_at
-        assert earlier.overlaps(later)
-        assert later.in_flight >= 2
+    # each retry is sent 60 s (the read timeout) + backoff (at most 2^(n-1) s) after the
+    # previous one, and overlaps it exactly when that is sooner than the `seconds` it runs
+    for index, (earlier, later) in enumerate(itertools.pairwise(attempts)):
+        gap = later.started_at - earlier.started_at
+        assert 60.0 - 1e-9 <= gap <= 60.0 + 2**index + 1e-9
+        if gap < seconds:
+            assert earlier.overlaps(later)
+            assert later.in_flight >= 2
+        else:
+            assert not earlier.overlaps(later)
     assert client.attempts[-1].answered_at == pytest.approx(attempts[-1].started_at + 60.0)
 
 

@@ -806,7 +806,13 @@ def test_conservation_every_message_ends_exactly_once(
             ("expired", "MessageRetentionPeriod"),
         }  # fmt: skip
         n = number[event.message_id]
-        assert (event.detail == "filtered") == (filtered and n >= 25)
+        if event.detail == "filtered":
+            assert filtered
+            assert n >= 25
+        elif filtered and n >= 25:
+            # Only a FIFO group blocked by an always-failing message (no redrive) keeps a
+            # message from reaching the filter before retention ends.
+            assert (fifo, redrive, event.kind) == (True, None, "expired")
         if n % fail_every == 0 and n % 2 == 0:  # always fails: never processed
             assert event.detail != "processed"
         if event.detail == "processed":
