@@ -821,7 +821,9 @@ def test_conservation_every_message_ends_exactly_once(
             assert redrive is not None
             assert event.receive_count == redrive
         if event.kind == "expired":
-            assert redrive is None
+            # Standard queues redrive long before retention (4 receives x 20 s < 300 s); in a
+            # FIFO group, messages queued behind failing ones can still outlive retention.
+            assert redrive is None or fifo
     if redrive is not None and q.redrive_policy is not None:
         moved = [e.message_id for e in fates if e.kind == "moved_to_dlq"]
         assert q.redrive_policy.dead_letter_target.message_ids == moved
