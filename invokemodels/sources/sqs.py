@@ -37,7 +37,7 @@ import attrs
 
 from invokemodels._clock import VirtualClock, to_ticks
 from invokemodels._destinations import Delivery
-from invokemodels._function import new_request_id
+from invokemodels._function import new_request_id, payload_size
 from invokemodels._scheduler import Scheduler
 from invokemodels._validate import check_range, in_range, one_of, seconds
 from invokemodels.exceptions import InvalidParameterValueError, InvokeModelsError
@@ -763,7 +763,7 @@ class Queue:
                 "(#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF)",
             )
         message_attributes = _normalize_attributes(attributes)
-        size = len(body) if body.isascii() else len(body.encode("utf-8"))
+        size = payload_size(body)
         if message_attributes:
             size += sum(_attribute_size(name, spec) for name, spec in message_attributes.items())
         if size > self.maximum_message_size:
