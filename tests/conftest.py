@@ -1,8 +1,10 @@
 """Shared test configuration: Hypothesis profiles.
 
 ``ci`` is deterministic (derandomized, no database, no deadline) so a CI run is
-reproducible; ``dev`` (the default) explores more; select with
-``pytest --hypothesis-profile=ci`` or ``HYPOTHESIS_PROFILE=ci``.
+reproducible; ``dev`` (the default, what a plain ``pytest`` runs) explores at random and
+prints the blob that reproduces a failure; select with ``pytest --hypothesis-profile=ci`` or
+``HYPOTHESIS_PROFILE=ci``.  CI runs both: the ``ci`` profile, then the plain command with a
+printed ``--hypothesis-seed``.
 """
 
 from __future__ import annotations
@@ -20,5 +22,5 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.register_profile("dev", deadline=None, max_examples=100)
+settings.register_profile("dev", deadline=None, max_examples=100, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
