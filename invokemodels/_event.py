@@ -678,9 +678,13 @@ class EventInvoker:
     def _start(self, event: _Event, now: float) -> None:
         if not self._admit(event, now):
             return
-        result = self.function.run_attempt(
-            event.request, request_id=event.request_id, clock=self.scheduler.clock
-        )
+        try:
+            result = self.function.run_attempt(
+                event.request, request_id=event.request_id, clock=self.scheduler.clock
+            )
+        except BaseException:
+            self._unstart(event, now)
+            raise
         if result.ended_at <= now:
             self._complete(event, result)
         else:
@@ -689,6 +693,21 @@ class EventInvoker:
         # A failed attempt's traceback keeps this frame alive; holding the result here too
         # would make a reference cycle per error, left for the cyclic GC to find.
         del result
+
+    def _unstart(self, event: _Event, now: float) -> None:
+        """Undo `_admit` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
+
+        Whatever a handler does is a result, so this is the model's own failure: the
+        slot is given back and the event goes back to the queue untried, so a run
+        resumed after fixing the cause finds nothing half-done.
+        """
+        self.function.release()
+        event.executions -= 1
+        metrics = self.metrics
+        metrics.invocations -= 1
+        metrics.async_event_age_sum -= now - event.enqueued_at
+        self.queue.put(event, now)
+        self._wake_at(now)
 
     def _complete_later(self, event: _Event, result: AttemptResult) -> None:
         self._in_flight -= 1
