@@ -14,6 +14,7 @@ import heapq
 import itertools
 import json
 import random
+import re
 from collections.abc import Callable
 from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
@@ -405,7 +406,18 @@ def _is_topic(target: DeadLetterQueue | DeadLetterTopic) -> TypeGuard[DeadLetter
     return target.arn.split(":")[2:3] == ["sns"]
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
 def _first_kilobyte(text: str) -> str:
+    """The first KB of an error message as SQS and SNS can carry it.
+
+    A lone surrogate (``ValueError("\\ud800")``) has no UTF-8 form: it becomes
+    U+FFFD, the Unicode replacement character, which Go's ``encoding/json`` (the
+    Runtime API's) also decodes an unpaired ``\\ud800`` escape to.  What Lambda's
+    own DLQ writer does is [UNCONFIRMED].
+    """
+    text = _SURROGATE.sub("\ufffd", text)
     data = text.encode("utf-8")
     if len(data) <= ERROR_MESSAGE_LIMIT:
         return text
