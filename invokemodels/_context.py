@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import attrs
@@ -133,13 +134,25 @@ class LambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the function times out, clamped at 0 (as the runtime does)."""
         remaining = self._deadline - (self._clock.now() + self._spent)
-        return max(0, int(remaining * 1000))
+        return int(remaining * 1000) if remaining > 0 else 0
 
     def spend(self, seconds: float) -> None:
-        """Spend ``seconds`` of the attempt's time (virtual: modelled; real clock: sleeps)."""
-        if seconds < 0:
-            msg = f"seconds must be >= 0, got {seconds!r}"
+        """Spend ``seconds`` of the attempt's time (virtual: modelled; real clock: sleeps).
+
+        ``seconds`` must be a finite number >= 0: anything else raises `TypeError`
+        or `ValueError` in the handler (a function error like any other).
+        """
+        if not isinstance(seconds, (int, float)) or isinstance(seconds, bool):
+            msg = f"context.spend() takes seconds as a number, got {type(seconds).__name__}"
+            raise TypeError(msg)
+        try:
+            finite = 0 <= float(seconds) < math.inf
+        except OverflowError:
+            finite = False
+        if not finite:
+            msg = f"context.spend() takes a finite number of seconds >= 0, got {seconds!r}"
             raise ValueError(msg)
+        seconds = float(seconds)
         if isinstance(self._clock, VirtualClock):
             self._spent += seconds
         else:

@@ -14,6 +14,7 @@ import heapq
 import itertools
 import json
 import random
+import re
 from collections.abc import Callable
 from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
@@ -405,7 +406,18 @@ def _is_topic(target: DeadLetterQueue | DeadLetterTopic) -> TypeGuard[DeadLetter
     return target.arn.split(":")[2:3] == ["sns"]
 
 
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
 def _first_kilobyte(text: str) -> str:
+    """The first KB of an error message as SQS and SNS can carry it.
+
+    A lone surrogate (``ValueError("\\ud800")``) has no UTF-8 form: it becomes
+    U+FFFD, the Unicode replacement character, which Go's ``encoding/json`` (the
+    Runtime API's) also decodes an unpaired ``\\ud800`` escape to.  What Lambda's
+    own DLQ writer does is [UNCONFIRMED].
+    """
+    text = _SURROGATE.sub("\ufffd", text)
     data = text.encode("utf-8")
     if len(data) <= ERROR_MESSAGE_LIMIT:
         return text
@@ -678,9 +690,13 @@ class EventInvoker:
     def _start(self, event: _Event, now: float) -> None:
         if not self._admit(event, now):
             return
-        result = self.function.run_attempt(
-            event.request, request_id=event.request_id, clock=self.scheduler.clock
-        )
+        try:
+            result = self.function.run_attempt(
+                event.request, request_id=event.request_id, clock=self.scheduler.clock
+            )
+        except BaseException:
+            self._unstart(event, now)
+            raise
         if result.ended_at <= now:
             self._complete(event, result)
         else:
@@ -689,6 +705,21 @@ class EventInvoker:
         # A failed attempt's traceback keeps this frame alive; holding the result here too
         # would make a reference cycle per error, left for the cyclic GC to find.
         del result
+
+    def _unstart(self, event: _Event, now: float) -> None:
+        """Undo `_admit` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
+
+        Whatever a handler does is a result, so this is the model's own failure: the
+        slot is given back and the event goes back to the queue untried, so a run
+        resumed after fixing the cause finds nothing half-done.
+        """
+        self.function.release()
+        event.executions -= 1
+        metrics = self.metrics
+        metrics.invocations -= 1
+        metrics.async_event_age_sum -= now - event.enqueued_at
+        self.queue.put(event, now)
+        self._wake_at(now)
 
     def _complete_later(self, event: _Event, result: AttemptResult) -> None:
         self._in_flight -= 1

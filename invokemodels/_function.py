@@ -14,11 +14,12 @@ import importlib
 import importlib.util
 import json
 import linecache
+import math
 import random
 import re
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final
@@ -98,7 +99,8 @@ _ENCODER = json.JSONEncoder(allow_nan=False, separators=(", ", ": "))
 _MAKE_C_ENCODER = getattr(json.encoder, "c_make_encoder", None)
 # json's C encoder, built once: JSONEncoder.encode builds a new one per call, which is a
 # large share of a small invoke's cost.  No cycle markers (so it is thread-safe): a cycle
-# ends in RecursionError, reported as the ValueError JSONEncoder would raise.
+# ends in RecursionError, reported as the ValueError JSONEncoder would raise when
+# `_has_cycle` finds one (deep but acyclic data keeps its RecursionError).
 _C_ENCODE: Callable[[Any, int], Any] | None = (
     None
     if _MAKE_C_ENCODER is None
@@ -116,15 +118,68 @@ def _dumps(value: Any) -> str:
     try:
         return "".join(_C_ENCODE(value, 0))
     except RecursionError:
-        msg = "Circular reference detected"
-        raise ValueError(msg) from None
+        if _has_cycle(value):
+            msg = "Circular reference detected"
+            raise ValueError(msg) from None
+        raise
+
+
+_END: Final = object()
+
+
+def _children(value: Any) -> Iterator[Any] | None:
+    """The values json's encoder descends into, or None for a leaf."""
+    if isinstance(value, dict):
+        return iter(dict.values(value))
+    if isinstance(value, (list, tuple)):
+        return iter(value)
+    return None
+
+
+def _has_cycle(value: Any) -> bool:
+    """True when a dict, list or tuple in ``value`` contains itself (iterative, so any depth).
+
+    Containers already explored are not walked again, so shared sub-trees cost
+    nothing extra.  Data whose iteration raises counts as acyclic.
+    """
+    try:
+        items = _children(value)
+        if items is None:
+            return False
+        path = {id(value)}
+        done: set[int] = set()
+        stack = [(id(value), items)]
+        while stack:
+            key, items = stack[-1]
+            child = next(items, _END)
+            if child is _END:
+                stack.pop()
+                path.discard(key)
+                done.add(key)
+                continue
+            ident = id(child)
+            if ident in done:
+                continue
+            if ident in path:
+                return True
+            nested = _children(child)
+            if nested is not None:
+                path.add(ident)
+                stack.append((ident, nested))
+    except Exception:  # the encoder's own error is the one to report
+        return False
+    return False
 
 
 _SCAN_ONCE = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _loads(text: str) -> Any:
-    """``json.loads(text)``, skipping its regex passes when ``text`` is compact JSON."""
+    """``json.loads(text)``, skipping its regex passes when ``text`` is compact JSON.
+
+    JSON nested deeper than Python's recursion limit raises `RecursionError`, as
+    it does in the Python runtime.
+    """
     try:
         value, end = _SCAN_ONCE(text, 0)
     except StopIteration:
@@ -148,26 +203,40 @@ def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> s
     payload that is not JSON (``NaN`` and ``Infinity`` included) raises
     `InvalidRequestContentError` (400); one over ``limit`` bytes raises
     `RequestEntityTooLargeError` (413) with the synchronous limit's message.
+
+    JSON nested deeper than Python's ``json`` module can go (about as deep as
+    the recursion limit, 1000 by default) is refused with
+    `InvalidRequestContentError` saying so.  Whether Lambda's service accepts such
+    a payload is [UNCONFIRMED]; the Python runtime could not parse it anyway
+    (``Runtime.UnmarshalError``).  Only real cycles are reported as
+    "Circular reference detected".
     """
-    if isinstance(payload, (bytes, bytearray)):
-        try:
+    try:
+        if isinstance(payload, (bytes, bytearray)):
             text = bytes(payload).decode("utf-8")
             json.loads(text, parse_constant=_refuse_constant)
-        except (UnicodeDecodeError, ValueError) as exc:
-            msg = f"Could not parse request body into json: {exc}"
-            raise InvalidRequestContentError(msg) from None
-    else:
-        try:
+        else:
             text = _dumps(payload)
-        except (TypeError, ValueError) as exc:
-            msg = f"Could not parse request body into json: {exc}"
-            raise InvalidRequestContentError(msg) from None
+    except RecursionError as exc:
+        msg = f"Could not parse request body into json: the payload is nested too deeply ({exc})"
+        raise InvalidRequestContentError(msg) from None
+    except Exception as exc:  # whatever the payload's own methods raise
+        msg = f"Could not parse request body into json: {_describe(exc)}"
+        raise InvalidRequestContentError(msg) from None
     if limit is not None:
         size = len(text) if text.isascii() else len(text.encode("utf-8"))
         if size > limit:
             msg = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
             raise RequestEntityTooLargeError(msg)
     return text
+
+
+def _describe(exc: BaseException) -> str:
+    """``str(exc)``, or the exception's class name when its ``__str__`` fails."""
+    try:
+        return str(exc)
+    except Exception:
+        return type(exc).__name__
 
 
 def payload_size(text: str) -> int:
@@ -220,6 +289,7 @@ class AttemptResult:
     executed_version: str
     _payload: str | None = None
     _exception: BaseException | None = None
+    _message: str = ""
 
     def __repr__(self) -> str:
         outcome = "ok" if self.function_error is None else self.error_type
@@ -242,7 +312,7 @@ class AttemptResult:
             exc = self._exception
             assert exc is not None
             document = {
-                "errorMessage": str(exc),
+                "errorMessage": self._message,
                 "errorType": type(exc).__name__,
                 "requestId": self.request_id,
                 # Drop the first frame: it is this library's call into the handler.
@@ -301,13 +371,13 @@ def load_handler(spec: str) -> Handler:
             module = importlib.util.module_from_spec(spec_obj)
             try:
                 spec_obj.loader.exec_module(module)
-            except Exception as exc:
+            except BaseException as exc:
                 raise _import_failure(target, exc) from exc
             sys.modules[module_name] = module
     else:
         try:
             module = importlib.import_module(target)
-        except Exception as exc:
+        except BaseException as exc:
             raise _import_failure(target, exc) from exc
     handler = getattr(module, attr, None)
     if not callable(handler):
@@ -317,12 +387,17 @@ def load_handler(spec: str) -> Handler:
     return handler  # type: ignore[no-any-return]
 
 
-def _import_failure(target: str, exc: Exception) -> HandlerImportError:
+def _import_failure(target: str, exc: BaseException) -> HandlerImportError:
     """How the Python runtime reports an exception raised while importing the handler module.
 
-    ``ImportError`` and ``SyntaxError`` become runtime faults; anything else is
-    reported under its own class name with its stack (reference 2.3, RIC ``bootstrap.py``).
+    ``ImportError`` and ``SyntaxError`` become runtime faults; any other
+    ``Exception`` is reported under its own class name with its stack (reference
+    2.3, RIC ``bootstrap.py``).  The runtime's init catches ``Exception`` only, so
+    ``sys.exit``, ``KeyboardInterrupt`` or another ``BaseException`` ends the
+    process before it reports anything: Lambda's ``Runtime.ExitError``.
     """
+    if not isinstance(exc, Exception):
+        return HandlerImportError("Runtime.ExitError", _exit_reason(exc))
     if isinstance(exc, ImportError):
         return HandlerImportError(
             "Runtime.ImportModuleError", f"Unable to import module '{target}': {exc}"
@@ -333,10 +408,14 @@ def _import_failure(target: str, exc: Exception) -> HandlerImportError:
             f"Syntax error in module '{target}': {exc}",
             stack_trace=[f'  File "{exc.filename}" Line {exc.lineno}\n    {exc.text}'],
         )
+    try:
+        message = str(exc)
+    except BaseException as crash:  # the runtime dies building its init error document
+        return HandlerImportError("Runtime.ExitError", _exit_reason(crash))
     # Drop the first frame: it is this module's import call.
     tb = exc.__traceback__
     return HandlerImportError(
-        type(exc).__name__, str(exc), stack_trace=_format_stack(tb.tb_next if tb else None)
+        type(exc).__name__, message, stack_trace=_format_stack(tb.tb_next if tb else None)
     )
 
 
@@ -400,7 +479,16 @@ class Account:
 def _check_duration(_instance: Any, _attribute: Any, value: Any) -> None:
     if callable(value):
         return
-    check_range("duration", value, 0, float("inf"))
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if ok:
+        try:
+            ok = 0 <= float(value) < math.inf
+        except OverflowError:
+            ok = False
+    if not ok:
+        raise InvalidParameterValueError(
+            "duration", value, "must be a finite number of seconds >= 0, or a callable of the event"
+        )
 
 
 @attrs.define(repr=False, eq=False)
@@ -421,9 +509,14 @@ class Function:
         region: the Region in ARNs (default ``"us-east-1"``).
         account: the `Account` whose concurrency quota applies (default: a new one).
         duration: the modelled run time of an attempt on a virtual clock:
-            seconds, or a callable of the event (default 0.0).  A handler adds
-            to it with ``context.spend(seconds)``.  Attempts end on the virtual
-            clock's nanosecond grid.
+            finite seconds >= 0, or a callable of the event (default 0.0).  A
+            callable's ``math.inf`` (or a number too large for a float) means
+            the attempt runs past its timeout (``Sandbox.Timedout``); a callable
+            that raises, or returns NaN, a negative number or a non-number,
+            stops the run with `InvalidParameterValueError` naming ``duration``
+            before the handler runs (the concurrency slot is given back).  A
+            handler adds to it with ``context.spend(seconds)``.  Attempts end on
+            the virtual clock's nanosecond grid.
         log_stream_name: ``context.log_stream_name``.  None (default) makes one
             in the shape ``YYYY/MM/DD/[<version>]<32 hex digits>``, dated at the
             virtual clock's default epoch origin.  AWS's exact format is
@@ -625,13 +718,28 @@ class Function:
         return self._run_real(request, request_id, clock, started, qualifier, client_context)
 
     def _modelled(self, event: Any) -> float:
+        """The modelled run time; a callable's +inf or too-large result means "past the timeout"."""
         duration = self.duration
-        value = duration(event) if callable(duration) else duration
-        if not isinstance(value, (int, float)) or value < 0:
+        if not callable(duration):
+            return float(duration)
+        try:
+            value = duration(event)
+        except Exception as exc:
             raise InvalidParameterValueError(
-                "duration", value, "the duration callable must return seconds >= 0"
-            )
-        return float(value)
+                "duration",
+                duration,
+                f"the duration callable raised {type(exc).__name__}: {_describe(exc)}",
+            ) from exc
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                seconds = float(value)
+            except OverflowError:
+                seconds = math.inf
+            if seconds >= 0:  # False for NaN
+                return seconds
+        raise InvalidParameterValueError(
+            "duration", value, "the duration callable must return a number of seconds >= 0"
+        )
 
     def _run_virtual(
         self,
@@ -649,23 +757,18 @@ class Function:
         context = self.new_context(
             request_id, clock, started, qualifier=qualifier, client_context=client_context
         )
-        event = _loads(request)
+        try:
+            event = _loads(request)
+        except Exception as exc:  # RecursionError: nested deeper than json goes
+            return self._unmarshal_error(request_id, started, started, exc)
         modelled = self._modelled(event) if self.duration else 0.0
         try:
             result = handler(event, context)
-        except SystemExit as exc:
+        except BaseException as exc:  # whatever a handler raises is its outcome
             took = modelled + context.elapsed
             if took > self.timeout:
                 return self._timed_out(request_id, started)
-            return self._exit_error(request_id, started, _tick_after(started, took), exc)
-        except Exception as exc:
-            took = modelled + context.elapsed
-            if took > self.timeout:
-                return self._timed_out(request_id, started)
-            return AttemptResult(
-                request_id, started, _tick_after(started, took), "Unhandled",
-                type(exc).__name__, self.version, None, exc,
-            )  # fmt: skip
+            return self._raised(request_id, started, _tick_after(started, took), exc)
         took = modelled + context.elapsed
         if took > self.timeout:
             return self._timed_out(request_id, started)
@@ -687,7 +790,10 @@ class Function:
         context = self.new_context(
             request_id, clock, started, qualifier=qualifier, client_context=client_context
         )
-        event = _loads(request)
+        try:
+            event = _loads(request)
+        except Exception as exc:  # RecursionError: nested deeper than json goes
+            return self._unmarshal_error(request_id, started, clock.now(), exc)
         outcome: list[Any] = []
 
         def target() -> None:
@@ -704,28 +810,41 @@ class Function:
             return self._timed_out(request_id, started)
         kind, value = outcome[0]
         if kind == "error":
-            if isinstance(value, SystemExit):
-                return self._exit_error(request_id, started, ended, value)
-            return AttemptResult(
-                request_id, started, ended, "Unhandled", type(value).__name__,
-                self.version, None, value,
-            )  # fmt: skip
+            return self._raised(request_id, started, ended, value)
         return self._marshal(request_id, started, ended, value)
+
+    def _raised(
+        self, request_id: str, started: float, ended: float, exc: BaseException
+    ) -> AttemptResult:
+        """The outcome of a handler that raised ``exc``, as the Python runtime reports it.
+
+        The runtime's invoke loop catches ``Exception`` only (RIC ``bootstrap.py``,
+        ``handle_event_request``): any other ``BaseException`` ends the runtime
+        process, and so does an exception whose ``str()`` fails while the runtime
+        builds the error document.  Lambda then reports ``Runtime.ExitError``.
+        """
+        if not isinstance(exc, Exception):
+            return self._exit_error(request_id, started, ended, exc)
+        try:
+            message = str(exc)
+        except BaseException as crash:  # the runtime process dies of it
+            return self._exit_error(request_id, started, ended, crash)
+        return AttemptResult(
+            request_id, started, ended, "Unhandled", type(exc).__name__, self.version, None,
+            exc, message,
+        )  # fmt: skip
 
     def _marshal(self, request_id: str, started: float, ended: float, result: Any) -> AttemptResult:
         try:
             text = _dumps(result)
-        except (TypeError, ValueError) as exc:
-            document: dict[str, Any] = {
-                "errorMessage": f"Unable to marshal response: {exc}",
-                "errorType": "Runtime.MarshalError",
-                "requestId": request_id,
-                "stackTrace": [],
-            }
-            return AttemptResult(
-                request_id, started, ended, "Unhandled", "Runtime.MarshalError", self.version,
-                _dumps(document),
-            )  # fmt: skip
+        except Exception as exc:  # the runtime catches any marshal failure
+            try:
+                message = f"Unable to marshal response: {exc}"
+            except BaseException as crash:  # the runtime process dies of it
+                return self._exit_error(request_id, started, ended, crash)
+            return self._fault(request_id, started, ended, "Runtime.MarshalError", message)
+        except BaseException as exc:  # uncaught by the runtime: it exits
+            return self._exit_error(request_id, started, ended, exc)
         if (len(text) if text.isascii() else len(text.encode("utf-8"))) > RESPONSE_PAYLOAD_LIMIT:
             document = {
                 "errorMessage": "Response payload size exceeded maximum allowed payload size "
@@ -738,14 +857,40 @@ class Function:
             )  # fmt: skip
         return AttemptResult(request_id, started, ended, None, None, self.version, text)
 
+    def _unmarshal_error(
+        self, request_id: str, started: float, ended: float, exc: Exception
+    ) -> AttemptResult:
+        """The runtime could not parse the event (RIC ``LambdaMarshaller.unmarshal_request``)."""
+        return self._fault(
+            request_id, started, ended, "Runtime.UnmarshalError",
+            f"Unable to unmarshal input: {_describe(exc)}",
+        )  # fmt: skip
+
+    def _fault(
+        self, request_id: str, started: float, ended: float, error_type: str, message: str
+    ) -> AttemptResult:
+        """A runtime ``FaultException``'s error document: no stack trace."""
+        document: dict[str, Any] = {
+            "errorMessage": message,
+            "errorType": error_type,
+            "requestId": request_id,
+            "stackTrace": [],
+        }
+        return AttemptResult(
+            request_id, started, ended, "Unhandled", error_type, self.version, _dumps(document)
+        )
+
     def _init_failed(
         self, request_id: str, started: float, ended: float, exc: HandlerImportError
     ) -> AttemptResult:
         """The handler could not be loaded: the runtime's init error document.
 
         The runtime posts it before any invoke exists, so its ``requestId`` is ``""``
-        (reference 2.3); the attempt itself keeps its request id.
+        (reference 2.3); the attempt itself keeps its request id.  A runtime that
+        exited during init posts nothing: Lambda reports ``Runtime.ExitError``.
         """
+        if exc.error_type == "Runtime.ExitError":
+            return self._exited(request_id, started, ended, exc.message)
         document = {
             "errorMessage": exc.message,
             "errorType": exc.error_type,
@@ -769,15 +914,13 @@ class Function:
         )  # fmt: skip
 
     def _exit_error(
-        self, request_id: str, started: float, ended: float, exc: SystemExit
+        self, request_id: str, started: float, ended: float, exc: BaseException
     ) -> AttemptResult:
-        code = exc.code
-        # The status the process would exit with: ints (bools too) modulo 256, other values 1.
-        status = 0 if code is None else int(code) & 0xFF if isinstance(code, int) else 1
-        if status == 0:
-            reason = "Runtime exited without providing a reason"
-        else:
-            reason = f"Runtime exited with error: exit status {status}"
+        """The runtime process ended with ``exc`` uncaught: ``Runtime.ExitError``."""
+        return self._exited(request_id, started, ended, _exit_reason(exc))
+
+    def _exited(self, request_id: str, started: float, ended: float, reason: str) -> AttemptResult:
+        """Lambda's document for a runtime process that ended (reference 2.3)."""
         document = {
             "errorType": "Runtime.ExitError",
             "errorMessage": f"RequestId: {request_id} Error: {reason}",
@@ -786,3 +929,23 @@ class Function:
             request_id, started, ended, "Unhandled", "Runtime.ExitError", self.version,
             _dumps(document),
         )  # fmt: skip
+
+
+def _exit_reason(exc: BaseException) -> str:
+    """Why Lambda says the runtime process ended when ``exc`` went uncaught.
+
+    ``sys.exit`` gives its status (ints, bools too, modulo 256; other values 1),
+    an uncaught ``KeyboardInterrupt`` makes Python kill itself with SIGINT
+    ("signal: interrupt", as Go's ``os.ProcessState`` prints it), and any other
+    exception exits with status 1.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return "Runtime exited with error: signal: interrupt"
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        status = 0 if code is None else int(code) & 0xFF if isinstance(code, int) else 1
+    else:
+        status = 1
+    if status == 0:
+        return "Runtime exited without providing a reason"
+    return f"Runtime exited with error: exit status {status}"

@@ -254,9 +254,15 @@ class EventSourceMapping(Generic[P]):
             self._record(batch, outcome)
             self.poller.complete(batch, outcome)
             return
-        attempt = self.function.run_attempt(
-            request, request_id=request_id, clock=self.scheduler.clock
-        )
+        try:
+            attempt = self.function.run_attempt(
+                request, request_id=request_id, clock=self.scheduler.clock
+            )
+        except BaseException:
+            # Not a function outcome (those are results) but the model's own error, e.g.
+            # a bad ``duration``: give the slot back before it stops the run.
+            self.function.release()
+            raise
         self._in_flight += 1
         self.invocations += 1
         self.scheduler.at(attempt.ended_at, self._finish, batch, attempt)

@@ -10,7 +10,14 @@ runs in-process on a virtual clock.
 ``run(out)`` and prints what its invocation model did, with virtual times.
 
 Bad input (an unknown handler, bad JSON, an out-of-range option, a missing
-file) prints one line on standard error and exits with status 2.
+file) prints one line on standard error and exits with status 2.  Standard
+output that is closed or cannot be written (``>&-``, ``/dev/full``) is one
+line on standard error and exit status 1 (a reader that went away, a broken
+pipe, is exit status 1 without a message); an interrupt (Ctrl-C) outside the
+handler is one line and exit status 130.  A handler module that raises, calls
+``sys.exit`` or is interrupted while it is imported is bad input, reported as
+the runtime's init error (``Runtime.ExitError: Runtime exited with error: exit
+status 7``).
 """
 
 from __future__ import annotations
@@ -47,6 +54,8 @@ DEMO_SECTIONS: tuple[str, ...] = (
 """Modules run by ``invokemodels demo``, in order; each defines ``run(out: TextIO) -> None``."""
 
 _EXIT_USAGE = 2
+_EXIT_OUTPUT = 1
+_EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 class _UsageError(Exception):
@@ -256,8 +265,8 @@ def _run_section(name: str, seed: int, stdout: TextIO, stderr: TextIO) -> bool:
             run(stdout, seed=seed)
         else:
             run(stdout)
-    except BrokenPipeError:
-        raise
+    except OSError:
+        raise  # sections only write to ``out``: standard output failed, not the section
     except Exception as exc:
         stderr.write(f"invokemodels: demo section {name} failed: {type(exc).__name__}: {exc}\n")
         return False
@@ -267,15 +276,20 @@ def _run_section(name: str, seed: int, stdout: TextIO, stderr: TextIO) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``invokemodels`` command; returns the exit status."""
     stdout, stderr = sys.stdout, sys.stderr
+    if stdout is None:  # started with standard output closed (``>&-``)
+        stderr.write("invokemodels: error: standard output is closed\n")
+        return _EXIT_OUTPUT
     parser = _build_parser()
     try:
         args = parser.parse_args(sys.argv[1:] if argv is None else argv)
         if args.command == "invoke":
-            return _invoke(args, stdout, stderr)
-        if args.command == "demo":
-            return _demo(args, stdout, stderr)
-        parser.print_help(stdout)
-        return _EXIT_USAGE
+            status = _invoke(args, stdout, stderr)
+        elif args.command == "demo":
+            status = _demo(args, stdout, stderr)
+        else:
+            parser.print_help(stdout)
+            status = _EXIT_USAGE
+        stdout.flush()  # here, not at exit, so a full disk is reported like any error
     except _UsageError as exc:
         stderr.write(f"invokemodels: error: {exc}\n")
     except HandlerImportError as exc:
@@ -292,7 +306,17 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader went away (``invokemodels demo | head``): stop quietly.
         _silence(stdout)
-        return 1
+        return _EXIT_OUTPUT
+    except OSError as exc:
+        # Every file the CLI opens reports its own errors; this one is standard output.
+        stderr.write(f"invokemodels: error: cannot write standard output: {exc.strerror or exc}\n")
+        _silence(stdout)
+        return _EXIT_OUTPUT
+    except KeyboardInterrupt:
+        stderr.write("invokemodels: interrupted\n")
+        return _EXIT_INTERRUPTED
+    else:
+        return status
     return _EXIT_USAGE
 
 

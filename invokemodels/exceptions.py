@@ -175,7 +175,9 @@ class HandlerImportError(InvokeModelsError):
 
     ``error_type`` is the Lambda runtime's name for the fault
     (``Runtime.ImportModuleError``, ``Runtime.HandlerNotFound``,
-    ``Runtime.MalformedHandlerName``, ``Runtime.UserCodeSyntaxError``), or the
+    ``Runtime.MalformedHandlerName``, ``Runtime.UserCodeSyntaxError``, or
+    ``Runtime.ExitError`` when the module called ``sys.exit`` or raised another
+    ``BaseException`` that is not an ``Exception``), or the
     class name of an exception the module raised while it was imported;
     ``stack_trace`` is the init error document's ``stackTrace`` (often empty).
     """

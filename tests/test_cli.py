@@ -386,3 +386,93 @@ def test_a_closed_stdout_file_descriptor_is_pointed_at_devnull(
         target.write("discarded")
     assert (tmp_path / "stdout").read_text() == ""
     assert capsys.readouterr().err == ""
+
+
+def _cli(*argv: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "invokemodels", *argv],
+        capture_output="stdout" not in kwargs,
+        stderr=subprocess.PIPE if "stdout" in kwargs else None,
+        text=True,
+        check=False,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("command", [["invoke", "--handler", HELLO, "-"], ["demo"]])
+def test_a_closed_stdout_is_one_line_and_exit_1(command: list[str]) -> None:
+    closed = subprocess.run(
+        ["sh", "-c", '"$0" -m invokemodels "$@" >&-', sys.executable, *command],
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    assert (closed.returncode, closed.stderr) == (
+        1,
+        "invokemodels: error: standard output is closed\n",
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["invoke", "--handler", HELLO, "-"],
+        ["invoke", "--handler", HELLO, "--invocation-type", "Event", "-"],
+        ["demo"],
+    ],
+)
+def test_stdout_on_a_full_device_is_one_line_and_exit_1(command: list[str]) -> None:
+    with Path("/dev/full").open("w") as full:
+        done = _cli(*command, stdout=full)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "invokemodels: error: cannot write standard output: No space left on device\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "reason"),
+    [
+        ("raise KeyboardInterrupt\n", "Runtime exited with error: signal: interrupt"),
+        ("import sys\nsys.exit(7)\n", "Runtime exited with error: exit status 7"),
+        ("raise GeneratorExit\n", "Runtime exited with error: exit status 1"),
+    ],
+)
+def test_a_handler_module_that_exits_at_import_is_the_runtimes_exit_error(
+    tmp_path: Path, module: str, reason: str
+) -> None:
+    (tmp_path / "exits_at_import.py").write_text(module)
+    done = _cli("invoke", "--handler", f"{tmp_path}/exits_at_import.py:handler", "-")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"invokemodels: error: --handler: Runtime.ExitError: {reason}\n"
+
+
+def test_a_handler_raising_a_custom_base_exception_is_a_function_error(tmp_path: Path) -> None:
+    (tmp_path / "custom_base.py").write_text(
+        "class Stop(BaseException):\n    pass\n\ndef handler(event, context):\n    raise Stop\n"
+    )
+    done = _cli("invoke", "--handler", f"{tmp_path}/custom_base.py:handler", "--seed", "3", "-")
+    assert (done.returncode, done.stderr) == (0, "")
+    payload, metadata = (json.loads(line) for line in done.stdout.splitlines())
+    assert metadata == {
+        "StatusCode": 200,
+        "FunctionError": "Unhandled",
+        "ExecutedVersion": "$LATEST",
+    }
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].endswith(" Error: Runtime exited with error: exit status 1")
+
+
+def test_an_interrupt_outside_the_handler_is_one_line_and_exit_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def interrupted(*args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_read_payload", interrupted)
+    assert run(capsys, "invoke", "--handler", HELLO, "-") == (
+        130,
+        "",
+        "invokemodels: interrupted\n",
+    )

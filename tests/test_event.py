@@ -29,6 +29,7 @@ from invokemodels import (
     FunctionErrorRetries,
     FunctionTarget,
     InMemoryServiceQueue,
+    Queue,
     QueueTarget,
     Scheduler,
     ThrottleBackoff,
@@ -619,6 +620,32 @@ def test_dead_letter_queue_gets_the_original_event_with_attributes() -> None:
         },
     }
     assert len(failures.records) == 1  # both the DLQ and the destination receive it
+
+
+def test_a_lone_surrogate_in_the_error_message_reaches_the_dead_letter_queue() -> None:
+    def handler(event: Any, context: Any) -> Any:
+        raise ValueError("bad \ud800 byte")
+
+    scheduler = Scheduler()
+    dlq = Queue("dlq", scheduler=scheduler)
+    failures = Queue("failures", scheduler=scheduler)
+    fn = Function(name="orders", handler=handler)
+    invoker = EventInvoker(
+        fn,
+        scheduler=scheduler,
+        seed=7,
+        dead_letter=dlq,
+        config=EventInvokeConfig(maximum_retry_attempts=0, on_failure=failures),
+    )
+    invoker.invoke({"order": 1})
+    scheduler.run_until_idle()
+    assert invoker.metrics.dead_letter_errors == 0
+    (message,) = dlq.receive_messages()
+    assert message.body == '{"order": 1}'
+    assert message.message_attributes["ErrorMessage"]["StringValue"] == "bad \ufffd byte"
+    # The on-failure record is JSON: the surrogate travels as the escape the runtime wrote.
+    (record,) = failures.records
+    assert record["responsePayload"]["errorMessage"] == "bad \ud800 byte"
 
 
 def test_dead_letter_error_message_is_the_first_kilobyte() -> None:

@@ -549,7 +549,9 @@ def test_spend_rejects_negative_seconds() -> None:
 
     result = attempt(Function(name="f", handler=handler))
     assert result.error_type == "ValueError"
-    assert result.response()["errorMessage"] == "seconds must be >= 0, got -1"
+    assert result.response()["errorMessage"] == (
+        "context.spend() takes a finite number of seconds >= 0, got -1"
+    )
 
 
 def test_duration_callable_must_return_non_negative_seconds() -> None:
@@ -625,7 +627,11 @@ def test_real_clock_enforces_the_timeout_for_real() -> None:
         ({"handler": 42}, "Handler=42 is invalid"),
         ({"version": "v1"}, "Version='v1' is invalid: must be '$LATEST' or digits"),
         ({"region": "mars"}, "Region='mars' is invalid: must look like 'us-east-1'"),
-        ({"duration": -1}, "duration=-1 is invalid: must be a number between 0 and inf"),
+        (
+            {"duration": -1},
+            "duration=-1 is invalid: must be a finite number of seconds >= 0, or a callable "
+            "of the event",
+        ),
         (
             {"reserved_concurrency": -1},
             "ReservedConcurrentExecutions=-1 is invalid: must be an integer between 0 and 1000",

@@ -18,7 +18,7 @@ from invokemodels import (
     Scheduler,
     ThrottleReason,
 )
-from invokemodels.exceptions import RequestEntityTooLargeError
+from invokemodels.exceptions import InvalidParameterValueError, RequestEntityTooLargeError
 
 
 @attrs.define
@@ -226,3 +226,14 @@ def test_a_batch_over_6_mb_raises_without_holding_a_concurrency_slot() -> None:
         sched.run_until_idle()
     assert fn.in_flight == 0
     assert (mapping.invocations, mapping.throttles) == (0, 0)
+
+
+def test_a_bad_duration_stops_the_loop_and_gives_the_slot_back() -> None:
+    sched = Scheduler()
+    fn = Function("f", lambda event, context: None, duration=lambda event: float("nan"))
+    poller = Many(["a"])
+    EventSourceMapping(fn, poller, sched, seed=1).start()
+    with pytest.raises(InvalidParameterValueError, match="duration=nan"):
+        sched.run_until_idle()
+    assert fn.in_flight == 0
+    assert poller.outcomes == []  # the batch never reached the handler

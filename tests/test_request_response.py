@@ -435,17 +435,26 @@ def test_fault_callable_sees_call_numbers() -> None:
     assert seen == [1, 2, 3, 4]
 
 
-def test_a_handler_base_exception_releases_the_slot() -> None:
+def test_a_handler_base_exception_is_a_runtime_exit_and_releases_the_slot() -> None:
     class Abort(BaseException):
         pass
 
     def handler(event: Any, context: Any) -> Any:
-        raise Abort
+        if event.get("abort"):
+            raise Abort
+        return greet(event, context)
 
     fn = Function(name="f", handler=handler)
-    with pytest.raises(Abort):
-        RequestResponseInvoker(fn).invoke({})
+    invoker = RequestResponseInvoker(fn, seed=1)
+    response = invoker.invoke({"abort": True})
+    assert response.function_error == "Unhandled"
+    assert response.json() == {
+        "errorType": "Runtime.ExitError",
+        "errorMessage": f"RequestId: {response.request_id} Error: Runtime exited with error: "
+        "exit status 1",
+    }
     assert fn.in_flight == 0
+    assert invoker.invoke({"name": "next"}).json()["hello"] == "next"
 
 
 def test_real_clock_invoke_releases_at_once() -> None:
