@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -70,7 +71,7 @@ from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
 from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, OutcomeKind
 from invokemodels._scheduler import Scheduler
-from invokemodels._validate import check_range
+from invokemodels._validate import callable_value, check_range, instance_of, render_value, text
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.sources._stream import StreamLog, StreamRecord, json_size, md5_hash_key
 from invokemodels.sources._stream_config import StreamMappingConfig
@@ -212,6 +213,9 @@ class _Lane:
         return self.head < len(self.queue)
 
 
+_ARN: Final = re.compile(r"arn:\S+")
+
+
 @attrs.define(repr=False, eq=False)
 class StreamPoller:
     """The `Poller` of a Kinesis or DynamoDB stream event source mapping.
@@ -244,13 +248,23 @@ class StreamPoller:
     `iterator_ages` (the ``IteratorAge`` metric) and `fate` for one record.
     """
 
-    log: StreamLog
-    config: StreamMappingConfig
-    function: Function
+    log: StreamLog = attrs.field(
+        validator=instance_of("log", StreamLog, "a stream log (KinesisStream.log, Table.stream)")
+    )
+    config: StreamMappingConfig = attrs.field(
+        validator=instance_of("config", StreamMappingConfig, "a StreamMappingConfig")
+    )
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
     polling_interval: float = 1.0
     retry_delay: float | None = None
-    invoke_identity_arn: str | None = None
-    bisect_at: Callable[[int], int] | None = None
+    invoke_identity_arn: str | None = attrs.field(
+        default=None,
+        validator=text("invoke_identity_arn", _ARN, "must be an ARN ('arn:...')", optional=True),
+    )
+    bisect_at: Callable[[int], int] | None = attrs.field(
+        default=None,
+        validator=callable_value("bisect_at", "a callable bisect_at(n) -> int", optional=True),
+    )
     outcomes: list[RecordOutcome] = attrs.field(factory=list, init=False)
     failure_records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
@@ -471,7 +485,10 @@ class StreamPoller:
             return (size + 1) // 2
         half = self.bisect_at(size)
         if isinstance(half, bool) or not isinstance(half, int) or not 1 <= half < size:
-            msg = f"bisect_at({size}) returned {half!r}; it must be an int from 1 to {size - 1}"
+            msg = (
+                f"bisect_at({size}) returned {render_value(half)}; "
+                f"it must be an int from 1 to {size - 1}"
+            )
             raise ValueError(msg)
         return half
 
