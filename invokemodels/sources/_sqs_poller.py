@@ -277,13 +277,18 @@ _API_KEYS: Final = frozenset({*_API_FIELDS, "ScalingConfig"})
 def sqs_event_record(
     message: ReceivedMessage, event_source_arn: str, region: str
 ) -> dict[str, Any]:
-    """One record of an SQS event, key for key as Lambda sends it (reference 5.1, 5.2)."""
+    """One record of an SQS event, key for key as Lambda sends it (reference 5.1, 5.2).
+
+    ``md5OfMessageAttributes`` is the ``MD5OfMessageAttributes`` that ``SendMessage``
+    returned, and null for a message without message attributes (recorded shape).
+    """
     return {
         "messageId": message.message_id,
         "receiptHandle": message.receipt_handle,
         "body": message.body,
         "attributes": dict(message.attributes),
         "messageAttributes": _lambda_attributes(message.message_attributes),
+        "md5OfMessageAttributes": message.md5_of_message_attributes,
         "md5OfBody": message.md5_of_body,
         "eventSource": "aws:sqs",
         "eventSourceARN": event_source_arn,

@@ -22,11 +22,11 @@ It reproduces reference 4.1 on the virtual clock:
   strictly greater), or its records leave the stream (retention).  In the two
   middle cases the records are discarded, an on-failure record is built (and
   sent to the destination if one is configured; ``approximateInvokeCount`` counts
-  the invocations of that batch that reached the function), and the lane moves
-  on.  Throttles do not consume retries.  Retries are made after
-  ``retry_delay`` (default: the polling interval) [UNCONFIRMED: AWS does not
-  document the interval].  Records already too old when first read are
-  discarded without an invoke.
+  the invocations of that batch that reached the function, and is 1 for records
+  given up on before any, as AWS records it), and the lane moves on.  Throttles
+  do not consume retries.  Retries are made after ``retry_delay`` (default: the
+  polling interval) [UNCONFIRMED: AWS does not document the interval].  Records
+  already too old when first read are discarded without an invoke.
 - ``BisectBatchOnFunctionError`` splits a failing batch into halves of ⌈n/2⌉ and
   ⌊n/2⌋ records, first half first; a split consumes no retry, and each half
   carries on with the retries its parent had used (reference model for the
@@ -582,18 +582,20 @@ class StreamPoller:
                 "requestId": request_id,
                 "functionArn": function.arn,
                 "condition": condition,
-                "approximateInvokeCount": piece.invokes if piece is not None else 0,
+                # Records given up on before any invocation are recorded with 1, not 0
+                # (reference 4.1, [expire-before-ingestion]).
+                "approximateInvokeCount": max(1, piece.invokes if piece is not None else 0),
             }
         }
         attempt = piece.attempt if piece is not None else None
         if condition == RETRY_ATTEMPTS_EXHAUSTED and attempt is not None:
-            response: dict[str, Any] = {
+            # functionError is null when the function returned but its response failed
+            # the batch (a malformed or partial batchItemFailures): recorded shape.
+            record["responseContext"] = {
                 "statusCode": 200,
                 "executedVersion": attempt.executed_version,
+                "functionError": attempt.function_error,
             }
-            if attempt.function_error is not None:
-                response["functionError"] = attempt.function_error
-            record["responseContext"] = response
         epoch = self._scheduler.clock.epoch()
         record["version"] = "1.0"
         record["timestamp"] = iso_timestamp(epoch)

@@ -127,7 +127,9 @@ def _number(parameter: str, value: Any, shown: Any) -> str:
         text = repr(value)  # the shortest text that reads back as this float
     else:
         text = str(value)
-    if isinstance(value, (float, decimal.Decimal)) and not math.isfinite(value):
+    if (isinstance(value, decimal.Decimal) and not value.is_finite()) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
         raise ValidationError(
             parameter, shown, f"The parameter cannot be converted to a numeric value: {text}"
         )
@@ -258,7 +260,11 @@ def _check_value(name: str, value: Any) -> None:
     ((kind, inner),) = value.items()
     problem = None
     if kind == "N":
-        _number(parameter, inner, value)
+        if not isinstance(inner, str):
+            problem = "The parameter cannot be converted to a numeric value (N must be a number "
+            problem += "as a string)"
+        else:
+            _number(parameter, inner, value)
     elif kind == "S" and not isinstance(inner, str):
         problem = "S must be a string"
     elif kind == "B" and not _is_base64(inner):
