@@ -8,6 +8,8 @@ something::
     InvokeModelsError
       InvalidParameterValueError      bad configuration (InvalidParameterValueException, 400);
                                       also a ValueError
+        ValidationError               DynamoDB's ValidationException (defined in
+                                      `invokemodels.sources.dynamodb`)
       InvocationError                 the Invoke call was refused before the function ran (4xx/5xx)
         InvalidRequestContentError    400 InvalidRequestContentException: the payload is not JSON
         RequestEntityTooLargeError    413 RequestEntityTooLargeException (AWS's wire code)
@@ -26,6 +28,9 @@ something::
 
 Every `InvocationError` carries the wire ``code``, the HTTP ``status_code`` and
 ``to_response()``, the dictionary boto3 puts in ``ClientError.response``.
+
+A user's value appears in a message as `render_value` shows it: bounded, and never
+raising, whatever the value's ``repr`` does.
 """
 
 from __future__ import annotations
