@@ -20,6 +20,8 @@ from typing import Protocol
 
 import attrs
 
+from ._validate import in_range
+
 __all__ = [
     "TICKS_PER_SECOND",
     "Clock",
@@ -38,6 +40,9 @@ EPOCH_ORIGIN = 1_700_000_000.0
 Records need wall-clock looking timestamps (ISO 8601 strings, epoch
 milliseconds); a virtual clock maps its time ``t`` to ``epoch_origin + t``.
 """
+
+# Record timestamps are ISO 8601 dates: Unix time up to the end of year 9999.
+_LAST_EPOCH = 253_402_300_799
 
 
 def to_ticks(seconds: float) -> int:
@@ -83,7 +88,9 @@ class VirtualClock:
             ``1_700_000_000.0``, 2023-11-14T22:13:20Z), used by record timestamps.
     """
 
-    epoch_origin: float = EPOCH_ORIGIN
+    epoch_origin: float = attrs.field(
+        default=EPOCH_ORIGIN, validator=in_range("epoch_origin", 0, _LAST_EPOCH)
+    )
     _ticks: int = attrs.field(default=0, init=False)
 
     def __repr__(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from ._clock import Clock, VirtualClock
+from ._validate import instance_of, mapping, render_value, text
 
 __all__ = ["Client", "ClientContext", "CognitoIdentity", "LambdaContext"]
 
@@ -16,28 +17,46 @@ __all__ = ["Client", "ClientContext", "CognitoIdentity", "LambdaContext"]
 class CognitoIdentity:
     """``context.identity``: set only by the AWS Mobile SDK; both attributes are None otherwise."""
 
-    cognito_identity_id: str | None = None
-    cognito_identity_pool_id: str | None = None
+    cognito_identity_id: str | None = attrs.field(
+        default=None, validator=text("cognito_identity_id", optional=True)
+    )
+    cognito_identity_pool_id: str | None = attrs.field(
+        default=None, validator=text("cognito_identity_pool_id", optional=True)
+    )
 
 
 @attrs.frozen
 class Client:
     """``context.client_context.client``: the mobile app that made the call."""
 
-    installation_id: str | None = None
-    app_title: str | None = None
-    app_version_name: str | None = None
-    app_version_code: str | None = None
-    app_package_name: str | None = None
+    installation_id: str | None = attrs.field(
+        default=None, validator=text("client.installation_id", optional=True)
+    )
+    app_title: str | None = attrs.field(
+        default=None, validator=text("client.app_title", optional=True)
+    )
+    app_version_name: str | None = attrs.field(
+        default=None, validator=text("client.app_version_name", optional=True)
+    )
+    app_version_code: str | None = attrs.field(
+        default=None, validator=text("client.app_version_code", optional=True)
+    )
+    app_package_name: str | None = attrs.field(
+        default=None, validator=text("client.app_package_name", optional=True)
+    )
 
 
 @attrs.frozen
 class ClientContext:
     """``context.client_context``: sent on synchronous invokes only (``ClientContext`` header)."""
 
-    client: Client | None = None
-    custom: dict[str, Any] | None = None
-    env: dict[str, Any] | None = None
+    client: Client | None = attrs.field(
+        default=None, validator=instance_of("client", Client, "a Client", optional=True)
+    )
+    custom: dict[str, Any] | None = attrs.field(
+        default=None, validator=mapping("custom", optional=True)
+    )
+    env: dict[str, Any] | None = attrs.field(default=None, validator=mapping("env", optional=True))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClientContext:
@@ -150,7 +169,8 @@ class LambdaContext:
         except OverflowError:
             finite = False
         if not finite:
-            msg = f"context.spend() takes a finite number of seconds >= 0, got {seconds!r}"
+            shown = render_value(seconds)
+            msg = f"context.spend() takes a finite number of seconds >= 0, got {shown}"
             raise ValueError(msg)
         seconds = float(seconds)
         if isinstance(self._clock, VirtualClock):

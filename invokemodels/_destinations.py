@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from typing import Any, Final, Protocol
 
 import attrs
 
 from ._clock import iso_timestamp
 from ._function import new_request_id
+from ._validate import ACCOUNT_ID, REGION, text
 
 __all__ = [
     "BucketTarget",
@@ -37,6 +39,21 @@ SNS_MESSAGE_LIMIT: Final = 262_144
 """SNS's maximum message size (256 KB)."""
 
 _PAYLOAD_KEYS: Final = ("requestPayload", "responsePayload", "payload")
+
+# A target's name is the last part of its ARN: no ':' (an ARN separator) and no spaces.
+_TARGET_NAME: Final = re.compile(r"[^\s:]+")
+
+
+def _name() -> Any:
+    return text("name", _TARGET_NAME, "must be a non-empty string without ':' or whitespace")
+
+
+def _region() -> Any:
+    return text("region", REGION, "must look like 'us-east-1'")
+
+
+def _account_id() -> Any:
+    return text("account_id", ACCOUNT_ID, "must be 12 digits")
 
 
 @attrs.frozen(kw_only=True)
@@ -100,9 +117,9 @@ class QueueTarget:
     message received, dead letters included.
     """
 
-    name: str = "destination-queue"
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
+    name: str = attrs.field(default="destination-queue", validator=_name())
+    region: str = attrs.field(default="us-east-1", validator=_region())
+    account_id: str = attrs.field(default="123456789012", validator=_account_id())
     messages: list[Message] = attrs.field(factory=list, init=False)
 
     def __repr__(self) -> str:
@@ -138,9 +155,9 @@ class TopicTarget:
     [UNCONFIRMED], and this target treats it the same way.
     """
 
-    name: str = "destination-topic"
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
+    name: str = attrs.field(default="destination-topic", validator=_name())
+    region: str = attrs.field(default="us-east-1", validator=_region())
+    account_id: str = attrs.field(default="123456789012", validator=_account_id())
     messages: list[Message] = attrs.field(factory=list, init=False)
 
     def __repr__(self) -> str:
@@ -181,7 +198,7 @@ class BucketTarget:
     (the key format is [secondary] in the reference).
     """
 
-    name: str = "destination-bucket"
+    name: str = attrs.field(default="destination-bucket", validator=_name())
     objects: dict[str, str] = attrs.field(factory=dict, init=False)
 
     def __repr__(self) -> str:
@@ -215,10 +232,12 @@ class EventBusTarget:
     configurable) and ``resources`` [bus ARN, function ARN].
     """
 
-    name: str = "default"
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
-    source: str = "lambda"
+    name: str = attrs.field(default="default", validator=_name())
+    region: str = attrs.field(default="us-east-1", validator=_region())
+    account_id: str = attrs.field(default="123456789012", validator=_account_id())
+    source: str = attrs.field(
+        default="lambda", validator=text("source", _TARGET_NAME, "must be a non-empty string")
+    )
     events: list[dict[str, Any]] = attrs.field(factory=list, init=False)
 
     def __repr__(self) -> str:

@@ -42,7 +42,16 @@ from ._function import (
 from ._protocols import InvokeResponse, ServiceQueue
 from ._retry import Failure, FailureKind, RetryPolicy
 from ._scheduler import Scheduler, Timer
-from ._validate import in_range, one_of
+from ._validate import (
+    boolean,
+    callable_value,
+    implements,
+    in_range,
+    instance_of,
+    is_random,
+    one_of,
+    seeded,
+)
 from .exceptions import RequestEntityTooLargeError, TooManyRequestsError
 
 __all__ = [
@@ -432,8 +441,14 @@ def _scheduler_default() -> Scheduler:
     return Scheduler()
 
 
-def _default_policy(invoker: EventInvoker) -> RetryPolicy:
+def _default_policy(invoker: EventInvoker) -> RetryPolicy | None:
+    # Defaults are computed before validators run: a bad config is reported by its validator.
+    if not isinstance(invoker.config, EventInvokeConfig):
+        return None
     return EventRetryPolicy.from_config(invoker.config)
+
+
+_SERVICE_QUEUE_METHODS: Final = ("put", "take", "next_ready_at")
 
 
 @attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
@@ -494,22 +509,36 @@ class EventInvoker:
             ``"RetriesExhausted"``.
     """
 
-    function: Function
-    config: EventInvokeConfig = attrs.field(factory=EventInvokeConfig)
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    config: EventInvokeConfig = attrs.field(
+        factory=EventInvokeConfig,
+        validator=instance_of("config", EventInvokeConfig, "an EventInvokeConfig"),
+    )
     dead_letter: DeadLetterQueue | DeadLetterTopic | None = attrs.field(default=None)
-    scheduler: Scheduler = attrs.field(factory=_scheduler_default)
+    scheduler: Scheduler = attrs.field(
+        factory=_scheduler_default, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
     seed: int | None = None
     rng: random.Random = attrs.field(
-        default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True), validator=is_random
     )
-    retry_policy: RetryPolicy = attrs.field(default=attrs.Factory(_default_policy, takes_self=True))
-    queue: ServiceQueue[Any] = attrs.field(factory=InMemoryServiceQueue)
+    retry_policy: RetryPolicy = attrs.field(
+        default=attrs.Factory(_default_policy, takes_self=True),
+        validator=implements("retry_policy", "RetryPolicy", ("decide", "succeeded")),
+    )
+    queue: ServiceQueue[Any] = attrs.field(
+        factory=InMemoryServiceQueue,
+        validator=implements("queue", "ServiceQueue", _SERVICE_QUEUE_METHODS),
+    )
     payload_limit: int = attrs.field(
         default=EVENT_PAYLOAD_LIMIT,
         validator=one_of("payload_limit", (EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT)),
     )
-    keep_records: bool = True
-    on_outcome: Callable[[EventOutcome], object] | None = None
+    keep_records: bool = attrs.field(default=True, validator=boolean("keep_records"))
+    on_outcome: Callable[[EventOutcome], object] | None = attrs.field(
+        default=None,
+        validator=callable_value("on_outcome", "a callable on_outcome(outcome)", optional=True),
+    )
     max_in_flight: int | None = attrs.field(
         default=None, validator=in_range("max_in_flight", 1, 1 << 31, integer=True, optional=True)
     )
@@ -977,7 +1006,9 @@ class FunctionTarget:
     ``DestinationDeliveryFailures``.
     """
 
-    invoker: EventInvoker
+    invoker: EventInvoker = attrs.field(
+        validator=instance_of("invoker", EventInvoker, "an EventInvoker")
+    )
     records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
 
     def __repr__(self) -> str:

@@ -15,7 +15,14 @@ import attrs
 
 from ._destinations import Destination
 from ._retry import Decision, Failure, FailureKind, RetryPolicy
-from ._validate import check_range, in_range, seconds, seconds_or_none
+from ._validate import (
+    attribute_of,
+    check_implements,
+    check_range,
+    in_range,
+    seconds,
+    seconds_or_none,
+)
 from .exceptions import InvalidParameterValueError
 
 __all__ = [
@@ -49,6 +56,7 @@ def _service(arn: str) -> str:
 
 
 def _check_destination(parameter: str, destination: Destination, *, on_success: bool) -> None:
+    check_implements(parameter, destination, "Destination", ("deliver",), ("arn",))
     arn = destination.arn
     if not isinstance(arn, str) or len(arn) > DESTINATION_ARN_LIMIT:
         raise InvalidParameterValueError(
@@ -88,12 +96,20 @@ def check_not_self(function_arn: str, config: EventInvokeConfig) -> None:
 
 
 def check_dead_letter(target: Any) -> None:
-    """``DeadLetterConfig.TargetArn``: a standard SQS queue or a standard SNS topic."""
-    arn = getattr(target, "arn", None)
-    if not isinstance(arn, str) or _service(arn) not in ("sqs", "sns") or arn.endswith(".fifo"):
+    """``DeadLetterConfig.TargetArn``: a standard SQS queue or a standard SNS topic.
+
+    The target must implement `DeadLetterQueue` (``send_message``) or
+    `DeadLetterTopic` (``publish``), with the ARN of that service.
+    """
+    arn = attribute_of(target, "arn")
+    service = _service(arn) if isinstance(arn, str) else ""
+    method = {"sqs": "send_message", "sns": "publish"}.get(service)
+    if method is None or arn.endswith(".fifo"):
         raise InvalidParameterValueError(
             "DeadLetterConfig.TargetArn", arn, "must be a standard SQS queue or SNS topic"
         )
+    protocol = "DeadLetterQueue" if service == "sqs" else "DeadLetterTopic"
+    check_implements("DeadLetterConfig", target, protocol, (method,), ("arn",))
 
 
 def _on_success(instance: Any, _attribute: Any, value: Any) -> None:
@@ -252,12 +268,7 @@ class _BuiltIn(Protocol):
 
 
 def _policy(_instance: Any, attribute: Any, value: Any) -> None:
-    if not (
-        callable(getattr(value, "decide", None)) and callable(getattr(value, "succeeded", None))
-    ):
-        raise InvalidParameterValueError(
-            attribute.name, value, "must implement RetryPolicy (decide(failure, rng), succeeded)"
-        )
+    check_implements(attribute.name, value, "RetryPolicy", ("decide", "succeeded"))
 
 
 @attrs.frozen(kw_only=True)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 
 import attrs
 from typing_extensions import Self
@@ -33,7 +33,8 @@ from ._event_policy import EventInvokeConfig
 from ._function import AttemptResult, Function
 from ._protocols import InvokeResponse
 from ._scheduler import Scheduler
-from ._validate import in_range
+from ._validate import boolean, in_range, instance_of
+from .exceptions import InvalidParameterValueError
 
 __all__ = ["BackgroundEventInvoker", "ScaledClock"]
 
@@ -48,7 +49,9 @@ class ScaledClock:
     """
 
     scale: float = attrs.field(default=1.0, validator=in_range("time_scale", 1e-6, 1e6))
-    base: SystemClock = attrs.field(factory=SystemClock)
+    base: SystemClock = attrs.field(
+        factory=SystemClock, validator=instance_of("base", SystemClock, "a SystemClock")
+    )
     _epoch_origin: float = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -72,6 +75,29 @@ class ScaledClock:
     def real_delay(self, model_seconds: float) -> float:
         """Real seconds that ``model_seconds`` last."""
         return model_seconds * self.scale
+
+
+# The EventInvoker arguments BackgroundEventInvoker sets itself (its own arguments and clock).
+_OWN_OPTIONS: Final = frozenset(
+    {"function", "config", "dead_letter", "scheduler", "seed", "keep_records", "max_in_flight"}
+)
+
+
+def _check_options(_instance: Any, _attribute: Any, value: Any) -> None:
+    if not isinstance(value, Mapping):
+        raise InvalidParameterValueError(
+            "options", value, "must be a mapping of EventInvoker arguments"
+        )
+    allowed = {str(field.alias) for field in attrs.fields(EventInvoker) if field.init}
+    allowed -= _OWN_OPTIONS
+    unknown = [key for key in value if key not in allowed]
+    if unknown:
+        raise InvalidParameterValueError(
+            "options",
+            unknown[0],
+            f"is not an EventInvoker argument BackgroundEventInvoker passes on; allowed: "
+            f"{', '.join(sorted(allowed))}",
+        )
 
 
 @attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
@@ -117,8 +143,8 @@ class BackgroundEventInvoker:
         default=4, validator=in_range("max_workers", 1, 1024, integer=True)
     )
     seed: int | None = None
-    keep_records: bool = True
-    options: Mapping[str, Any] = attrs.field(factory=dict)
+    keep_records: bool = attrs.field(default=True, validator=boolean("keep_records"))
+    options: Mapping[str, Any] = attrs.field(factory=dict, validator=_check_options)
     clock: ScaledClock = attrs.field(init=False)
     invoker: EventInvoker = attrs.field(init=False)
     _cond: threading.Condition = attrs.field(factory=threading.Condition, init=False)

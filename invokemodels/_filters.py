@@ -29,7 +29,7 @@ from typing import Any, Final
 import attrs
 
 from ._validate import in_range, one_of
-from .exceptions import InvalidParameterValueError
+from .exceptions import RENDER_LIMIT, InvalidParameterValueError, clip_text, render_value
 
 __all__ = [
     "DEFAULT_MAX_FILTERS",
@@ -235,7 +235,8 @@ _UPPER_BOUNDS: Final = {"<": False, "<=": True}
 
 class _PatternError(Exception):
     def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{problem} (at {where or 'the top level'})")
+        where = clip_text(where) if where else "the top level"
+        super().__init__(f"{clip_text(problem, 2 * RENDER_LIMIT)} (at {where})")
 
 
 def _join(path: str, key: str) -> str:
@@ -253,7 +254,7 @@ class _Compiler:
         if not self.extensions:
             raise _PatternError(
                 where,
-                f"{name!r} is an EventBridge operator whose support by Lambda event "
+                f"{render_value(name)} is an EventBridge operator whose support by Lambda event "
                 "filtering is unconfirmed, and allow_eventbridge_extensions is False",
             )
 
@@ -279,7 +280,9 @@ class _Compiler:
                 continue
             if in_or and key in _OPERATOR_NAMES:
                 raise _PatternError(
-                    where, f"{key!r} is an operator name and cannot be a field name inside $or"
+                    where,
+                    f"{render_value(key)} is an operator name and cannot be a field name "
+                    "inside $or",
                 )
             if isinstance(value, dict):
                 fields.append((key, self.nested(self.node(value, where, in_or=in_or))))
@@ -288,7 +291,7 @@ class _Compiler:
                 if data_key and key == self.object_only_key:
                     raise _PatternError(
                         where,
-                        f"the pattern for the stream data key {key!r} must be a JSON "
+                        f"the pattern for the stream data key {render_value(key)} must be a JSON "
                         "object (Lambda rejects a non-JSON data pattern when the mapping "
                         "is created)",
                     )
@@ -297,7 +300,7 @@ class _Compiler:
                 raise _PatternError(
                     where,
                     f"a field's rules must be an array (or an object for nested fields), "
-                    f"not {_json_type(value)}: write [{json.dumps(value)}]",
+                    f"not {_json_type(value)}: write [{clip_text(json.dumps(value))}]",
                 )
         return _and(tuple(fields), tuple(groups))
 
@@ -408,7 +411,7 @@ class _Compiler:
         allowed = ", ".join(_DOCUMENTED_OPERATORS)
         if self.extensions:
             allowed += "; EventBridge extensions: " + ", ".join(_EXTENSION_OPERATORS)
-        raise _PatternError(at, f"unknown operator {name!r}; allowed: {allowed}")
+        raise _PatternError(at, f"unknown operator {render_value(name)}; allowed: {allowed}")
 
     @staticmethod
     def string(arg: Any, where: str) -> str:
@@ -419,7 +422,9 @@ class _Compiler:
     def ignore_case_arg(self, arg: dict[str, Any], where: str) -> str:
         if list(arg) != ["equals-ignore-case"]:
             raise _PatternError(
-                where, f"the only operator allowed here is equals-ignore-case, got {sorted(arg)}"
+                where,
+                "the only operator allowed here is equals-ignore-case, got "
+                f"{render_value(sorted(arg))}",
             )
         return self.string(arg["equals-ignore-case"], f"{where}.equals-ignore-case")
 
@@ -441,19 +446,23 @@ class _Compiler:
             return _range(None, False, value, _UPPER_BOUNDS[op])
         if op not in _LOWER_BOUNDS:
             raise _PatternError(
-                f"{where}[0]", f"unknown numeric operator {op!r}; allowed: =, <, <=, >, >="
+                f"{where}[0]",
+                f"unknown numeric operator {render_value(op)}; allowed: =, <, <=, >, >=",
             )
         if len(arg) == 2:
             return _range(value, _LOWER_BOUNDS[op], None, False)
         top_op = arg[2]
         if top_op not in _UPPER_BOUNDS:
             raise _PatternError(
-                f"{where}[2]", f"the upper bound operator must be '<' or '<=', not {top_op!r}"
+                f"{where}[2]",
+                f"the upper bound operator must be '<' or '<=', not {render_value(top_op)}",
             )
         top = self.number(arg[3], f"{where}[3]")
         if not value < top:
             raise _PatternError(
-                where, f"the lower bound {value!r} must be less than the upper bound {top!r}"
+                where,
+                f"the lower bound {render_value(value)} must be less than the upper bound "
+                f"{render_value(top)}",
             )
         return _range(value, _LOWER_BOUNDS[op], top, _UPPER_BOUNDS[top_op])
 
@@ -462,7 +471,7 @@ class _Compiler:
         if not _is_number(arg):
             raise _PatternError(where, f"must be a JSON number, not {_json_type(arg)}")
         if not (-_FLOAT_MAX <= arg <= _FLOAT_MAX):
-            raise _PatternError(where, f"{arg!r} is out of range")
+            raise _PatternError(where, f"{render_value(arg)} is out of range")
         # Keep ints as ints: Python compares int and float exactly, without rounding.
         return arg  # type: ignore[no-any-return]
 
@@ -489,7 +498,9 @@ class _Compiler:
     def anything_but_operator(self, arg: dict[str, Any], where: str) -> Matcher:
         if len(arg) != 1:
             raise _PatternError(
-                where, f"an anything-but object must have exactly one key, got {sorted(arg)}"
+                where,
+                "an anything-but object must have exactly one key, got "
+                f"{render_value(sorted(arg))}",
             )
         ((name, inner),) = arg.items()
         at = f"{where}.{name}"
@@ -504,7 +515,7 @@ class _Compiler:
         if name not in ("equals-ignore-case", "wildcard"):
             raise _PatternError(
                 at,
-                f"unsupported anything-but operator {name!r}; allowed: "
+                f"unsupported anything-but operator {render_value(name)}; allowed: "
                 "prefix, suffix, equals-ignore-case, wildcard",
             )
         items = inner if isinstance(inner, list) else [inner]
@@ -652,7 +663,8 @@ def _wildcard(text: str, where: str) -> Matcher:
             escaped = text[i + 1] if i + 1 < len(text) else ""
             if escaped not in ("*", "\\"):
                 raise _PatternError(
-                    where, f"in wildcard {text!r} a backslash may only escape '*' or '\\'"
+                    where,
+                    f"in wildcard {render_value(text)} a backslash may only escape '*' or '\\'",
                 )
             literal.append(escaped)
             star = False
@@ -660,7 +672,9 @@ def _wildcard(text: str, where: str) -> Matcher:
             continue
         if char == "*":
             if star:
-                raise _PatternError(where, f"wildcard {text!r} has consecutive '*' characters")
+                raise _PatternError(
+                    where, f"wildcard {render_value(text)} has consecutive '*' characters"
+                )
             pieces.append("".join(literal))
             literal = []
             star = True
@@ -733,6 +747,10 @@ def _compile_filter(
 def _to_patterns(value: Any) -> tuple[str, ...]:
     if isinstance(value, (str, Mapping)):
         value = (value,)
+    if not isinstance(value, (list, tuple)):
+        raise InvalidParameterValueError(
+            "FilterCriteria.Filters", value, "must be a list of patterns (JSON strings or dicts)"
+        )
     out = []
     for index, item in enumerate(value):
         if isinstance(item, str):

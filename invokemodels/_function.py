@@ -28,7 +28,7 @@ import attrs
 
 from ._clock import EPOCH_ORIGIN, TICKS_PER_SECOND, Clock, VirtualClock, iso_timestamp
 from ._context import ClientContext, CognitoIdentity, LambdaContext
-from ._validate import check_range, in_range
+from ._validate import ACCOUNT_ID, REGION, check_range, in_range, instance_of, text
 from .exceptions import (
     HandlerImportError,
     InvalidParameterValueError,
@@ -332,8 +332,8 @@ class AttemptResult:
 _HANDLER_STRING = re.compile(r"^(?P<target>[^:]+?):(?P<attr>[A-Za-z_][A-Za-z0-9_]*)$")
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _VERSION = re.compile(r"^(\$LATEST|[0-9]+)$")
-_REGION = re.compile(r"^[a-z]{2}(-gov)?-[a-z]+-\d{1}$")
-_ACCOUNT = re.compile(r"^\d{12}$")
+# CloudWatch Logs: a log stream name is 1-512 characters, without ':' or '*'.
+_LOG_STREAM = re.compile(r"[^:*]{1,512}")
 
 
 def load_handler(spec: str) -> Handler:
@@ -419,6 +419,12 @@ def _import_failure(target: str, exc: BaseException) -> HandlerImportError:
     )
 
 
+def _default_unreserved_minimum(account: Account) -> Any:
+    # Defaults are computed before validators run: a bad limit is reported by its validator.
+    limit = account.concurrency_limit
+    return min(100, limit) if isinstance(limit, int) else 100
+
+
 @attrs.define(repr=False)
 class Account:
     """An AWS account in one Region: the concurrency quota shared by its functions.
@@ -434,9 +440,11 @@ class Account:
         default=1000, validator=in_range("ConcurrentExecutions", 1, 10_000_000, integer=True)
     )
     unreserved_minimum: int = attrs.field(
-        default=attrs.Factory(lambda self: min(100, self.concurrency_limit), takes_self=True)
+        default=attrs.Factory(_default_unreserved_minimum, takes_self=True)
     )
-    account_id: str = attrs.field(default="123456789012")
+    account_id: str = attrs.field(
+        default="123456789012", validator=text("account_id", ACCOUNT_ID, "must be 12 digits")
+    )
     _reserved_total: int = attrs.field(default=0, init=False)
     _unreserved_in_flight: int = attrs.field(default=0, init=False)
 
@@ -444,8 +452,6 @@ class Account:
         check_range(
             "unreserved_minimum", self.unreserved_minimum, 0, self.concurrency_limit, integer=True
         )
-        if not _ACCOUNT.match(self.account_id):
-            raise InvalidParameterValueError("account_id", self.account_id, "must be 12 digits")
 
     def __repr__(self) -> str:
         return (
@@ -532,9 +538,20 @@ class Function:
     reserved_concurrency: int | None = attrs.field(default=None, on_setattr=attrs.setters.frozen)
     version: str = attrs.field(default="$LATEST")
     region: str = attrs.field(default="us-east-1")
-    account: Account = attrs.field(factory=Account)
+    account: Account = attrs.field(
+        factory=Account, validator=instance_of("account", Account, "an Account")
+    )
     duration: float | Callable[[Any], float] = attrs.field(default=0.0, validator=_check_duration)
-    log_stream_name: str | None = attrs.field(default=None, on_setattr=attrs.setters.frozen)
+    log_stream_name: str | None = attrs.field(
+        default=None,
+        on_setattr=attrs.setters.frozen,
+        validator=text(
+            "log_stream_name",
+            _LOG_STREAM,
+            "must be 1-512 characters without ':' or '*'",
+            optional=True,
+        ),
+    )
     _resolved: Handler | None = attrs.field(default=None, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
     _log_stream: str = attrs.field(default="", init=False)
@@ -565,7 +582,7 @@ class Function:
 
     @region.validator
     def _check_region(self, _attribute: Any, value: Any) -> None:
-        if not isinstance(value, str) or not _REGION.match(value):
+        if not isinstance(value, str) or not REGION.fullmatch(value):
             raise InvalidParameterValueError("Region", value, "must look like 'us-east-1'")
 
     def __attrs_post_init__(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import enum
 import json
 import random
+import re
 from collections.abc import Hashable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -22,6 +23,7 @@ import attrs
 
 from ._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, encode_payload, new_request_id
 from ._scheduler import Scheduler, Timer
+from ._validate import boolean, implements, in_range, instance_of, is_random, seeded, text
 
 __all__ = [
     "Batch",
@@ -119,6 +121,15 @@ class InvocationTrace:
 P = TypeVar("P", bound=Poller)
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _default_uuid(mapping: EventSourceMapping[Any]) -> str:
+    # Defaults are computed before validators run: a bad rng is reported by its validator.
+    rng = mapping.rng
+    return new_request_id(rng) if isinstance(rng, random.Random) else ""
+
+
 @attrs.define(repr=False, eq=False)
 class EventSourceMapping(Generic[P]):
     """The event source mapping loop: polls a `Poller`, invokes a `Function` with its batches.
@@ -139,17 +150,26 @@ class EventSourceMapping(Generic[P]):
     checkers (``EventSourceMapping[StreamPoller]``).
     """
 
-    function: Function
-    poller: P
-    scheduler: Scheduler = attrs.field(factory=Scheduler)
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    poller: P = attrs.field(
+        validator=implements("poller", "Poller", ("poll", "complete", "next_poll_at"))
+    )
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
     seed: int | None = None
     rng: random.Random = attrs.field(
-        default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True),
+        validator=is_random,
     )
-    max_concurrency: int | None = None
-    keep_trace: bool = True
+    max_concurrency: int | None = attrs.field(
+        default=None,
+        validator=in_range("max_concurrency", 1, 1 << 31, integer=True, optional=True),
+    )
+    keep_trace: bool = attrs.field(default=True, validator=boolean("keep_trace"))
     uuid: str = attrs.field(
-        default=attrs.Factory(lambda self: new_request_id(self.rng), takes_self=True)
+        default=attrs.Factory(_default_uuid, takes_self=True),
+        validator=text("uuid", _UUID, "must be a lowercase UUID (8-4-4-4-12 hex digits)"),
     )
     trace: list[InvocationTrace] = attrs.field(factory=list, init=False)
     invocations: int = attrs.field(default=0, init=False)

@@ -32,7 +32,7 @@ from ._context import ClientContext
 from ._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, encode_payload, new_request_id
 from ._protocols import InvokeResponse
 from ._scheduler import Scheduler
-from ._validate import one_of
+from ._validate import boolean, callable_value, instance_of, is_random, one_of, seeded
 from .exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,
@@ -189,9 +189,13 @@ def _client_context(value: ClientContextInput | None) -> ClientContext | None:
         if isinstance(value, ClientContext):
             context = value
             data = attrs.asdict(value)
-        else:
+        elif isinstance(value, Mapping):
             data = dict(value)
             context = ClientContext.from_dict(data)
+        else:
+            raise InvalidParameterValueError(
+                "ClientContext", value, "must be a ClientContext, a mapping or base64 JSON text"
+            )
         try:
             text = json.dumps(data, allow_nan=False)
         except (TypeError, ValueError) as exc:
@@ -251,11 +255,13 @@ class RequestResponseInvoker:
         assert (response.status_code, response.json()) == (200, {"hi": "world"})
     """
 
-    function: Function
-    scheduler: Scheduler = attrs.field(factory=Scheduler)
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
     seed: int | None = None
     rng: random.Random = attrs.field(
-        default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True), validator=is_random
     )
     invocation_type: str = attrs.field(
         default="RequestResponse", validator=one_of("InvocationType", _SYNC_TYPES)
@@ -263,8 +269,11 @@ class RequestResponseInvoker:
     qualifier: str | None = None
     log_type: str = attrs.field(default="None", validator=one_of("LogType", _LOG_TYPES))
     client_context: ClientContextInput | None = None
-    fault: Fault | None = None
-    keep_log: bool = True
+    fault: Fault | None = attrs.field(
+        default=None,
+        validator=callable_value("fault", "a callable fault(call_number, rng)", optional=True),
+    )
+    keep_log: bool = attrs.field(default=True, validator=boolean("keep_log"))
     _rows: list[_Row] = attrs.field(factory=list, init=False)
     _records: list[Invocation] = attrs.field(factory=list, init=False)
     _injected: collections.deque[InvocationError] = attrs.field(

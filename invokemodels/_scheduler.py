@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from ._clock import TICKS_PER_SECOND, Clock, VirtualClock, to_ticks
+from ._validate import implements
 
 __all__ = ["Scheduler", "Timer", "default_scheduler"]
 
@@ -75,7 +76,10 @@ class Scheduler:
         assert sched.now == 60.0
     """
 
-    clock: Clock = attrs.field(factory=_default_clock)
+    clock: Clock = attrs.field(
+        factory=_default_clock,
+        validator=implements("clock", "Clock", ("now", "epoch", "sleep_until")),
+    )
     _heap: list[Timer] = attrs.field(factory=list, init=False)
     _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
     _virtual: VirtualClock | None = attrs.field(default=None, init=False)

@@ -31,7 +31,7 @@ import attrs
 from ._protocols import InvokeResponse
 from ._request_response import _FOREVER, ClientContextInput, RequestResponseInvoker
 from ._retry import Decision, Failure, FailureKind, RetryPolicy
-from ._validate import in_range
+from ._validate import attribute_of, implements, in_range, instance_of, is_random
 from .exceptions import InvocationError, ReadTimeoutError
 
 __all__ = [
@@ -234,7 +234,9 @@ class StandardRetry:
         default=3, validator=in_range("total_max_attempts", 1, 1000, integer=True)
     )
     max_backoff: float = attrs.field(default=20.0, validator=in_range("max_backoff", 0, 3600))
-    quota: RetryQuota = attrs.field(factory=RetryQuota)
+    quota: RetryQuota = attrs.field(
+        factory=RetryQuota, validator=instance_of("quota", RetryQuota, "a RetryQuota")
+    )
     retry_cost: int = attrs.field(
         default=5, validator=in_range("retry_cost", 0, 10**6, integer=True)
     )
@@ -342,13 +344,19 @@ class LambdaClient:
     Arguments are validated when the client is made (not on later assignment).
     """
 
-    invoker: RequestResponseInvoker
-    retry: RetryPolicy = attrs.field(factory=LegacyRetry)
+    invoker: RequestResponseInvoker = attrs.field(
+        validator=instance_of("invoker", RequestResponseInvoker, "a RequestResponseInvoker")
+    )
+    retry: RetryPolicy = attrs.field(
+        factory=LegacyRetry,
+        validator=implements("retry", "RetryPolicy", ("decide", "succeeded")),
+    )
     read_timeout: float | None = attrs.field(
         default=60.0, validator=in_range("read_timeout", 0.001, 86400, optional=True)
     )
     rng: random.Random = attrs.field(
-        default=attrs.Factory(lambda self: self.invoker.rng, takes_self=True)
+        default=attrs.Factory(lambda self: attribute_of(self.invoker, "rng"), takes_self=True),
+        validator=is_random,
     )
     attempts: list[ClientAttempt] = attrs.field(factory=list, init=False)
     _calls: int = attrs.field(default=0, init=False)

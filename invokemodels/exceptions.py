@@ -8,6 +8,8 @@ something::
     InvokeModelsError
       InvalidParameterValueError      bad configuration (InvalidParameterValueException, 400);
                                       also a ValueError
+        ValidationError               DynamoDB's ValidationException (defined in
+                                      `invokemodels.sources.dynamodb`)
       InvocationError                 the Invoke call was refused before the function ran (4xx/5xx)
         InvalidRequestContentError    400 InvalidRequestContentException: the payload is not JSON
         RequestEntityTooLargeError    413 RequestEntityTooLargeException (AWS's wire code)
@@ -26,11 +28,15 @@ something::
 
 Every `InvocationError` carries the wire ``code``, the HTTP ``status_code`` and
 ``to_response()``, the dictionary boto3 puts in ``ClientError.response``.
+
+A user's value appears in a message as `render_value` shows it: bounded, and never
+raising, whatever the value's ``repr`` does.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+import math
+from typing import Any, ClassVar, Final
 
 __all__ = [
     "HandlerImportError",
@@ -46,6 +52,52 @@ __all__ = [
 ]
 
 
+RENDER_LIMIT: Final = 200
+"""At most this many characters of a value's repr appear in an error message."""
+
+# Past this many bits (about RENDER_LIMIT digits) an int is shown by its size: str() of a
+# long int is slow, and past sys.get_int_max_str_digits() it raises ValueError.
+_INT_BITS: Final = 664
+
+
+def render_value(value: object) -> str:
+    """A value as an error message shows it: its repr, bounded and unable to raise.
+
+    A repr that raises becomes ``<TypeName object>``; an int too long to print,
+    ``<int with 5001 digits>``; a string or repr longer than `RENDER_LIMIT`
+    characters is cut there with ``...`` and its full length.
+    """
+    kind = type(value)
+    try:
+        if isinstance(value, int) and kind is int and value.bit_length() > _INT_BITS:
+            return f"<int with {_digits(value)} digits>"
+        if isinstance(value, str) and len(value) > RENDER_LIMIT:
+            head = repr(str(value[:RENDER_LIMIT]))[:RENDER_LIMIT]
+            return f"{head}... ({len(value)} characters)"
+        text = repr(value)
+    except Exception:
+        return f"<{kind.__name__} object>"
+    return clip_text(text)
+
+
+def clip_text(text: str, limit: int = RENDER_LIMIT) -> str:
+    """``text``, or its first ``limit`` characters, ``...`` and its length when longer."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text)} characters)"
+
+
+def _digits(number: int) -> int:
+    """Decimal digits of ``number`` without converting it to text."""
+    magnitude = abs(number)
+    digits = int(magnitude.bit_length() * math.log10(2)) + 1
+    if magnitude < 10 ** (digits - 1):
+        digits -= 1
+    elif magnitude >= 10**digits:
+        digits += 1
+    return digits
+
+
 class InvokeModelsError(Exception):
     """Base class of every error invokemodels raises."""
 
@@ -54,7 +106,8 @@ class InvalidParameterValueError(InvokeModelsError, ValueError):
     """A configuration value is out of AWS's allowed range or shape.
 
     Mirrors ``InvalidParameterValueException``: the message names the
-    parameter, the value, and what is allowed.
+    parameter, the value (as `render_value` shows it, so any value can be
+    reported), and what is allowed; it stays about a kilobyte at most.
     """
 
     code: ClassVar[str] = "InvalidParameterValueException"
@@ -64,7 +117,10 @@ class InvalidParameterValueError(InvokeModelsError, ValueError):
         self.parameter = parameter
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{parameter}={value!r} is invalid: {allowed}")
+        super().__init__(
+            f"{clip_text(parameter)}={render_value(value)} is invalid: "
+            f"{clip_text(allowed, 3 * RENDER_LIMIT)}"
+        )
 
 
 class InvocationError(InvokeModelsError):

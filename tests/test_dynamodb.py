@@ -7,12 +7,15 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from invokemodels import SYNC_PAYLOAD_LIMIT, Function, QueueTarget, Scheduler, VirtualClock
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.sources import (
     StreamMappingConfig,
     Table,
+    ValidationError,
     from_attribute_value,
     item_size,
     to_attribute_value,
@@ -378,3 +381,128 @@ def test_filters_see_the_dynamodb_record() -> None:
     sched.run_until_idle()
     assert seen == ["MODIFY"]
     assert [o.fate.value for o in mapping.poller.outcomes] == ["filtered", "processed", "filtered"]
+
+
+# -- what DynamoDB refuses: ValidationException ------------------------------------------------
+
+TOO_PRECISE = "1." + "1" * 38  # 39 significant digits
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (float("nan"), "cannot be converted to a numeric value: nan"),
+        (float("inf"), "cannot be converted to a numeric value: inf"),
+        (decimal.Decimal("NaN"), "cannot be converted to a numeric value: NaN"),
+        (decimal.Decimal("-Infinity"), "cannot be converted to a numeric value: -Infinity"),
+        pytest.param(10**5000, "Number overflow", id="5001 digits"),
+        (decimal.Decimal("1E+127"), "Number overflow"),
+        (decimal.Decimal("1E-170"), "Number underflow"),
+        (decimal.Decimal(TOO_PRECISE), "more than 38 significant digits"),
+        (set(), "a set may not be empty"),
+        (frozenset(), "a set may not be empty"),
+        ({1, "a"}, "a set must hold only strings (SS), only numbers (NS) or only bytes (BS)"),
+        ({True}, "a set must hold only strings"),
+        ({1.5, float("nan")}, "cannot be converted to a numeric value"),
+        ({1: "a"}, "a map key must be a string"),
+        ([object()], "has no DynamoDB type"),
+    ],
+)
+def test_to_attribute_value_refuses_what_dynamodb_refuses(value: Any, problem: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        to_attribute_value(value)
+    assert caught.value.code == "ValidationException"
+    assert isinstance(caught.value, InvalidParameterValueError)
+    assert problem in str(caught.value)
+    assert str(caught.value).startswith("AttributeValue")
+    assert len(str(caught.value)) < 1200
+
+
+def test_to_attribute_value_keeps_numbers_dynamodb_accepts() -> None:
+    assert to_attribute_value(0.1) == {"N": "0.1"}
+    assert to_attribute_value(decimal.Decimal("9.9999999999999999999999999999999999999E+125")) == {
+        "N": "9.9999999999999999999999999999999999999E+125"
+    }
+    assert to_attribute_value(decimal.Decimal("1E-130")) == {"N": "1E-130"}
+    assert to_attribute_value(10**37) == {"N": str(10**37)}
+    assert to_attribute_value({3, 1, 2}) == {"NS": ["1", "2", "3"]}
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True))
+def test_a_number_is_stored_exactly_or_refused(number: decimal.Decimal) -> None:
+    # boto3's DYNAMODB_CONTEXT: 38 digits, exponents -128..126, no rounding of any kind.
+    context = decimal.Context(
+        Emin=-128, Emax=126, prec=38,
+        traps=[decimal.Clamped, decimal.Overflow, decimal.Inexact, decimal.Rounded,
+               decimal.Underflow, decimal.InvalidOperation],
+    )  # fmt: skip
+    try:
+        exact = context.create_decimal(number)
+        fits = exact.is_finite()
+    except decimal.DecimalException:
+        fits = False
+    if fits:
+        assert from_attribute_value(to_attribute_value(number)) == number
+    else:
+        with pytest.raises(ValidationError):
+            to_attribute_value(number)
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ({"N": "Infinity"}, "cannot be converted to a numeric value: Infinity"),
+        ({"N": "NaN"}, "cannot be converted to a numeric value: NaN"),
+        ({"N": " 1"}, "cannot be converted to a numeric value"),
+        ({"N": "1_000"}, "cannot be converted to a numeric value"),
+        ({"N": 1}, "cannot be converted to a numeric value"),
+        ({"N": "1E+200"}, "Number overflow"),
+        ({"N": TOO_PRECISE}, "more than 38 significant digits"),
+        ({"SS": []}, "a set may not be empty"),
+        ({"NS": []}, "a set may not be empty"),
+        ({"BS": []}, "a set may not be empty"),
+        ({"SS": ["a", "a"]}, "Input collection contains duplicates"),
+        ({"NS": ["1", "1.0"]}, "Input collection contains duplicates"),
+        ({"SS": "a"}, "SS must be a list"),
+        ({"SS": [1]}, "SS must hold strings"),
+        ({"NS": ["one"]}, "cannot be converted to a numeric value"),
+        ({"BS": ["!!"]}, "BS must hold base64 text"),
+        ({"B": "!!"}, "B must be base64 text"),
+        ({"B": b"raw"}, "B must be base64 text"),
+        ({"S": 1}, "S must be a string"),
+        ({"BOOL": "true"}, "BOOL must be true or false"),
+        ({"NULL": False}, "Null attribute value types must have the value of true"),
+        ({"L": "x"}, "L must be a list"),
+        ({"M": [1]}, "M must map attribute names"),
+        ({"M": {1: {"S": "x"}}}, "M must map attribute names"),
+    ],
+)
+def test_put_item_refuses_what_dynamodb_refuses(value: Any, problem: str) -> None:
+    table = Table("tbl", key_schema="Id")
+    with pytest.raises(ValidationError) as caught:
+        table.put_item({"Id": {"S": "k"}, "a": value})
+    assert caught.value.parameter == "Item.a"
+    assert problem in str(caught.value)
+    assert table.items() == []
+    assert len(table.stream) == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "parameter", "problem"),
+    [
+        (lambda t: t.put_item(1), "Item", "must map attribute names"),
+        (lambda t: t.put_item({"": {"S": "x"}}), "Item", "must map attribute names"),
+        (lambda t: t.put_item({"Id": {"BOOL": True}}), "Item.Id", "of type S, N or B"),
+        (lambda t: t.get_item(None), "Key", "must map attribute names"),
+        (lambda t: t.update_item(KEY, set=1), "set", "must map attribute names"),
+        (lambda t: t.update_item(KEY, remove="Message"), "remove", "a list of attribute names"),
+        (lambda t: t.update_item(KEY, remove=[1]), "remove", "a list of attribute names"),
+        (lambda t: t.delete_item({"Id": {"N": "NaN"}}), "Item.Id", "numeric value: NaN"),
+    ],
+)
+def test_bad_keys_and_updates_are_refused_by_name(call: Any, parameter: str, problem: str) -> None:
+    table = Table("tbl", key_schema="Id")
+    with pytest.raises(ValidationError) as caught:
+        call(table)
+    assert caught.value.parameter == parameter
+    assert problem in str(caught.value)

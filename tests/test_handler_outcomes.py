@@ -22,7 +22,11 @@ from invokemodels import (
     VirtualClock,
     encode_payload,
 )
-from invokemodels.exceptions import InvalidParameterValueError, InvalidRequestContentError
+from invokemodels.exceptions import (
+    InvalidParameterValueError,
+    InvalidRequestContentError,
+    render_value,
+)
 
 HUGE = pytest.param(10**400, id="10**400")
 RID = "8f0e5b52-0c8e-4d6a-9a43-1a2b3c4d5e6f"
@@ -196,7 +200,9 @@ def test_a_duration_the_model_cannot_run_is_refused_at_construction(value: Any) 
     with pytest.raises(InvalidParameterValueError) as info:
         Function(name="f", handler=returning(1), duration=value)
     assert info.value.parameter == "duration"
-    assert str(info.value).startswith(f"duration={value!r} is invalid: must be a finite number")
+    assert str(info.value).startswith(
+        f"duration={render_value(value)} is invalid: must be a finite number"
+    )
 
 
 @pytest.mark.parametrize("value", [math.inf, HUGE, 1e300])

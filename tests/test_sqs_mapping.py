@@ -193,8 +193,8 @@ def test_standard_record_shape_key_by_key() -> None:
     assert list(event) == ["Records"]
     [record] = event["Records"]
     assert list(record) == [
-        "messageId", "receiptHandle", "body", "attributes", "messageAttributes", "md5OfBody",
-        "eventSource", "eventSourceARN", "awsRegion",
+        "messageId", "receiptHandle", "body", "attributes", "messageAttributes",
+        "md5OfMessageAttributes", "md5OfBody", "eventSource", "eventSourceARN", "awsRegion",
     ]  # fmt: skip
     assert record["messageId"] == sent.message_id
     assert record["receiptHandle"].startswith("AQEB")
@@ -215,11 +215,41 @@ def test_standard_record_shape_key_by_key() -> None:
             "dataType": "Binary",
         },
     }  # fmt: skip
+    # What SendMessage returned (reference 5.1, recorded shape).
+    assert sent.md5_of_message_attributes is not None
+    assert record["md5OfMessageAttributes"] == sent.md5_of_message_attributes
     assert record["md5OfBody"] == "e4e68fb7bd0e697a0ae8f1bb342846b3"
     assert record["eventSource"] == "aws:sqs"
     assert record["eventSourceARN"] == "arn:aws:sqs:us-east-2:123456789012:my-queue"
     assert record["awsRegion"] == "us-east-2"
     assert q.state_of(sent.message_id) is MessageState.DELETED
+
+
+def test_record_of_a_message_without_attributes_key_by_key() -> None:
+    sched = Scheduler()
+    q = queue("my-queue", sched, region="us-east-2")
+    events = capture(q)
+    sent = q.send_message("Test message.")
+    sched.run_until_idle()
+    [record] = events[0]["Records"]
+    assert record == {
+        "messageId": sent.message_id,
+        "receiptHandle": record["receiptHandle"],
+        "body": "Test message.",
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(EPOCH_MS),
+            "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+            "ApproximateFirstReceiveTimestamp": str(EPOCH_MS),
+        },
+        "messageAttributes": {},
+        "md5OfMessageAttributes": None,
+        "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:my-queue",
+        "awsRegion": "us-east-2",
+    }
+    assert record["receiptHandle"].startswith("AQEB")
 
 
 def test_fifo_record_shape_key_by_key() -> None:

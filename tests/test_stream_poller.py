@@ -292,7 +292,30 @@ def test_records_too_old_when_first_read_are_discarded_without_an_invoke() -> No
         "bad": ("discarded", 100.0, "RecordAgeExceeded"),
         "late": ("discarded", 100.0, "RecordAgeExceeded"),
     }
-    assert [r["requestContext"]["approximateInvokeCount"] for r in queue.records] == [2, 0]
+    # "late" never reached the function: AWS records 1, not 0 (reference 4.1).
+    assert [r["requestContext"]["approximateInvokeCount"] for r in queue.records] == [2, 1]
+    late = queue.records[1]
+    shard = stream.shard_ids[0]
+    assert late == {
+        "requestContext": {
+            "requestId": late["requestContext"]["requestId"],
+            "functionArn": esm.function.arn,
+            "condition": "RecordAgeExceeded",
+            "approximateInvokeCount": 1,
+        },
+        "version": "1.0",
+        "timestamp": "2023-11-14T22:14:60.000Z".replace("14:60", "15:00"),
+        "KinesisBatchInfo": {
+            "shardId": shard,
+            "startSequenceNumber": late["KinesisBatchInfo"]["startSequenceNumber"],
+            "endSequenceNumber": late["KinesisBatchInfo"]["startSequenceNumber"],
+            "approximateArrivalOfFirstRecord": "2023-11-14T22:13:25.000Z",
+            "approximateArrivalOfLastRecord": "2023-11-14T22:13:25.000Z",
+            "batchSize": 1,
+            "streamArn": stream.arn,
+        },
+    }
+    assert NAMES[late["KinesisBatchInfo"]["startSequenceNumber"]] == "late"
 
 
 def test_retention_expiry_ends_a_block_without_an_on_failure_record() -> None:
@@ -341,7 +364,8 @@ def test_throttled_until_the_record_is_too_old() -> None:
     assert esm.invocations == 0
     assert esm.throttles == 7
     (record,) = queue.records
-    assert record["requestContext"]["approximateInvokeCount"] == 0
+    # Never invoked, like a record too old when first read: counted 1 (reference 4.1).
+    assert record["requestContext"]["approximateInvokeCount"] == 1
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
     assert record["requestContext"]["requestId"] == esm.trace[-1].request_id
 
@@ -472,9 +496,32 @@ def test_partial_batch_responses_that_mean_complete_failure(response: Any) -> No
     assert log == [(0.0, ["a", "b", "c"]), (1.0, ["a", "b", "c"])]
     assert fates(esm) == dict.fromkeys("abc", ("discarded", 1.0, "RetryAttemptsExhausted"))
     (record,) = queue.records
-    # The function returned: the response context has no functionError.
-    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
-    assert record["KinesisBatchInfo"]["batchSize"] == 3
+    # The function returned: functionError is null, and the key is there (reference 4.1).
+    first, last = (o.sequence_number for o in esm.poller.outcomes[::2])
+    assert record == {
+        "requestContext": {
+            "requestId": esm.trace[-1].request_id,
+            "functionArn": esm.function.arn,
+            "condition": "RetryAttemptsExhausted",
+            "approximateInvokeCount": 2,
+        },
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": None,
+        },
+        "version": "1.0",
+        "timestamp": "2023-11-14T22:13:21.000Z",
+        "KinesisBatchInfo": {
+            "shardId": stream.shard_ids[0],
+            "startSequenceNumber": first,
+            "endSequenceNumber": last,
+            "approximateArrivalOfFirstRecord": "2023-11-14T22:13:20.000Z",
+            "approximateArrivalOfLastRecord": "2023-11-14T22:13:20.000Z",
+            "batchSize": 3,
+            "streamArn": stream.arn,
+        },
+    }
 
 
 def test_unhandled_exception_with_report_batch_item_failures_is_a_complete_failure() -> None:

@@ -29,19 +29,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import attrs
 
 from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, Function, encode_payload
-from invokemodels._polling import Batch, BatchOutcome, OutcomeKind
-from invokemodels._validate import check_range, in_range
+from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, OutcomeKind
+from invokemodels._validate import boolean, check_range, in_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.sources.sqs import MessageState, Queue, ReceivedMessage, _lambda_attributes
-
-if TYPE_CHECKING:
-    from invokemodels._polling import EventSourceMapping
 
 __all__ = [
     "REPORT_BATCH_ITEM_FAILURES",
@@ -102,18 +99,24 @@ class SQSScaling:
     )
 
 
-def _response_types(value: Any) -> tuple[str, ...]:
+def _response_types(value: Any) -> Any:
     if isinstance(value, str):
         return (value,)
-    return tuple(value)
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
 
 
-def _check_response_types(_instance: Any, _attribute: Any, value: tuple[str, ...]) -> None:
-    if len(value) > 1 or any(item != REPORT_BATCH_ITEM_FAILURES for item in value):
+def _check_response_types(_instance: Any, _attribute: Any, value: Any) -> None:
+    if (
+        not isinstance(value, tuple)
+        or len(value) > 1
+        or any(item != REPORT_BATCH_ITEM_FAILURES for item in value)
+    ):
         raise InvalidParameterValueError(
             "FunctionResponseTypes",
-            list(value),
-            f"must be [] or [{REPORT_BATCH_ITEM_FAILURES!r}]",
+            list(value) if isinstance(value, tuple) else value,
+            f"must be [] or ['{REPORT_BATCH_ITEM_FAILURES}']",
         )
 
 
@@ -177,9 +180,11 @@ class SQSMappingConfig:
         ),
     )
     destination_config: Any = attrs.field(default=None, validator=_no_destination)
-    enabled: bool = True
-    scaling: SQSScaling = attrs.field(factory=SQSScaling)
-    one_group_per_batch: bool = False
+    enabled: bool = attrs.field(default=True, validator=boolean("Enabled"))
+    scaling: SQSScaling = attrs.field(
+        factory=SQSScaling, validator=instance_of("scaling", SQSScaling, "an SQSScaling")
+    )
+    one_group_per_batch: bool = attrs.field(default=False, validator=boolean("one_group_per_batch"))
 
     def __attrs_post_init__(self) -> None:
         if self.batch_size > 10 and self.maximum_batching_window < 1:
@@ -272,13 +277,18 @@ _API_KEYS: Final = frozenset({*_API_FIELDS, "ScalingConfig"})
 def sqs_event_record(
     message: ReceivedMessage, event_source_arn: str, region: str
 ) -> dict[str, Any]:
-    """One record of an SQS event, key for key as Lambda sends it (reference 5.1, 5.2)."""
+    """One record of an SQS event, key for key as Lambda sends it (reference 5.1, 5.2).
+
+    ``md5OfMessageAttributes`` is the ``MD5OfMessageAttributes`` that ``SendMessage``
+    returned, and null for a message without message attributes (recorded shape).
+    """
     return {
         "messageId": message.message_id,
         "receiptHandle": message.receipt_handle,
         "body": message.body,
         "attributes": dict(message.attributes),
         "messageAttributes": _lambda_attributes(message.message_attributes),
+        "md5OfMessageAttributes": message.md5_of_message_attributes,
         "md5OfBody": message.md5_of_body,
         "eventSource": "aws:sqs",
         "eventSourceARN": event_source_arn,
@@ -349,10 +359,17 @@ class SQSPoller:
     (throttled batches let go at their visibility deadline).
     """
 
-    queue: Queue
-    config: SQSMappingConfig
-    function: Function
-    mapping: EventSourceMapping[SQSPoller] | None = None
+    queue: Queue = attrs.field(validator=instance_of("queue", Queue, "a Queue"))
+    config: SQSMappingConfig = attrs.field(
+        validator=instance_of("config", SQSMappingConfig, "an SQSMappingConfig")
+    )
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    mapping: EventSourceMapping[SQSPoller] | None = attrs.field(
+        default=None,
+        validator=instance_of(
+            "mapping", EventSourceMapping, "an EventSourceMapping", optional=True
+        ),
+    )
     processed: int = attrs.field(default=0, init=False)
     filtered: int = attrs.field(default=0, init=False)
     failed_batches: int = attrs.field(default=0, init=False)

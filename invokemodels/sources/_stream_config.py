@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Iterable
 from typing import Any, Final
 
 import attrs
 
 from invokemodels._destinations import Destination
 from invokemodels._filters import FilterCriteria
-from invokemodels._validate import check_range, in_range, one_of, seconds_or_none
+from invokemodels._validate import attribute_of, check_range, in_range, one_of, seconds_or_none
 from invokemodels.exceptions import InvalidParameterValueError
 
 __all__ = ["STARTING_POSITIONS", "StreamMappingConfig"]
@@ -56,9 +55,7 @@ def _timestamp(value: Any) -> Any:
 
 
 def _response_types(value: Any) -> Any:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        return value
-    return tuple(value)
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _check_response_types(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -81,8 +78,8 @@ def _check_record_age(_instance: Any, _attribute: Any, value: Any) -> None:
 def _check_on_failure(_instance: Any, _attribute: Any, value: Any) -> None:
     if value is None:
         return
-    arn = getattr(value, "arn", None)
-    if not isinstance(arn, str) or not callable(getattr(value, "deliver", None)):
+    arn = attribute_of(value, "arn")
+    if not isinstance(arn, str) or not callable(attribute_of(value, "deliver")):
         raise InvalidParameterValueError(
             "DestinationConfig.OnFailure", value, "must be a Destination (an SQS, SNS or S3 target)"
         )
@@ -109,7 +106,7 @@ def _filter_criteria(value: Any) -> Any:
 
 
 def _check_filter_criteria(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value is not None and not callable(getattr(value, "matches", None)):
+    if value is not None and not callable(attribute_of(value, "matches")):
         raise InvalidParameterValueError(
             "FilterCriteria", value, "must be a FilterCriteria or {'Filters': [{'Pattern': ...}]}"
         )

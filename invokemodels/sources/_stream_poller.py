@@ -22,11 +22,11 @@ It reproduces reference 4.1 on the virtual clock:
   strictly greater), or its records leave the stream (retention).  In the two
   middle cases the records are discarded, an on-failure record is built (and
   sent to the destination if one is configured; ``approximateInvokeCount`` counts
-  the invocations of that batch that reached the function), and the lane moves
-  on.  Throttles do not consume retries.  Retries are made after
-  ``retry_delay`` (default: the polling interval) [UNCONFIRMED: AWS does not
-  document the interval].  Records already too old when first read are
-  discarded without an invoke.
+  the invocations of that batch that reached the function, and is 1 for records
+  given up on before any, as AWS records it), and the lane moves on.  Throttles
+  do not consume retries.  Retries are made after ``retry_delay`` (default: the
+  polling interval) [UNCONFIRMED: AWS does not document the interval].  Records
+  already too old when first read are discarded without an invoke.
 - ``BisectBatchOnFunctionError`` splits a failing batch into halves of ⌈n/2⌉ and
   ⌊n/2⌋ records, first half first; a split consumes no retry, and each half
   carries on with the retries its parent had used (reference model for the
@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 from collections import deque
 from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Final
@@ -70,7 +71,7 @@ from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
 from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, OutcomeKind
 from invokemodels._scheduler import Scheduler
-from invokemodels._validate import check_range
+from invokemodels._validate import callable_value, check_range, instance_of, render_value, text
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.sources._stream import StreamLog, StreamRecord, json_size, md5_hash_key
 from invokemodels.sources._stream_config import StreamMappingConfig
@@ -212,6 +213,9 @@ class _Lane:
         return self.head < len(self.queue)
 
 
+_ARN: Final = re.compile(r"arn:\S+")
+
+
 @attrs.define(repr=False, eq=False)
 class StreamPoller:
     """The `Poller` of a Kinesis or DynamoDB stream event source mapping.
@@ -244,13 +248,23 @@ class StreamPoller:
     `iterator_ages` (the ``IteratorAge`` metric) and `fate` for one record.
     """
 
-    log: StreamLog
-    config: StreamMappingConfig
-    function: Function
+    log: StreamLog = attrs.field(
+        validator=instance_of("log", StreamLog, "a stream log (KinesisStream.log, Table.stream)")
+    )
+    config: StreamMappingConfig = attrs.field(
+        validator=instance_of("config", StreamMappingConfig, "a StreamMappingConfig")
+    )
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
     polling_interval: float = 1.0
     retry_delay: float | None = None
-    invoke_identity_arn: str | None = None
-    bisect_at: Callable[[int], int] | None = None
+    invoke_identity_arn: str | None = attrs.field(
+        default=None,
+        validator=text("invoke_identity_arn", _ARN, "must be an ARN ('arn:...')", optional=True),
+    )
+    bisect_at: Callable[[int], int] | None = attrs.field(
+        default=None,
+        validator=callable_value("bisect_at", "a callable bisect_at(n) -> int", optional=True),
+    )
     outcomes: list[RecordOutcome] = attrs.field(factory=list, init=False)
     failure_records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
@@ -471,7 +485,10 @@ class StreamPoller:
             return (size + 1) // 2
         half = self.bisect_at(size)
         if isinstance(half, bool) or not isinstance(half, int) or not 1 <= half < size:
-            msg = f"bisect_at({size}) returned {half!r}; it must be an int from 1 to {size - 1}"
+            msg = (
+                f"bisect_at({size}) returned {render_value(half)}; "
+                f"it must be an int from 1 to {size - 1}"
+            )
             raise ValueError(msg)
         return half
 
@@ -565,18 +582,20 @@ class StreamPoller:
                 "requestId": request_id,
                 "functionArn": function.arn,
                 "condition": condition,
-                "approximateInvokeCount": piece.invokes if piece is not None else 0,
+                # Records given up on before any invocation are recorded with 1, not 0
+                # (reference 4.1, [expire-before-ingestion]).
+                "approximateInvokeCount": max(1, piece.invokes if piece is not None else 0),
             }
         }
         attempt = piece.attempt if piece is not None else None
         if condition == RETRY_ATTEMPTS_EXHAUSTED and attempt is not None:
-            response: dict[str, Any] = {
+            # functionError is null when the function returned but its response failed
+            # the batch (a malformed or partial batchItemFailures): recorded shape.
+            record["responseContext"] = {
                 "statusCode": 200,
                 "executedVersion": attempt.executed_version,
+                "functionError": attempt.function_error,
             }
-            if attempt.function_error is not None:
-                response["functionError"] = attempt.function_error
-            record["responseContext"] = response
         epoch = self._scheduler.clock.epoch()
         record["version"] = "1.0"
         record["timestamp"] = iso_timestamp(epoch)

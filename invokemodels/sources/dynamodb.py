@@ -24,20 +24,31 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import decimal
 import json
 import math
 import random
+import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
 from invokemodels._clock import iso_timestamp
 from invokemodels._function import Function
 from invokemodels._scheduler import Scheduler
-from invokemodels._validate import check_range, one_of
-from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels._validate import (
+    ACCOUNT_ID,
+    REGION,
+    check_range,
+    clip_text,
+    instance_of,
+    one_of,
+    seeded,
+    text,
+)
+from invokemodels.exceptions import InvalidParameterValueError, render_value
 from invokemodels.sources._stream import (
     StreamLog,
     StreamRecord,
@@ -56,6 +67,7 @@ __all__ = [
     "DYNAMODB_RETENTION",
     "STREAM_VIEW_TYPES",
     "Table",
+    "ValidationError",
     "from_attribute_value",
     "item_size",
     "to_attribute_value",
@@ -78,35 +90,129 @@ _FIRST_SEQUENCE: Final = 800000000003126276362
 _SEQUENCE_STEP: Final = 100
 
 
+class ValidationError(InvalidParameterValueError):
+    """DynamoDB's ``ValidationException`` (400): a write or value DynamoDB refuses.
+
+    Also an `InvalidParameterValueError`, so one ``except`` catches every bad input.
+    """
+
+    code: ClassVar[str] = "ValidationException"
+
+
+# boto3's DYNAMODB_CONTEXT (boto3/dynamodb/types.py): 38 significant digits, exponents
+# -128 to 126, and every rounding, overflow or underflow refused rather than applied.
+_NUMBER_CONTEXT: Final = decimal.Context(
+    Emin=-128,
+    Emax=126,
+    prec=38,
+    traps=[decimal.Clamped, decimal.Overflow, decimal.Inexact, decimal.Rounded, decimal.Underflow],
+)
+_NUMBER_TEXT: Final = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+# Ints this long are past 10 ** 127 (and too long to convert safely): a certain overflow.
+_NUMBER_BITS: Final = 430
+
+
+def _number(parameter: str, value: Any, shown: Any) -> str:
+    """``value`` (int, float, Decimal or number text) as DynamoDB number text, or refuse it."""
+    if isinstance(value, int) and value.bit_length() > _NUMBER_BITS:
+        raise ValidationError(parameter, shown, _OVERFLOW)
+    if isinstance(value, str):
+        if not _NUMBER_TEXT.fullmatch(value):
+            raise ValidationError(
+                parameter, shown, f"The parameter cannot be converted to a numeric value: "
+                f"{clip_text(value)} (N must be a number as a string)"
+            )  # fmt: skip
+        text = value
+    elif isinstance(value, float):
+        text = repr(value)  # the shortest text that reads back as this float
+    else:
+        text = str(value)
+    if (isinstance(value, decimal.Decimal) and not value.is_finite()) or (
+        isinstance(value, float) and not math.isfinite(value)
+    ):
+        raise ValidationError(
+            parameter, shown, f"The parameter cannot be converted to a numeric value: {text}"
+        )
+    try:
+        _NUMBER_CONTEXT.create_decimal(text)
+    except decimal.Overflow:
+        raise ValidationError(parameter, shown, _OVERFLOW) from None
+    except decimal.Underflow:
+        raise ValidationError(
+            parameter, shown, "Number underflow. Attempting to store a number with magnitude "
+            "smaller than supported range"
+        ) from None  # fmt: skip
+    except (decimal.Inexact, decimal.Rounded, decimal.Clamped):
+        raise ValidationError(
+            parameter, shown, "Attempting to store more than 38 significant digits in a Number"
+        ) from None
+    return text if isinstance(value, str) else str(value)
+
+
+_OVERFLOW: Final = (
+    "Number overflow. Attempting to store a number with magnitude larger than supported range"
+)
+
+
 def to_attribute_value(value: Any) -> dict[str, Any]:
     """A Python value as a DynamoDB typed attribute value.
 
     ``str`` → ``S``, ``bool`` → ``BOOL``, numbers → ``N`` (as a string), ``bytes`` →
     ``B`` (base64, as in stream records), None → ``NULL``, list → ``L``, dict → ``M``,
     a set of str / numbers / bytes → ``SS`` / ``NS`` / ``BS``.
+
+    What DynamoDB (and boto3's ``TypeSerializer``) refuses raises `ValidationError`:
+    NaN and infinities, numbers beyond 38 significant digits or outside DynamoDB's
+    exponent range (boto3's ``DYNAMODB_CONTEXT``), empty sets, sets that mix types or
+    hold booleans, map keys that are not strings, and other types.  Unlike boto3, a
+    finite ``float`` is accepted (as its shortest decimal text, ``0.1`` → ``"0.1"``).
     """
+    return _to_value("AttributeValue", value)
+
+
+def _to_value(parameter: str, value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return {"S": value}
     if isinstance(value, bool):
         return {"BOOL": value}
     if isinstance(value, (int, float, decimal.Decimal)):
-        return {"N": str(value)}
+        return {"N": _number(parameter, value, value)}
     if isinstance(value, (bytes, bytearray)):
         return {"B": base64.b64encode(bytes(value)).decode("ascii")}
     if value is None:
         return {"NULL": True}
     if isinstance(value, (set, frozenset)):
-        items = sorted(value, key=repr)
-        if all(isinstance(v, str) for v in items):
-            return {"SS": items}
-        if all(isinstance(v, (bytes, bytearray)) for v in items):
-            return {"BS": [base64.b64encode(bytes(v)).decode("ascii") for v in items]}
-        return {"NS": [str(v) for v in items]}
+        return _to_set(parameter, value)
     if isinstance(value, (list, tuple)):
-        return {"L": [to_attribute_value(v) for v in value]}
+        return {"L": [_to_value(f"{parameter}[{i}]", v) for i, v in enumerate(value)]}
     if isinstance(value, Mapping):
-        return {"M": {str(k): to_attribute_value(v) for k, v in value.items()}}
-    raise InvalidParameterValueError("AttributeValue", value, "has no DynamoDB type")
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValidationError(parameter, key, "a map key must be a string")
+            out[key] = _to_value(f"{parameter}.{clip_text(key)}", item)
+        return {"M": out}
+    raise ValidationError(parameter, value, "has no DynamoDB type")
+
+
+def _to_set(parameter: str, value: set[Any] | frozenset[Any]) -> dict[str, Any]:
+    if not value:
+        raise ValidationError(parameter, value, _EMPTY_SET)
+    items = sorted(value, key=repr)
+    if all(isinstance(v, str) for v in items):
+        return {"SS": items}
+    if all(isinstance(v, (bytes, bytearray)) for v in items):
+        return {"BS": [base64.b64encode(bytes(v)).decode("ascii") for v in items]}
+    if all(isinstance(v, (int, float, decimal.Decimal)) and not isinstance(v, bool) for v in items):
+        return {"NS": [_number(parameter, v, value) for v in items]}
+    raise ValidationError(
+        parameter,
+        value,
+        "a set must hold only strings (SS), only numbers (NS) or only bytes (BS)",
+    )
+
+
+_EMPTY_SET: Final = "One or more parameter values were invalid: a set may not be empty"
 
 
 def from_attribute_value(value: Mapping[str, Any]) -> Any:
@@ -131,28 +237,100 @@ def from_attribute_value(value: Mapping[str, Any]) -> Any:
     return {k: from_attribute_value(v) for k, v in inner.items()}
 
 
+def _is_base64(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return True
+
+
 def _check_value(name: str, value: Any) -> None:
+    """Refuse a typed attribute value DynamoDB would refuse (`ValidationError`)."""
+    parameter = f"Item.{clip_text(name)}"
     if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in _TYPES:
-        raise InvalidParameterValueError(
-            f"Item.{name}",
+        raise ValidationError(
+            parameter,
             value,
             "must be a typed attribute value such as {'S': 'text'} or {'N': '1'} "
             "(see to_attribute_value)",
         )
     ((kind, inner),) = value.items()
+    problem = None
     if kind == "N":
-        try:
-            decimal.Decimal(inner)
-        except (decimal.InvalidOperation, TypeError):
-            raise InvalidParameterValueError(
-                f"Item.{name}", value, "N must be a number as a string"
-            ) from None
+        if not isinstance(inner, str):
+            problem = "The parameter cannot be converted to a numeric value (N must be a number "
+            problem += "as a string)"
+        else:
+            _number(parameter, inner, value)
+    elif kind == "S" and not isinstance(inner, str):
+        problem = "S must be a string"
+    elif kind == "B" and not _is_base64(inner):
+        problem = "B must be base64 text"
+    elif kind == "BOOL" and not isinstance(inner, bool):
+        problem = "BOOL must be true or false"
+    elif kind == "NULL" and inner is not True:
+        problem = (
+            "One or more parameter values were invalid: Null attribute value types must "
+            "have the value of true"
+        )
+    elif kind in ("SS", "NS", "BS"):
+        problem = _set_problem(parameter, kind, inner, value)
     elif kind == "L":
-        for element in inner:
-            _check_value(name, element)
+        if not isinstance(inner, list):
+            problem = "L must be a list of attribute values"
+        else:
+            for element in inner:
+                _check_value(name, element)
     elif kind == "M":
-        for key, element in inner.items():
-            _check_value(f"{name}.{key}", element)
+        if not isinstance(inner, Mapping) or not all(isinstance(k, str) for k in inner):
+            problem = "M must map attribute names (strings) to attribute values"
+        else:
+            for key, element in inner.items():
+                _check_value(f"{name}.{key}", element)
+    if problem is not None:
+        raise ValidationError(parameter, value, problem)
+
+
+def _set_problem(parameter: str, kind: str, inner: Any, value: Any) -> str | None:
+    if not isinstance(inner, list):
+        return f"{kind} must be a list"
+    if not inner:
+        return _EMPTY_SET
+    if kind == "SS":
+        if not all(isinstance(v, str) for v in inner):
+            return "SS must hold strings"
+        members: list[Any] = list(inner)
+    elif kind == "BS":
+        if not all(_is_base64(v) for v in inner):
+            return "BS must hold base64 text"
+        members = [base64.b64decode(v) for v in inner]
+    else:
+        if not all(isinstance(v, str) for v in inner):
+            return "NS must hold numbers as strings"
+        members = [decimal.Decimal(_number(parameter, v, value)) for v in inner]
+    if len(set(members)) != len(members):
+        return "One or more parameter values were invalid: Input collection contains duplicates"
+    return None
+
+
+def _check_item(parameter: str, item: Any) -> Mapping[str, Any]:
+    if not isinstance(item, Mapping) or not all(isinstance(n, str) and n for n in item):
+        raise ValidationError(
+            parameter, item, "must map attribute names (non-empty strings) to attribute values"
+        )
+    for name, value in item.items():
+        _check_value(name, value)
+    return item
+
+
+def _iterable(value: Any) -> Iterable[Any]:
+    try:
+        return list(value)
+    except TypeError:
+        return [None]
 
 
 def _number_size(text: str) -> int:
@@ -193,12 +371,18 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
 
 
 def _key_schema(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = (value,)
-    names: tuple[str, ...] = tuple(value)
-    if not 1 <= len(names) <= 2 or not all(isinstance(v, str) and v for v in names):
+    names: Any = (value,) if isinstance(value, str) else value
+    if isinstance(names, list):
+        names = tuple(names)
+    if (
+        not isinstance(names, tuple)
+        or not 1 <= len(names) <= 2
+        or not all(isinstance(v, str) and 1 <= len(v) <= 255 for v in names)
+    ):
         raise InvalidParameterValueError(
-            "KeySchema", value, "must be a partition key name, or (partition key, sort key)"
+            "KeySchema",
+            value,
+            "must be a partition key name, or (partition key, sort key): names of 1-255 characters",
         )
     return names
 
@@ -227,11 +411,17 @@ class Table:
     stream_view_type: str = attrs.field(
         default="NEW_AND_OLD_IMAGES", validator=one_of("StreamViewType", STREAM_VIEW_TYPES)
     )
-    scheduler: Scheduler = attrs.field(factory=Scheduler)
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
     shard_count: int = attrs.field(default=1)
     seed: int | None = None
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
+    region: str = attrs.field(
+        default="us-east-1", validator=text("region", REGION, "must look like 'us-east-1'")
+    )
+    account_id: str = attrs.field(
+        default="123456789012", validator=text("account_id", ACCOUNT_ID, "must be 12 digits")
+    )
     stream: StreamLog = attrs.field(init=False)
     stream_label: str = attrs.field(init=False)
     _items: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False)
@@ -245,7 +435,7 @@ class Table:
 
     def __attrs_post_init__(self) -> None:
         check_range("shard_count", self.shard_count, 1, 100, integer=True)
-        self._rng = random.Random(self.seed)
+        self._rng = seeded(self.seed)
         epoch = self.scheduler.clock.epoch()
         self.stream_label = iso_timestamp(epoch)[:-1]
         millis = int(epoch * 1000)
@@ -273,13 +463,21 @@ class Table:
     # -- items ------------------------------------------------------------------------------
 
     def _key_of(self, item: Mapping[str, Any], what: str) -> dict[str, Any]:
+        if not isinstance(item, Mapping):
+            raise ValidationError(what, item, "must map attribute names to attribute values")
         key = {}
         for name in self.key_schema:
             if name not in item:
-                raise InvalidParameterValueError(
-                    what, dict(item), f"is missing the key attribute {name!r}"
+                raise ValidationError(
+                    what, dict(item), f"is missing the key attribute {render_value(name)}"
                 )
-            key[name] = item[name]
+            value = item[name]
+            _check_value(name, value)
+            if next(iter(value)) not in ("S", "N", "B"):
+                raise ValidationError(
+                    f"{what}.{name}", value, "a key attribute must be of type S, N or B"
+                )
+            key[name] = value
         return key
 
     @staticmethod
@@ -296,9 +494,11 @@ class Table:
         return [json.loads(json.dumps(item)) for item in self._items.values()]
 
     def put_item(self, item: Mapping[str, Any]) -> None:
-        """``PutItem``: create or replace ``item`` (``INSERT`` or ``MODIFY``)."""
-        for name, value in item.items():
-            _check_value(name, value)
+        """``PutItem``: create or replace ``item`` (``INSERT`` or ``MODIFY``).
+
+        A value DynamoDB refuses raises `ValidationError` (see `to_attribute_value`).
+        """
+        _check_item("Item", item)
         new = json.loads(json.dumps(dict(item)))
         key = self._key_of(new, "Item")
         self._write(key, new)
@@ -312,10 +512,10 @@ class Table:
     ) -> None:
         """``UpdateItem`` with ``SET`` and ``REMOVE`` actions (an upsert, as in DynamoDB)."""
         key = self._key_of(key, "Key")
-        changes = dict(set or {})
+        changes = dict(_check_item("set", set or {}))
+        if isinstance(remove, str) or not all(isinstance(n, str) for n in _iterable(remove)):
+            raise ValidationError("remove", remove, "must be a list of attribute names")
         removed = list(remove)
-        for name, value in changes.items():
-            _check_value(name, value)
         for name in (*changes, *removed):
             if name in self.key_schema:
                 raise InvalidParameterValueError(

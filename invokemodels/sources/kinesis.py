@@ -30,7 +30,7 @@ import attrs
 
 from invokemodels._function import Function
 from invokemodels._scheduler import Scheduler
-from invokemodels._validate import check_range
+from invokemodels._validate import ACCOUNT_ID, REGION, check_range, instance_of, text
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.sources._stream import (
     HASH_KEY_SPACE,
@@ -84,9 +84,15 @@ class KinesisStream:
     name: str = attrs.field(converter=_name)
     shard_count: int = attrs.field(default=1)
     retention_period_hours: int = attrs.field(default=24)
-    scheduler: Scheduler = attrs.field(factory=Scheduler)
-    region: str = "us-east-1"
-    account_id: str = "123456789012"
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
+    region: str = attrs.field(
+        default="us-east-1", validator=text("region", REGION, "must look like 'us-east-1'")
+    )
+    account_id: str = attrs.field(
+        default="123456789012", validator=text("account_id", ACCOUNT_ID, "must be 12 digits")
+    )
     log: StreamLog = attrs.field(init=False)
     _counter: int = attrs.field(default=0, init=False)
 

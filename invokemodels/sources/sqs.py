@@ -39,7 +39,20 @@ from invokemodels._clock import VirtualClock, to_ticks
 from invokemodels._destinations import Delivery
 from invokemodels._function import new_request_id, payload_size
 from invokemodels._scheduler import Scheduler
-from invokemodels._validate import check_range, in_range, one_of, seconds
+from invokemodels._validate import (
+    ACCOUNT_ID,
+    REGION,
+    boolean,
+    check_range,
+    in_range,
+    instance_of,
+    is_random,
+    one_of,
+    render_value,
+    seconds,
+    seeded,
+    text,
+)
 from invokemodels.exceptions import InvalidParameterValueError, InvokeModelsError
 
 if TYPE_CHECKING:
@@ -70,6 +83,7 @@ DEFAULT_SENDER_ID: Final = "AIDAIENQZJOLO23YVJ4VO"
 """``SenderId`` stamped on messages when none is given (the IAM user id of AWS's sample event)."""
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_SENDER_ID = re.compile(r"\S+")
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _DATA_TYPE = re.compile(r"^(String|Number|Binary)(\.[A-Za-z0-9_.-]+)?$")
 _BAD_BODY = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -414,13 +428,26 @@ class Queue:
     """
 
     name: str = attrs.field(on_setattr=attrs.setters.frozen)
-    scheduler: Scheduler = attrs.field(factory=Scheduler, on_setattr=attrs.setters.frozen)
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler,
+        on_setattr=attrs.setters.frozen,
+        validator=instance_of("scheduler", Scheduler, "a Scheduler"),
+    )
     seed: int | None = None
     rng: random.Random = attrs.field(
-        default=attrs.Factory(lambda self: random.Random(self.seed), takes_self=True)
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True),
+        validator=is_random,
     )
-    region: str = attrs.field(default="us-east-1", on_setattr=attrs.setters.frozen)
-    account_id: str = attrs.field(default="123456789012", on_setattr=attrs.setters.frozen)
+    region: str = attrs.field(
+        default="us-east-1",
+        on_setattr=attrs.setters.frozen,
+        validator=text("region", REGION, "must look like 'us-east-1'"),
+    )
+    account_id: str = attrs.field(
+        default="123456789012",
+        on_setattr=attrs.setters.frozen,
+        validator=text("account_id", ACCOUNT_ID, "must be 12 digits"),
+    )
     visibility_timeout: float = attrs.field(
         default=30,
         converter=seconds,
@@ -451,16 +478,25 @@ class Queue:
         on_setattr=attrs.setters.frozen,
     )
     redrive_policy: RedrivePolicy | None = attrs.field(
-        default=None, on_setattr=attrs.setters.frozen
+        default=None,
+        on_setattr=attrs.setters.frozen,
+        validator=instance_of("RedrivePolicy", RedrivePolicy, "a RedrivePolicy", optional=True),
     )
-    content_based_deduplication: bool = attrs.field(default=False, on_setattr=attrs.setters.frozen)
+    content_based_deduplication: bool = attrs.field(
+        default=False,
+        on_setattr=attrs.setters.frozen,
+        validator=boolean("ContentBasedDeduplication"),
+    )
     deduplication_scope: str = attrs.field(
         default="queue",
         validator=one_of("DeduplicationScope", ("queue", "messageGroup")),
         on_setattr=attrs.setters.frozen,
     )
-    sender_id: str = DEFAULT_SENDER_ID
-    keep_history: bool = True
+    sender_id: str = attrs.field(
+        default=DEFAULT_SENDER_ID,
+        validator=text("sender_id", _SENDER_ID, "must be a non-empty string"),
+    )
+    keep_history: bool = attrs.field(default=True, validator=boolean("keep_history"))
     history: list[QueueEvent] = attrs.field(factory=list, init=False)
     _messages: dict[str, _Message] = attrs.field(factory=dict, init=False)
     _fates: dict[str, QueueEvent] = attrs.field(factory=dict, init=False)
@@ -486,7 +522,7 @@ class Queue:
     @name.validator
     def _check_name(self, _attribute: Any, value: Any) -> None:
         stem = value[:-5] if isinstance(value, str) and value.endswith(".fifo") else value
-        if not isinstance(value, str) or len(value) > 80 or not _NAME.match(stem):
+        if not isinstance(value, str) or len(value) > 80 or not _NAME.fullmatch(stem):
             raise InvalidParameterValueError(
                 "QueueName",
                 value,
@@ -1041,7 +1077,8 @@ class Queue:
     def _lookup(self, receipt_handle: str) -> _Message:
         message = self._handles.get(receipt_handle)
         if message is None:
-            msg = f"The input receipt handle {receipt_handle!r} is not a valid receipt handle."
+            shown = render_value(receipt_handle)
+            msg = f"The input receipt handle {shown} is not a valid receipt handle."
             raise ReceiptHandleIsInvalidError(msg)
         return message
 
