@@ -25,7 +25,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._clock import EPOCH_ORIGIN, TICKS_PER_SECOND, Clock, VirtualClock, iso_timestamp
+from ._clock import EPOCH_ORIGIN, Clock, VirtualClock, iso_timestamp, on_grid
 from ._context import ClientContext, CognitoIdentity, LambdaContext
 from ._validate import check_range, in_range
 from .exceptions import (
@@ -173,15 +173,6 @@ def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> s
 def payload_size(text: str) -> int:
     """Size in bytes of a JSON text once UTF-8 encoded."""
     return len(text) if text.isascii() else len(text.encode("utf-8"))
-
-
-def _tick_after(started: float, seconds: float) -> float:
-    """``started + seconds`` on the clock's nanosecond grid, exactly as the clock will read it.
-
-    A model advances its clock to an attempt's end; ending on the grid keeps the next
-    attempt's start equal to this one's end instead of a rounding step away.
-    """
-    return round((started + seconds) * TICKS_PER_SECOND) / TICKS_PER_SECOND
 
 
 def _format_stack(tb: TracebackType | None) -> list[str]:
@@ -657,19 +648,19 @@ class Function:
             took = modelled + context.elapsed
             if took > self.timeout:
                 return self._timed_out(request_id, started)
-            return self._exit_error(request_id, started, _tick_after(started, took), exc)
+            return self._exit_error(request_id, started, on_grid(started + took), exc)
         except Exception as exc:
             took = modelled + context.elapsed
             if took > self.timeout:
                 return self._timed_out(request_id, started)
             return AttemptResult(
-                request_id, started, _tick_after(started, took), "Unhandled",
+                request_id, started, on_grid(started + took), "Unhandled",
                 type(exc).__name__, self.version, None, exc,
             )  # fmt: skip
         took = modelled + context.elapsed
         if took > self.timeout:
             return self._timed_out(request_id, started)
-        return self._marshal(request_id, started, _tick_after(started, took), result)
+        return self._marshal(request_id, started, on_grid(started + took), result)
 
     def _run_real(
         self,
@@ -764,7 +755,7 @@ class Function:
             f"{self.timeout:.2f} seconds",
         }
         return AttemptResult(
-            request_id, started, _tick_after(started, self.timeout), "Unhandled",
+            request_id, started, on_grid(started + self.timeout), "Unhandled",
             "Sandbox.Timedout", self.version, _dumps(document),
         )  # fmt: skip
 

@@ -64,7 +64,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from invokemodels._clock import TICKS_PER_SECOND, iso_timestamp, to_ticks
+from invokemodels._clock import iso_timestamp, on_grid
 from invokemodels._destinations import Delivery
 from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
@@ -95,11 +95,6 @@ RECORD_AGE_EXCEEDED: Final = "RecordAgeExceeded"
 # {"Records": [ ... ]} with the payload encoder's separators.
 _ENVELOPE: Final = len('{"Records": []}')
 _FAILED: Final = -1
-
-
-def _tick(seconds: float) -> float:
-    """``seconds`` rounded to the scheduler's resolution, so a wake-up at it compares equal."""
-    return to_ticks(seconds) / TICKS_PER_SECOND
 
 
 class RecordFate(enum.Enum):
@@ -322,7 +317,7 @@ class StreamPoller:
             now = self._scheduler.now
             interval = self.polling_interval
             ticks = max(0, math.ceil((now - lane.last_look) / interval - 1e-9))
-            lane.next_look = _tick(lane.last_look + ticks * interval)
+            lane.next_look = on_grid(lane.last_look + ticks * interval)
             self._mapping.wake_at(lane.next_look)
 
     # -- results ----------------------------------------------------------------------------
@@ -416,7 +411,7 @@ class StreamPoller:
         piece.request_id = outcome.request_id
         if outcome.kind is OutcomeKind.THROTTLED:
             # The batch never reached the function: no retry attempt is consumed.
-            lane.ready_at = _tick(now + self._delay)
+            lane.ready_at = on_grid(now + self._delay)
             return
         piece.invokes += 1
         piece.attempt = outcome.attempt
@@ -462,7 +457,7 @@ class StreamPoller:
             return
         else:
             piece.retries += 1
-        lane.ready_at = _tick(now + self._delay)
+        lane.ready_at = on_grid(now + self._delay)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -770,12 +765,12 @@ class StreamPoller:
             if skipped:
                 self._skip(lane, skipped, index, now)
             lane.last_look = now
-            lane.next_look = _tick(now + self.polling_interval)
+            lane.next_look = on_grid(now + self.polling_interval)
             return None
-        flush_at = _tick(lane.idle_since + config.batching_window)
+        flush_at = on_grid(lane.idle_since + config.batching_window)
         if not full and not closed and now < flush_at:
             lane.last_look = now
-            lane.next_look = min(_tick(now + self.polling_interval), flush_at)
+            lane.next_look = min(on_grid(now + self.polling_interval), flush_at)
             return None
         self._skip(lane, skipped, consumed if taken else index, now)
         records = tuple(taken)
@@ -798,7 +793,7 @@ class StreamPoller:
     def _open_window(self, record: StreamRecord) -> _Window:
         length = float(self.config.tumbling_window)
         start = math.floor(record.arrival_epoch / length) * length
-        return _Window(start, start + length, _tick(round(start + length - self._offset, 6)))
+        return _Window(start, start + length, on_grid(round(start + length - self._offset, 6)))
 
     @property
     def _identity(self) -> str:
