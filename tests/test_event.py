@@ -8,6 +8,7 @@ import random
 import re
 from typing import Any
 
+import attrs
 import pytest
 
 from invokemodels import (
@@ -990,3 +991,32 @@ def test_event_age_exceeded_record_after_two_invocations_key_for_key() -> None:
         },
     }
     assert (response["errorType"], response["requestId"]) == ("ValueError", rid)
+
+
+@attrs.define
+class ThirdLater:
+    """A service queue that holds every event a third of a second longer (off-grid times)."""
+
+    inner: InMemoryServiceQueue[Any] = attrs.field(factory=InMemoryServiceQueue)
+
+    def put(self, item: Any, ready_at: float) -> None:
+        self.inner.put(item, ready_at + 1 / 3)
+
+    def take(self, now: float) -> Any:
+        return self.inner.take(now)
+
+    def next_ready_at(self) -> float | None:
+        return self.inner.next_ready_at()
+
+
+def test_dispatch_wakes_at_the_first_tick_after_an_off_grid_ready_time() -> None:
+    # A wake-up at the nearest tick landed a hair before the ready time: nothing was due,
+    # and dispatch asked for that same tick again, forever.
+    fn = Function("f", lambda e, c: None)
+    invoker = EventInvoker(fn, queue=ThirdLater(), seed=1)
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    assert [o.kind for o in invoker.outcomes] == [EventOutcomeKind.SUCCEEDED]
+    assert [t.started_at for t in invoker.attempts_of(invoker.outcomes[0].request_id)] == [
+        0.333333334
+    ]
