@@ -720,6 +720,76 @@ def test_policy_validation() -> None:
         EventInvoker(Function(name="f", handler=always_fail), duplicate_probability=1.5)
 
 
+@pytest.mark.parametrize(
+    ("make", "parameter", "allowed"),
+    [
+        (lambda: ThrottleBackoff(initial=0, cap=0), "initial", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(initial=0), "initial", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(cap=0), "cap", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(initial=10**400), "initial", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(cap=float("inf")), "cap", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(initial=float("nan")), "initial", "between 0.001"),
+        (lambda: FunctionErrorRetries(jitter=10**400), "jitter", "between 0 and 1000000000"),
+        (lambda: FunctionErrorRetries(jitter=float("inf")), "jitter", "between 0 and 1000000000"),
+        (lambda: FunctionErrorRetries(delays=(60, float("inf"))), "delays", "between 0 and"),
+        (lambda: FunctionErrorRetries(delays=(float("nan"),)), "delays", "between 0 and"),
+        (
+            lambda: EventRetryPolicy(maximum_event_age=float("inf")),
+            "MaximumEventAgeInSeconds",
+            "between 0 and 1000000000",
+        ),
+    ],
+)
+def test_policies_refuse_what_the_model_cannot_run(make: Any, parameter: str, allowed: str) -> None:
+    # ThrottleBackoff(initial=0, cap=0) retried a throttle at the same instant forever;
+    # an integer past the float range raised OverflowError mid-run and lost the event.
+    with pytest.raises(InvalidParameterValueError, match=re.escape(allowed)) as info:
+        make()
+    assert info.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        EventRetryPolicy(function_errors=FunctionErrorRetries(jitter=10**9)),
+        EventRetryPolicy(function_errors=FunctionErrorRetries(delays=(10**9,))),
+        EventRetryPolicy(
+            function_errors=FunctionErrorRetries(delays=(10**9,), jitter=10**9),
+            maximum_event_age=None,
+        ),
+    ],
+)
+def test_the_largest_function_error_delays_end_the_event_by_its_age(
+    policy: EventRetryPolicy,
+) -> None:
+    invoker = EventInvoker(Function("f", always_fail), retry_policy=policy, seed=1)
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    [outcome] = invoker.outcomes
+    assert (outcome.kind, outcome.condition) == (
+        EventOutcomeKind.EVENT_AGE_EXCEEDED,
+        "EventAgeExceeded",
+    )
+    assert outcome.approximate_invoke_count == 1
+    assert invoker.scheduler.now == 0.0
+
+
+def test_the_largest_throttle_backoff_ends_the_event_by_its_age() -> None:
+    backoff = ThrottleBackoff(initial=10**9, factor=1000, cap=10**9, jitter=1)
+    invoker = EventInvoker(
+        Function("f", always_fail, reserved_concurrency=1),
+        retry_policy=EventRetryPolicy(throttles=backoff, maximum_event_age=None),
+        seed=1,
+    )
+    invoker.function.try_acquire()  # the only slot is busy: every try is throttled
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    [outcome] = invoker.outcomes
+    assert outcome.kind is EventOutcomeKind.EVENT_AGE_EXCEEDED
+    assert outcome.approximate_invoke_count == 0
+    assert backoff.delay(10**6) == 10**9
+
+
 # -- policies -----------------------------------------------------------------------------------
 
 

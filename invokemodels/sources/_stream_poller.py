@@ -217,8 +217,8 @@ class StreamPoller:
         function: the function the mapping invokes (for ARNs in records).
         polling_interval: seconds between polls of an idle shard (Kinesis 1.0,
             DynamoDB 0.25).
-        retry_delay: seconds before a failed or throttled batch is tried again
-            (default: the polling interval) [UNCONFIRMED].
+        retry_delay: seconds before a failed or throttled batch is tried again,
+            0.001-86400 (default: the polling interval) [UNCONFIRMED].
         invoke_identity_arn: Kinesis records' ``invokeIdentityArn`` (the mapping's
             execution role; default ``arn:aws:iam::<account>:role/lambda-role``).
         bisect_at: with ``BisectBatchOnFunctionError``, how many records of a failing
@@ -259,7 +259,8 @@ class StreamPoller:
     def __attrs_post_init__(self) -> None:
         check_range("polling_interval", self.polling_interval, 0.001, 3600)
         if self.retry_delay is not None:
-            check_range("retry_delay", self.retry_delay, 0, 86400)
+            # Not 0: an infinitely retried batch would be retried at one instant forever.
+            check_range("retry_delay", self.retry_delay, 0.001, 86400)
 
     def __repr__(self) -> str:
         return (
