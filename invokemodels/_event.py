@@ -597,7 +597,7 @@ class EventInvoker:
             request_id,
             request,
             now,
-            now + self.config.maximum_event_age,
+            on_grid(now + self.config.maximum_event_age),
             duplicate=duplicate,
             keep=keep,
         )

@@ -1090,3 +1090,22 @@ def test_dispatch_wakes_at_the_first_tick_after_an_off_grid_ready_time() -> None
     assert [t.started_at for t in invoker.attempts_of(invoker.outcomes[0].request_id)] == [
         0.333333334
     ]
+
+
+def test_the_age_deadline_is_on_the_grid_so_no_attempt_starts_at_the_maximum_age() -> None:
+    # 1.000000001 + 60 is 61.000000001000004 as a float, a hair past the tick the retry
+    # lands on: the retry due exactly at the maximum age was let through.
+    policy = EventRetryPolicy(
+        function_errors=FunctionErrorRetries(delays=(60.0,)), maximum_event_age=None
+    )
+    invoker = EventInvoker(
+        Function("f", always_fail),
+        config=EventInvokeConfig(maximum_event_age=60),
+        retry_policy=policy,
+        seed=1,
+    )
+    invoker.scheduler.at(1.000000001, invoker.invoke, {})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    [outcome] = invoker.outcomes
+    assert outcome.kind is EventOutcomeKind.EVENT_AGE_EXCEEDED
+    assert outcome.approximate_invoke_count == 1
