@@ -7,6 +7,11 @@ Everything time-aware in invokemodels takes a `Clock`.  Two are provided:
   steps of 0.01 s end at exactly 10000.0 s: there is no floating drift.
 - `SystemClock` reads `time.monotonic()` and really sleeps.
 
+Every time a model computes (a retry, a batching window closing, a backoff
+ending, an attempt ending, a visibility deadline) goes through `on_grid`, so it
+is a time the clock can read: a wake-up at it finds ``now`` equal to it, not a
+hair short.
+
 ``ruff``'s banned-api rule keeps ``time.time``, ``time.monotonic`` and
 ``time.sleep`` out of every other module.
 """
@@ -14,6 +19,7 @@ Everything time-aware in invokemodels takes a `Clock`.  Two are provided:
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import threading
 import time
 from typing import Protocol
@@ -28,6 +34,7 @@ __all__ = [
     "SystemClock",
     "VirtualClock",
     "iso_timestamp",
+    "on_grid",
     "to_ticks",
 ]
 
@@ -48,6 +55,44 @@ _LAST_EPOCH = 253_402_300_799
 def to_ticks(seconds: float) -> int:
     """Convert seconds to integer ticks, rounding to the nearest nanosecond."""
     return round(seconds * TICKS_PER_SECOND)
+
+
+def on_grid(seconds: float, *, up: bool = False) -> float:
+    """``seconds`` on the clock's nanosecond grid, as the virtual clock reads that tick.
+
+    The nearest tick by default: ``on_grid(0.1 + 0.2) == 0.3``, and a time computed
+    as ``on_grid(now + delay)`` compares equal to ``now`` when the clock gets there.
+    With ``up=True`` the first tick whose reading is at or after ``seconds``, so a
+    wake-up scheduled for an arbitrary float finds ``now >= seconds``.
+
+    Total for numbers: ``inf`` (and any value whose ticks are past the float range,
+    such as ``1e300`` or ``10**400``) is ``inf``, "never"; ``-inf`` likewise stays
+    ``-inf``.  ``nan`` is no time at all: `ValueError`.  Below 2**53 ticks (about 104
+    days) every tick has a distinct reading; beyond, readings are spaced wider than a
+    tick and the grid is the float's.
+    """
+    value = seconds if type(seconds) is float else _as_float(seconds)
+    scaled = value * TICKS_PER_SECOND
+    if not math.isfinite(scaled):
+        if math.isnan(value):
+            msg = "nan is not a time on the clock"
+            raise ValueError(msg)
+        return math.inf if value > 0 else -math.inf
+    ticks = round(scaled)
+    reading = ticks / TICKS_PER_SECOND
+    if up and reading < value:
+        # The exact ceiling of value * 10**9: its reading cannot round below value.
+        numerator, denominator = value.as_integer_ratio()
+        ticks = -(-numerator * TICKS_PER_SECOND // denominator)
+        reading = ticks / TICKS_PER_SECOND
+    return reading
+
+
+def _as_float(seconds: float) -> float:
+    try:
+        return float(seconds)
+    except OverflowError:  # an int past the float range
+        return math.inf if seconds > 0 else -math.inf
 
 
 def iso_timestamp(epoch_seconds: float, *, milliseconds: bool = True) -> str:

@@ -20,7 +20,7 @@ from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
-from ._clock import TICKS_PER_SECOND, iso_timestamp
+from ._clock import iso_timestamp, on_grid
 from ._destinations import SNS_MESSAGE_LIMIT, Delivery
 from ._event_policy import (
     EVENT_AGE_EXCEEDED,
@@ -638,7 +638,7 @@ class EventInvoker:
             request_id,
             request,
             now,
-            now + self.config.maximum_event_age,
+            on_grid(now + self.config.maximum_event_age),
             duplicate=duplicate,
             keep=keep,
         )
@@ -651,6 +651,9 @@ class EventInvoker:
     # -- dispatch -----------------------------------------------------------------------------
 
     def _wake_at(self, when: float) -> None:
+        # The first tick at or after ``when``: a service queue may report any float, and a
+        # wake-up a hair before its ready time would find nothing due and spin.
+        when = on_grid(when, up=True)
         timer = self._timer
         if timer is not None and timer.callback is not None:
             if timer.when <= when:
@@ -842,11 +845,12 @@ class EventInvoker:
             else:
                 self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)
             return
-        # On the scheduler's nanosecond tick: a float ready time a hair past the tick the
-        # wake-up lands on would never be "due" at that tick, and dispatch would spin.
-        ready = round((now + delay) * TICKS_PER_SECOND) / TICKS_PER_SECOND
+        # On the clock's grid: a float ready time a hair past the tick the wake-up lands on
+        # would never be "due" at that tick, and dispatch would spin.
+        ready = on_grid(now + delay)
         if ready >= event.deadline:
-            # The look-ahead age rule holds whatever policy is plugged in (reference 3.3).
+            # The look-ahead age rule holds whatever policy is plugged in (reference 3.3);
+            # a delay too large for the clock is "never", past every deadline.
             self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
             return
         if ready <= now:

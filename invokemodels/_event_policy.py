@@ -161,8 +161,22 @@ def _as_delays(value: Any) -> Any:
         return value
 
 
+LONGEST_DELAY: Final = 1_000_000_000
+"""The upper bound of the retry policies' durations: 10**9 s, about 31.7 years.
+
+Far past any age an event can reach (``MaximumEventAgeInSeconds`` is at most 21600),
+so every useful value fits, while infinity, ``nan`` and integers past the float range
+are refused.  A delay that reaches past the event's maximum age ends the event with
+``EventAgeExceeded`` at once (the look-ahead rule).
+"""
+
+SHORTEST_THROTTLE_DELAY: Final = 0.001
+"""``ThrottleBackoff`` delays are at least 1 ms: throttles retry until the event's age
+runs out, and a zero delay would retry at the same instant forever."""
+
+
 def _non_negative(parameter: str) -> Any:
-    return in_range(parameter, 0, float("inf"))
+    return in_range(parameter, 0, LONGEST_DELAY)
 
 
 def _delays(_instance: Any, _attribute: Any, value: Any) -> None:
@@ -171,7 +185,7 @@ def _delays(_instance: Any, _attribute: Any, value: Any) -> None:
             "delays", value, "must be a non-empty tuple of seconds >= 0"
         )
     for delay in value:
-        check_range("delays", delay, 0, float("inf"))
+        check_range("delays", delay, 0, LONGEST_DELAY)
 
 
 @attrs.frozen(kw_only=True)
@@ -185,8 +199,12 @@ class FunctionErrorRetries:
 
     Args:
         maximum_retry_attempts: retries allowed (``MaximumRetryAttempts``, 0-2, default 2).
-        delays: seconds before each retry (default ``(60.0, 120.0)``).
-        jitter: up to this many extra seconds per retry (default 0: exactly 60 and 120).
+        delays: seconds before each retry (default ``(60.0, 120.0)``), each 0 to 10**9.
+        jitter: up to this many extra seconds per retry (default 0: exactly 60 and 120),
+            0 to 10**9.
+
+    A delay (plus jitter) that reaches past the event's maximum age ends the event with
+    ``"EventAgeExceeded"`` at once (the look-ahead rule of `EventRetryPolicy`).
     """
 
     maximum_retry_attempts: int = attrs.field(
@@ -229,15 +247,27 @@ class ThrottleBackoff:
     `EventRetryPolicy`), and they do not consume ``MaximumRetryAttempts``.
 
     Args:
-        initial: the first delay in seconds (default 1).
-        factor: growth per throttle (default 2.0, [UNCONFIRMED]).
-        cap: the longest delay in seconds (default 300).
-        jitter: up to this fraction of the delay added at random (default 0).
+        initial: the first delay in seconds (default 1; 0.001 to 10**9).
+        factor: growth per throttle (default 2.0, [UNCONFIRMED]; 1-1000).
+        cap: the longest delay in seconds (default 300; 0.001 to 10**9).
+        jitter: up to this fraction of the delay added at random (default 0; 0-1).
+
+    A zero ``initial`` or ``cap`` is refused: every delay would be 0, and a throttled
+    event would be retried at the same instant forever, the clock never reaching the
+    maximum age that ends it.
     """
 
-    initial: float = attrs.field(default=1.0, converter=seconds, validator=_non_negative("initial"))
+    initial: float = attrs.field(
+        default=1.0,
+        converter=seconds,
+        validator=in_range("initial", SHORTEST_THROTTLE_DELAY, LONGEST_DELAY),
+    )
     factor: float = attrs.field(default=2.0, validator=in_range("factor", 1, 1000))
-    cap: float = attrs.field(default=300.0, converter=seconds, validator=_non_negative("cap"))
+    cap: float = attrs.field(
+        default=300.0,
+        converter=seconds,
+        validator=in_range("cap", SHORTEST_THROTTLE_DELAY, LONGEST_DELAY),
+    )
     jitter: float = attrs.field(default=0.0, validator=in_range("jitter", 0, 1))
 
     def delay(self, count: int) -> float:
@@ -245,7 +275,7 @@ class ThrottleBackoff:
         try:
             return min(self.initial * self.factor ** (count - 1), self.cap)
         except OverflowError:  # factor ** n past the float range: long since at the cap
-            return self.cap if self.initial else 0.0
+            return self.cap
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Always retry, after ``min(initial * factor ** (n - 1), cap)`` seconds."""
@@ -287,7 +317,8 @@ class EventRetryPolicy:
     Args:
         function_errors: policy for function errors (default `FunctionErrorRetries`).
         throttles: policy for throttles and 5xx errors (default `ThrottleBackoff`).
-        maximum_event_age: ``MaximumEventAgeInSeconds`` (default 21600); None disables the rule.
+        maximum_event_age: ``MaximumEventAgeInSeconds`` (default 21600; 0 to 10**9);
+            None disables the rule.
     """
 
     function_errors: RetryPolicy = attrs.field(factory=FunctionErrorRetries, validator=_policy)
@@ -295,7 +326,7 @@ class EventRetryPolicy:
     maximum_event_age: float | None = attrs.field(
         default=DEFAULT_MAXIMUM_EVENT_AGE,
         converter=seconds_or_none,
-        validator=in_range("MaximumEventAgeInSeconds", 0, float("inf"), optional=True),
+        validator=in_range("MaximumEventAgeInSeconds", 0, LONGEST_DELAY, optional=True),
     )
 
     @classmethod

@@ -120,7 +120,9 @@ class BackgroundEventInvoker:
     is recorded as ``Sandbox.Timedout`` at once, but Python cannot stop a thread, so the
     handler's own (daemon) thread runs on until the handler returns.  If a callback raises on the
     background thread (``on_outcome``, a custom retry policy), the invoker stops as
-    ``close(drain=False)`` would, and the next `close` re-raises that exception.
+    ``close(drain=False)`` would, and the next `close` re-raises that exception; this holds
+    for any `BaseException` (``sys.exit()`` in a callback included), and `close` returns
+    (or raises) even then.
 
     Args:
         function: the function to invoke.
@@ -155,6 +157,7 @@ class BackgroundEventInvoker:
     _cancelled: list[str] = attrs.field(factory=list, init=False)
     _error: BaseException | None = attrs.field(default=None, init=False)
     _error_raised: bool = attrs.field(default=False, init=False)
+    _stopped: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.clock = ScaledClock(self.time_scale)
@@ -201,7 +204,7 @@ class BackgroundEventInvoker:
             self.close()
             return
         # The exception leaving the with block matters more than a background failure.
-        with contextlib.suppress(Exception):
+        with contextlib.suppress(BaseException):
             self.close(drain=False)
 
     # -- the Invoker side (any thread) ---------------------------------------------------------
@@ -226,7 +229,8 @@ class BackgroundEventInvoker:
         """
         with self._cond:
             self._cond.wait_for(
-                lambda: self.invoker.pending == 0 or self._error is not None, timeout
+                lambda: self.invoker.pending == 0 or self._error is not None or self._stopped,
+                timeout,
             )
             return self.invoker.pending == 0
 
@@ -297,7 +301,7 @@ class BackgroundEventInvoker:
         def on_outcome(outcome: EventOutcome) -> None:
             try:
                 callback(outcome)
-            except Exception as exc:
+            except BaseException as exc:  # sys.exit() too: it must not end the thread
                 self._fail(exc)
 
         return on_outcome
@@ -342,6 +346,20 @@ class BackgroundEventInvoker:
             self._cond.notify_all()
 
     def _loop(self) -> None:
+        try:
+            self._run()
+        except BaseException as exc:
+            # The thread is ending anyway: keep why, so that close() raises it instead of
+            # waiting for events that nothing will dispatch.
+            with self._cond:
+                self._fail(exc)
+        finally:
+            with self._cond:
+                self._stopped = True
+                self._closing = True
+                self._cond.notify_all()
+
+    def _run(self) -> None:
         invoker = self.invoker
         sched = invoker.scheduler
         clock = self.clock
@@ -356,7 +374,7 @@ class BackgroundEventInvoker:
                 if due is not None and due <= now:
                     try:
                         sched.step()
-                    except Exception as exc:
+                    except BaseException as exc:
                         self._fail(exc)
                         continue
                     if invoker.pending == 0:

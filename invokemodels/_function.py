@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import attrs
 
-from ._clock import EPOCH_ORIGIN, TICKS_PER_SECOND, Clock, VirtualClock, iso_timestamp
+from ._clock import EPOCH_ORIGIN, Clock, VirtualClock, iso_timestamp, on_grid
 from ._context import ClientContext, CognitoIdentity, LambdaContext
 from ._validate import ACCOUNT_ID, REGION, check_range, in_range, instance_of, text
 from .exceptions import (
@@ -242,15 +242,6 @@ def _describe(exc: BaseException) -> str:
 def payload_size(text: str) -> int:
     """Size in bytes of a JSON text once UTF-8 encoded."""
     return len(text) if text.isascii() else len(text.encode("utf-8"))
-
-
-def _tick_after(started: float, seconds: float) -> float:
-    """``started + seconds`` on the clock's nanosecond grid, exactly as the clock will read it.
-
-    A model advances its clock to an attempt's end; ending on the grid keeps the next
-    attempt's start equal to this one's end instead of a rounding step away.
-    """
-    return round((started + seconds) * TICKS_PER_SECOND) / TICKS_PER_SECOND
 
 
 def _format_stack(tb: TracebackType | None) -> list[str]:
@@ -785,11 +776,11 @@ class Function:
             took = modelled + context.elapsed
             if took > self.timeout:
                 return self._timed_out(request_id, started)
-            return self._raised(request_id, started, _tick_after(started, took), exc)
+            return self._raised(request_id, started, on_grid(started + took), exc)
         took = modelled + context.elapsed
         if took > self.timeout:
             return self._timed_out(request_id, started)
-        return self._marshal(request_id, started, _tick_after(started, took), result)
+        return self._marshal(request_id, started, on_grid(started + took), result)
 
     def _run_real(
         self,
@@ -926,7 +917,7 @@ class Function:
             f"{self.timeout:.2f} seconds",
         }
         return AttemptResult(
-            request_id, started, _tick_after(started, self.timeout), "Unhandled",
+            request_id, started, on_grid(started + self.timeout), "Unhandled",
             "Sandbox.Timedout", self.version, _dumps(document),
         )  # fmt: skip
 

@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
 
+from ._clock import TICKS_PER_SECOND, on_grid
 from ._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, encode_payload, new_request_id
 from ._scheduler import Scheduler, Timer
 from ._validate import boolean, implements, in_range, instance_of, is_random, seeded, text
@@ -96,7 +97,11 @@ class Poller(Protocol):
       (checkpoint, retry, bisect, discard, delete, ...).
     - ``next_poll_at(now)`` says when the loop should call `poll` again even
       if nothing completes (the polling cadence, a batching window closing, a
-      retry backoff ending); None means "only after a completion".
+      retry backoff ending); None means "only after a completion".  Any float
+      will do: the loop wakes at the first tick of the clock at or after it, so
+      at that poll ``now >= next_poll_at``; and a time at or before ``now``
+      after a poll that invoked nothing (every batch throttled, or none handed
+      out) means the next tick, so a poller cannot stop the clock.
     """
 
     def poll(self, now: float, capacity: int) -> Sequence[Batch]: ...
@@ -234,6 +239,9 @@ class EventSourceMapping(Generic[P]):
             self._wake_at(max(when, self.scheduler.now))
 
     def _wake_at(self, when: float) -> None:
+        # The first tick at or after ``when``: a wake-up a hair before a poller's
+        # off-grid time would find nothing due, and the loop would poll at that tick forever.
+        when = on_grid(when, up=True)
         timer = self._timer
         if timer is not None and not timer.cancelled:
             if timer.when <= when:
@@ -253,13 +261,31 @@ class EventSourceMapping(Generic[P]):
         if capacity <= 0:
             # Every slot is busy: the next completion wakes the loop (no spinning at `now`).
             return
+        invoked = self.invocations
         for batch in self.poller.poll(now, capacity):
             self._invoke(batch)
         if not self._enabled:
             return
         upcoming = self.poller.next_poll_at(now)
-        if upcoming is not None:
-            self._wake_at(max(upcoming, now))
+        if upcoming is None:
+            return
+        if upcoming <= now and self.invocations == invoked:
+            # Nothing reached the function, so polling again at this tick would change
+            # nothing: the next tick, so that virtual time moves on.
+            self._wake_next_tick()
+            return
+        self._wake_at(max(upcoming, now))
+
+    def _wake_next_tick(self) -> None:
+        # In ticks, not float seconds: past 2**53 ns a reading cannot tell two ticks apart.
+        upcoming = self.scheduler.schedule(1 / TICKS_PER_SECOND, self._poll)
+        timer = self._timer
+        if timer is not None and not timer.cancelled:
+            if timer.ticks <= upcoming.ticks:
+                upcoming.cancel()
+                return
+            timer.cancel()
+        self._timer = upcoming
 
     def _invoke(self, batch: Batch) -> None:
         now = self.scheduler.now

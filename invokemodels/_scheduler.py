@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -116,15 +117,25 @@ class Scheduler:
         return to_ticks(self.clock.now())
 
     def schedule(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
-        """Run ``callback(*args)`` ``delay`` seconds from now (``delay >= 0``)."""
-        if delay < 0:
-            msg = f"delay must be >= 0 seconds, got {delay!r}"
+        """Run ``callback(*args)`` ``delay`` seconds from now (``delay >= 0``, finite).
+
+        The delay is rounded to the nearest nanosecond tick.  A negative, ``nan`` or
+        infinite delay (or one whose ticks are past the float range) is a `ValueError`.
+        """
+        ticks = _finite_ticks("delay", delay)
+        if ticks < 0 or delay < 0:
+            msg = f"delay must be >= 0 seconds, got {_show(delay)}"
             raise ValueError(msg)
-        return self._push(self._now_ticks() + to_ticks(delay), callback, args)
+        return self._push(self._now_ticks() + ticks, callback, args)
 
     def at(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
-        """Run ``callback(*args)`` at clock time ``when``; a time in the past means now."""
-        return self._push(max(to_ticks(when), self._now_ticks()), callback, args)
+        """Run ``callback(*args)`` at clock time ``when``; a time in the past means now.
+
+        ``when`` is rounded to the nearest nanosecond tick (a model that compares the
+        clock with a time it computed rounds it with `invokemodels._clock.on_grid`);
+        ``nan`` or an infinite time is a `ValueError`.
+        """
+        return self._push(max(_finite_ticks("when", when), self._now_ticks()), callback, args)
 
     def _push(self, ticks: int, callback: Callable[..., object], args: tuple[Any, ...]) -> Timer:
         timer = Timer(ticks, next(self._seq), callback, args)
@@ -171,7 +182,7 @@ class Scheduler:
         if until is None:
             self.run_until_idle()
             return
-        limit = to_ticks(until)
+        limit = _finite_ticks("until", until)
         heap = self._heap
         while True:
             while heap and heap[0].callback is None:
@@ -199,6 +210,23 @@ class Scheduler:
     def run_for(self, seconds: float) -> None:
         """Run for ``seconds`` from now (see `run`)."""
         self.run(until=self.now + seconds)
+
+
+def _finite_ticks(parameter: str, seconds: float) -> int:
+    """``to_ticks(seconds)``, or a `ValueError` naming ``parameter`` when that is no time."""
+    try:
+        scaled = float(seconds) * TICKS_PER_SECOND
+    except OverflowError:  # an int past the float range
+        scaled = math.inf
+    if not math.isfinite(scaled):
+        msg = f"{parameter} must be a finite number of seconds, got {_show(seconds)}"
+        raise ValueError(msg)
+    return to_ticks(seconds)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def default_scheduler(clock: Clock | None) -> Scheduler:

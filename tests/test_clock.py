@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from invokemodels import Scheduler, SystemClock, VirtualClock
-from invokemodels._clock import iso_timestamp
+from invokemodels._clock import TICKS_PER_SECOND, iso_timestamp, on_grid
 
 
 def test_virtual_clock_starts_at_zero_and_maps_to_epoch() -> None:
@@ -70,3 +72,41 @@ def test_system_clock_wake_cuts_sleep_short() -> None:
     clock.sleep_until(start + 5.0)
     timer.join()
     assert clock.now() - start < 4.0
+
+
+def test_on_grid_rounds_to_the_nearest_tick_as_the_clock_reads_it() -> None:
+    assert on_grid(0.1 + 0.2) == 0.3
+    assert on_grid(2.559826087 + 1) == 3.559826087
+    assert on_grid(1.0000000004) == 1.0
+    assert on_grid(1.0000000006) == 1.000000001
+
+
+def test_on_grid_up_is_the_first_tick_at_or_after() -> None:
+    assert on_grid(31.31903458274959, up=True) == 31.319034583
+    assert on_grid(1.0000000004, up=True) == 1.000000001
+    assert on_grid(0.3, up=True) == 0.3
+    assert on_grid(0.1 + 0.2, up=True) == 0.300000001
+
+
+def test_on_grid_is_total_for_numbers() -> None:
+    assert on_grid(math.inf) == math.inf
+    assert on_grid(-math.inf) == -math.inf
+    assert on_grid(1e300) == math.inf  # past the float range in ticks: never
+    assert on_grid(10**400) == math.inf
+    assert on_grid(-(10**400)) == -math.inf
+    assert on_grid(7) == 7.0
+    with pytest.raises(ValueError, match="nan is not a time"):
+        on_grid(math.nan)
+
+
+@given(st.floats(0, 1e6, allow_subnormal=False), st.booleans())
+def test_on_grid_lands_on_a_tick_the_clock_reads_back(seconds: float, up: bool) -> None:
+    grid = on_grid(seconds, up=up)
+    clock = VirtualClock()
+    clock.sleep_until(grid)
+    assert clock.now() == grid
+    assert abs(grid - seconds) <= 1.5 / TICKS_PER_SECOND
+    if up:
+        assert grid >= seconds
+    assert on_grid(grid) == grid
+    assert on_grid(grid, up=True) == grid

@@ -8,6 +8,7 @@ import random
 import re
 from typing import Any
 
+import attrs
 import pytest
 
 from invokemodels import (
@@ -746,6 +747,76 @@ def test_policy_validation() -> None:
         EventInvoker(Function(name="f", handler=always_fail), duplicate_probability=1.5)
 
 
+@pytest.mark.parametrize(
+    ("make", "parameter", "allowed"),
+    [
+        (lambda: ThrottleBackoff(initial=0, cap=0), "initial", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(initial=0), "initial", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(cap=0), "cap", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(initial=10**400), "initial", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(cap=float("inf")), "cap", "between 0.001 and 1000000000"),
+        (lambda: ThrottleBackoff(initial=float("nan")), "initial", "between 0.001"),
+        (lambda: FunctionErrorRetries(jitter=10**400), "jitter", "between 0 and 1000000000"),
+        (lambda: FunctionErrorRetries(jitter=float("inf")), "jitter", "between 0 and 1000000000"),
+        (lambda: FunctionErrorRetries(delays=(60, float("inf"))), "delays", "between 0 and"),
+        (lambda: FunctionErrorRetries(delays=(float("nan"),)), "delays", "between 0 and"),
+        (
+            lambda: EventRetryPolicy(maximum_event_age=float("inf")),
+            "MaximumEventAgeInSeconds",
+            "between 0 and 1000000000",
+        ),
+    ],
+)
+def test_policies_refuse_what_the_model_cannot_run(make: Any, parameter: str, allowed: str) -> None:
+    # ThrottleBackoff(initial=0, cap=0) retried a throttle at the same instant forever;
+    # an integer past the float range raised OverflowError mid-run and lost the event.
+    with pytest.raises(InvalidParameterValueError, match=re.escape(allowed)) as info:
+        make()
+    assert info.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [
+        EventRetryPolicy(function_errors=FunctionErrorRetries(jitter=10**9)),
+        EventRetryPolicy(function_errors=FunctionErrorRetries(delays=(10**9,))),
+        EventRetryPolicy(
+            function_errors=FunctionErrorRetries(delays=(10**9,), jitter=10**9),
+            maximum_event_age=None,
+        ),
+    ],
+)
+def test_the_largest_function_error_delays_end_the_event_by_its_age(
+    policy: EventRetryPolicy,
+) -> None:
+    invoker = EventInvoker(Function("f", always_fail), retry_policy=policy, seed=1)
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    [outcome] = invoker.outcomes
+    assert (outcome.kind, outcome.condition) == (
+        EventOutcomeKind.EVENT_AGE_EXCEEDED,
+        "EventAgeExceeded",
+    )
+    assert outcome.approximate_invoke_count == 1
+    assert invoker.scheduler.now == 0.0
+
+
+def test_the_largest_throttle_backoff_ends_the_event_by_its_age() -> None:
+    backoff = ThrottleBackoff(initial=10**9, factor=1000, cap=10**9, jitter=1)
+    invoker = EventInvoker(
+        Function("f", always_fail, reserved_concurrency=1),
+        retry_policy=EventRetryPolicy(throttles=backoff, maximum_event_age=None),
+        seed=1,
+    )
+    invoker.function.try_acquire()  # the only slot is busy: every try is throttled
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    [outcome] = invoker.outcomes
+    assert outcome.kind is EventOutcomeKind.EVENT_AGE_EXCEEDED
+    assert outcome.approximate_invoke_count == 0
+    assert backoff.delay(10**6) == 10**9
+
+
 # -- policies -----------------------------------------------------------------------------------
 
 
@@ -1017,3 +1088,51 @@ def test_event_age_exceeded_record_after_two_invocations_key_for_key() -> None:
         },
     }
     assert (response["errorType"], response["requestId"]) == ("ValueError", rid)
+
+
+@attrs.define
+class ThirdLater:
+    """A service queue that holds every event a third of a second longer (off-grid times)."""
+
+    inner: InMemoryServiceQueue[Any] = attrs.field(factory=InMemoryServiceQueue)
+
+    def put(self, item: Any, ready_at: float) -> None:
+        self.inner.put(item, ready_at + 1 / 3)
+
+    def take(self, now: float) -> Any:
+        return self.inner.take(now)
+
+    def next_ready_at(self) -> float | None:
+        return self.inner.next_ready_at()
+
+
+def test_dispatch_wakes_at_the_first_tick_after_an_off_grid_ready_time() -> None:
+    # A wake-up at the nearest tick landed a hair before the ready time: nothing was due,
+    # and dispatch asked for that same tick again, forever.
+    fn = Function("f", lambda e, c: None)
+    invoker = EventInvoker(fn, queue=ThirdLater(), seed=1)
+    invoker.invoke({})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    assert [o.kind for o in invoker.outcomes] == [EventOutcomeKind.SUCCEEDED]
+    assert [t.started_at for t in invoker.attempts_of(invoker.outcomes[0].request_id)] == [
+        0.333333334
+    ]
+
+
+def test_the_age_deadline_is_on_the_grid_so_no_attempt_starts_at_the_maximum_age() -> None:
+    # 1.000000001 + 60 is 61.000000001000004 as a float, a hair past the tick the retry
+    # lands on: the retry due exactly at the maximum age was let through.
+    policy = EventRetryPolicy(
+        function_errors=FunctionErrorRetries(delays=(60.0,)), maximum_event_age=None
+    )
+    invoker = EventInvoker(
+        Function("f", always_fail),
+        config=EventInvokeConfig(maximum_event_age=60),
+        retry_policy=policy,
+        seed=1,
+    )
+    invoker.scheduler.at(1.000000001, invoker.invoke, {})
+    invoker.scheduler.run_until_idle(max_steps=100)
+    [outcome] = invoker.outcomes
+    assert outcome.kind is EventOutcomeKind.EVENT_AGE_EXCEEDED
+    assert outcome.approximate_invoke_count == 1

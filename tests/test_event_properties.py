@@ -272,9 +272,9 @@ def test_built_in_policies_answer_as_their_decide_does(spec: dict[str, Any]) -> 
 
 
 @given(
-    initial=st.floats(0, 10),
+    initial=st.floats(0.001, 10),
     factor=st.floats(1, 4),
-    cap=st.floats(0, 1000),
+    cap=st.floats(0.001, 1000),
     count=st.integers(1, 200),
 )
 def test_throttle_backoff_grows_and_is_capped(

@@ -286,3 +286,42 @@ def test_a_retry_policy_that_raises_stops_the_invoker_and_close_reraises() -> No
     assert events.closed
     assert fn.in_flight == 0
     assert events.metrics.async_event_age_count == 1
+
+
+class Halt(BaseException):
+    """A BaseException that is not an Exception."""
+
+
+@pytest.mark.parametrize("stop", [SystemExit(3), Halt("halt"), KeyboardInterrupt()])
+def test_a_callback_that_raises_a_base_exception_stops_the_invoker_and_close_reraises(
+    stop: BaseException,
+) -> None:
+    # sys.exit() in a callback ended the background thread, and close() waited forever.
+    def callback(outcome: Any) -> None:
+        raise stop
+
+    fn = Function(name="realtime", handler=flaky(0))
+    events = BackgroundEventInvoker(
+        fn, time_scale=SCALE, max_workers=1, options={"on_outcome": callback}
+    )
+    ids = {events.invoke({"n": n}).request_id for n in range(3)}
+    raised: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            events.close()
+        except BaseException as exc:
+            raised.append(exc)
+
+    closer = threading.Thread(target=close, daemon=True)
+    closer.start()
+    closer.join(timeout=10.0)  # a regression fails here instead of hanging the suite
+    assert not closer.is_alive()
+    assert raised == [stop]
+    assert events.closed
+    assert {o.request_id for o in events.outcomes} == ids
+    assert events.pending == 0
+    assert fn.in_flight == 0
+    assert events.close() == [
+        o.request_id for o in events.outcomes if o.kind is EventOutcomeKind.CANCELLED
+    ]

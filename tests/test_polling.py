@@ -237,3 +237,78 @@ def test_a_bad_duration_stops_the_loop_and_gives_the_slot_back() -> None:
         sched.run_until_idle()
     assert fn.in_flight == 0
     assert poller.outcomes == []  # the batch never reached the handler
+
+
+@attrs.define
+class OffGrid:
+    """Retries a failed or throttled batch a third of a second later, an off-grid float."""
+
+    items: list[str]
+    polls: list[tuple[float, float]] = attrs.field(factory=list)
+    busy: bool = False
+    retry_at: float = 0.0
+
+    def poll(self, now: float, capacity: int) -> Sequence[Batch]:
+        if self.busy or not self.items or now < self.retry_at:
+            return []
+        self.polls.append((self.retry_at, now))
+        self.busy = True
+        return [Batch({"item": self.items[0]}, (self.items[0],))]
+
+    def complete(self, batch: Batch, outcome: BatchOutcome) -> None:
+        self.busy = False
+        if outcome.kind is OutcomeKind.SUCCESS:
+            del self.items[0]
+        else:
+            self.retry_at = outcome.ended_at + 1 / 3
+
+    def next_poll_at(self, now: float) -> float | None:
+        return None if self.busy or not self.items else self.retry_at
+
+
+def test_an_off_grid_next_poll_at_wakes_at_the_first_tick_after_it() -> None:
+    # A wake-up at the nearest tick could land a hair before `retry_at`: the poller saw
+    # nothing due and asked for the same tick again, forever.
+    sched = Scheduler()
+    calls = 0
+
+    def handler(event: Any, context: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:
+            raise RuntimeError("fails three times")
+
+    poller = OffGrid(["a"])
+    EventSourceMapping(Function("f", handler), poller, sched, seed=1).start()
+    sched.run_until_idle(max_steps=100)
+    assert calls == 4
+    assert all(now >= requested for requested, now in poller.polls)
+    assert [now for _, now in poller.polls] == [0.0, 0.333333334, 0.666666668, 1.000000002]
+
+
+@attrs.define
+class RetryNow:
+    """Retries a throttled batch at once, giving up after three throttles."""
+
+    throttles: list[float] = attrs.field(factory=list)
+    waiting: bool = True
+
+    def poll(self, now: float, capacity: int) -> Sequence[Batch]:
+        return [Batch({}, ("x",))] if self.waiting else []
+
+    def complete(self, batch: Batch, outcome: BatchOutcome) -> None:
+        self.throttles.append(outcome.started_at)
+        self.waiting = len(self.throttles) < 3
+
+    def next_poll_at(self, now: float) -> float | None:
+        return now if self.waiting else None
+
+
+def test_a_poll_that_invokes_nothing_moves_the_clock_to_the_next_tick() -> None:
+    sched = Scheduler()
+    fn = Function("f", lambda e, c: None, reserved_concurrency=0)
+    poller = RetryNow()
+    mapping = EventSourceMapping(fn, poller, sched, seed=1).start()
+    sched.run_until_idle(max_steps=100)
+    assert poller.throttles == [0.0, 1e-9, 2e-9]
+    assert mapping.throttles == 3

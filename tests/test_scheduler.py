@@ -57,6 +57,36 @@ def test_negative_delay_is_refused() -> None:
         Scheduler().schedule(-1.0, lambda: None)
 
 
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), 1e300, 10**400])
+def test_a_time_that_is_no_time_is_refused_naming_the_argument(value: float) -> None:
+    sched = Scheduler()
+    with pytest.raises(ValueError, match=r"^when must be a finite number of seconds, got "):
+        sched.at(value, lambda: None)
+    with pytest.raises(ValueError, match=r"^until must be a finite number of seconds, got "):
+        sched.run(until=value)
+    if value > 0:
+        with pytest.raises(ValueError, match=r"^delay must be a finite number of seconds, got "):
+            sched.schedule(value, lambda: None)
+    assert len(sched) == 0
+    assert sched.now == 0.0
+
+
+def test_nan_delay_is_refused_and_a_huge_integer_is_shown_short() -> None:
+    sched = Scheduler()
+    with pytest.raises(ValueError, match="got nan"):
+        sched.schedule(float("nan"), lambda: None)
+    with pytest.raises(ValueError, match=r"got 10000000000000000000\.\.\.\(401 characters\)$"):
+        sched.schedule(10**400, lambda: None)
+
+
+def test_large_finite_times_still_run() -> None:
+    sched = Scheduler()
+    log: list[float] = []
+    sched.at(1e290, lambda: log.append(sched.now))
+    sched.run_until_idle()
+    assert log == [1e290]
+
+
 def test_max_steps_guards_a_model_that_never_idles() -> None:
     sched = Scheduler()
 

@@ -651,6 +651,31 @@ def test_throttle_deadline_counts_from_the_receive_not_the_flush() -> None:
     assert throttles == [5.0, 6.0, 8.0, 12.0, 22.0, 23.0, 25.0, 29.0]
 
 
+def test_a_throttle_at_an_off_grid_time_retries_on_the_grid_and_goes_idle() -> None:
+    # The retry time was `now + delay` a hair past the tick the mapping woke at, so the
+    # mapping polled at 9.559826087 forever.
+    sched = Scheduler()
+    q = queue("og", sched, message_retention_period=60)
+    fn = Function("f", lambda e, c: None, reserved_concurrency=0)
+    mapping = q.map_to(fn)
+    sched.at(2.559826087, q.send_message, "x")
+    sched.run_until_idle(max_steps=10_000)
+    throttles = [t.started_at for t in mapping.trace if t.kind is OutcomeKind.THROTTLED]
+    assert throttles[:5] == [2.559826087, 3.559826087, 5.559826087, 9.559826087, 17.559826087]
+    assert [(e.kind, e.detail) for e in q.fates] == [("expired", "MessageRetentionPeriod")]
+
+
+def test_a_batching_window_opened_off_the_grid_closes_on_it() -> None:
+    sched = Scheduler()
+    q = queue("ow", sched)
+    fn = Function("f", lambda e, c: None)
+    mapping = q.map_to(fn, SQSMappingConfig(batch_size=6, maximum_batching_window=4))
+    sched.at(31.31903458274959, q.send_message, "x")
+    sched.run_until_idle(max_steps=1_000)
+    assert [t.started_at for t in mapping.trace] == [35.319034583]
+    assert [(e.kind, e.detail) for e in q.fates] == [("deleted", "processed")]
+
+
 # -- scaling ---------------------------------------------------------------------------------
 
 

@@ -261,6 +261,15 @@ def test_retry_delay_is_configurable() -> None:
     assert [t for t, _ in log] == [0.0, 30.0, 60.0]
 
 
+def test_a_zero_retry_delay_is_refused() -> None:
+    # With infinite retries a failing batch was retried at the same instant forever.
+    from invokemodels.exceptions import InvalidParameterValueError
+
+    with pytest.raises(InvalidParameterValueError, match=r"between 0\.001 and 86400") as info:
+        setup(lambda e, c: None, retry_delay=0)
+    assert info.value.parameter == "retry_delay"
+
+
 def test_maximum_record_age_discards_with_record_age_exceeded() -> None:
     log: Log = []
     queue = QueueTarget()

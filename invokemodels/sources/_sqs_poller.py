@@ -33,6 +33,7 @@ from typing import Any, Final
 
 import attrs
 
+from invokemodels._clock import on_grid
 from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, Function, encode_payload
 from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, OutcomeKind
@@ -476,7 +477,9 @@ class SQSPoller:
                 break
             received = now if self._flushed_received is None else self._flushed_received
             # The batch's messages reappear one visibility timeout after their receive.
-            self._active[id(batch)] = _Held(batch, received + self.effective_visibility_timeout)
+            self._active[id(batch)] = _Held(
+                batch, on_grid(received + self.effective_visibility_timeout)
+            )
             out.append(batch)
         self._growing = (
             self._healthy
@@ -490,7 +493,7 @@ class SQSPoller:
         """The next moment polling can make progress without a completion."""
         due: list[float] = [held.retry_at for held in self._held]
         if self._buffer_opened is not None:
-            due.append(self._buffer_opened + self.config.maximum_batching_window)
+            due.append(on_grid(self._buffer_opened + self.config.maximum_batching_window))
         if self.active < self.concurrency or self._buffer:
             change = self.queue.next_change_at()
             if change is not None:
@@ -499,7 +502,7 @@ class SQSPoller:
             rate = self.config.scaling.ramp_per_minute
             if rate > 0:
                 step = math.floor(self._level + 1e-9) + 1 - self._level
-                due.append(now + step * 60.0 / rate)
+                due.append(on_grid(now + step * 60.0 / rate))
         upcoming = [when for when in due if when > now]
         return min(upcoming) if upcoming else None
 
@@ -518,7 +521,9 @@ class SQSPoller:
                 scaling.throttle_retry_delay * 2.0**held.attempts,
             )
             held.attempts += 1
-            held.retry_at = now + delay
+            # On the clock's grid: a retry time a hair past the tick the mapping wakes at
+            # would never be due there, and the mapping would poll at that tick forever.
+            held.retry_at = on_grid(now + delay)
             if held.retry_at < held.deadline:
                 self._held.append(held)
             else:
@@ -594,7 +599,7 @@ class SQSPoller:
             return None
         if self._buffer_opened is None:
             self._buffer_opened = now
-        if not full and window > 0 and now < self._buffer_opened + window:
+        if not full and window > 0 and now < on_grid(self._buffer_opened + window):
             return None
         return self._flush()
 
@@ -605,7 +610,7 @@ class SQSPoller:
         visibility = self.effective_visibility_timeout
         in_flight = self.queue.is_in_flight
         received = self._buffer_received
-        if self._buffer and received is not None and now >= received + visibility:
+        if self._buffer and received is not None and now >= on_grid(received + visibility):
             kept = [entry for entry in self._buffer if in_flight(entry[0].receipt_handle)]
             if len(kept) < len(self._buffer):
                 self._buffer = kept
@@ -613,7 +618,7 @@ class SQSPoller:
                 if not kept:
                     self._buffer_opened = self._buffer_received = None
                     self._buffer_exact = False
-        if self._carry and now >= self._carry_received + visibility:
+        if self._carry and now >= on_grid(self._carry_received + visibility):
             self._carry = [entry for entry in self._carry if in_flight(entry[0].receipt_handle)]
 
     def _entry(self, message: ReceivedMessage) -> _Entry | None:

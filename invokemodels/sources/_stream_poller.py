@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from invokemodels._clock import TICKS_PER_SECOND, iso_timestamp, to_ticks
+from invokemodels._clock import iso_timestamp, on_grid
 from invokemodels._destinations import Delivery
 from invokemodels._filters import FilterCriteria, filter_view
 from invokemodels._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
@@ -96,11 +96,6 @@ RECORD_AGE_EXCEEDED: Final = "RecordAgeExceeded"
 # {"Records": [ ... ]} with the payload encoder's separators.
 _ENVELOPE: Final = len('{"Records": []}')
 _FAILED: Final = -1
-
-
-def _tick(seconds: float) -> float:
-    """``seconds`` rounded to the scheduler's resolution, so a wake-up at it compares equal."""
-    return to_ticks(seconds) / TICKS_PER_SECOND
 
 
 class RecordFate(enum.Enum):
@@ -226,8 +221,8 @@ class StreamPoller:
         function: the function the mapping invokes (for ARNs in records).
         polling_interval: seconds between polls of an idle shard (Kinesis 1.0,
             DynamoDB 0.25).
-        retry_delay: seconds before a failed or throttled batch is tried again
-            (default: the polling interval) [UNCONFIRMED].
+        retry_delay: seconds before a failed or throttled batch is tried again,
+            0.001-86400 (default: the polling interval) [UNCONFIRMED].
         invoke_identity_arn: Kinesis records' ``invokeIdentityArn`` (the mapping's
             execution role; default ``arn:aws:iam::<account>:role/lambda-role``).
         bisect_at: with ``BisectBatchOnFunctionError``, how many records of a failing
@@ -278,7 +273,8 @@ class StreamPoller:
     def __attrs_post_init__(self) -> None:
         check_range("polling_interval", self.polling_interval, 0.001, 3600)
         if self.retry_delay is not None:
-            check_range("retry_delay", self.retry_delay, 0, 86400)
+            # Not 0: an infinitely retried batch would be retried at one instant forever.
+            check_range("retry_delay", self.retry_delay, 0.001, 86400)
 
     def __repr__(self) -> str:
         return (
@@ -336,7 +332,7 @@ class StreamPoller:
             now = self._scheduler.now
             interval = self.polling_interval
             ticks = max(0, math.ceil((now - lane.last_look) / interval - 1e-9))
-            lane.next_look = _tick(lane.last_look + ticks * interval)
+            lane.next_look = on_grid(lane.last_look + ticks * interval)
             self._mapping.wake_at(lane.next_look)
 
     # -- results ----------------------------------------------------------------------------
@@ -430,7 +426,7 @@ class StreamPoller:
         piece.request_id = outcome.request_id
         if outcome.kind is OutcomeKind.THROTTLED:
             # The batch never reached the function: no retry attempt is consumed.
-            lane.ready_at = _tick(now + self._delay)
+            lane.ready_at = on_grid(now + self._delay)
             return
         piece.invokes += 1
         piece.attempt = outcome.attempt
@@ -476,7 +472,7 @@ class StreamPoller:
             return
         else:
             piece.retries += 1
-        lane.ready_at = _tick(now + self._delay)
+        lane.ready_at = on_grid(now + self._delay)
 
     # -- internals --------------------------------------------------------------------------
 
@@ -789,12 +785,12 @@ class StreamPoller:
             if skipped:
                 self._skip(lane, skipped, index, now)
             lane.last_look = now
-            lane.next_look = _tick(now + self.polling_interval)
+            lane.next_look = on_grid(now + self.polling_interval)
             return None
-        flush_at = _tick(lane.idle_since + config.batching_window)
+        flush_at = on_grid(lane.idle_since + config.batching_window)
         if not full and not closed and now < flush_at:
             lane.last_look = now
-            lane.next_look = min(_tick(now + self.polling_interval), flush_at)
+            lane.next_look = min(on_grid(now + self.polling_interval), flush_at)
             return None
         self._skip(lane, skipped, consumed if taken else index, now)
         records = tuple(taken)
@@ -817,7 +813,7 @@ class StreamPoller:
     def _open_window(self, record: StreamRecord) -> _Window:
         length = float(self.config.tumbling_window)
         start = math.floor(record.arrival_epoch / length) * length
-        return _Window(start, start + length, _tick(round(start + length - self._offset, 6)))
+        return _Window(start, start + length, on_grid(round(start + length - self._offset, 6)))
 
     @property
     def _identity(self) -> str:

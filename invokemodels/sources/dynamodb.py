@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from invokemodels._clock import iso_timestamp
+from invokemodels._clock import iso_timestamp, on_grid
 from invokemodels._function import Function
 from invokemodels._scheduler import Scheduler
 from invokemodels._validate import (
@@ -586,7 +586,7 @@ class Table:
         }
         record = StreamRecord(
             shard.shard_id, str(sequence), sequence, partition, hash_key, now, created,
-            now + log.retention, event, json_size(event),
+            on_grid(now + log.retention), event, json_size(event),
         )  # fmt: skip
         log.append(shard, record)
 

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from invokemodels._clock import on_grid
 from invokemodels._function import Function
 from invokemodels._scheduler import Scheduler
 from invokemodels._validate import ACCOUNT_ID, REGION, check_range, instance_of, text
@@ -196,7 +197,7 @@ class KinesisStream:
         }
         record = StreamRecord(
             shard.shard_id, text, sequence, partition_key, hash_key, now, epoch,
-            now + log.retention, event, json_size(event),
+            on_grid(now + log.retention), event, json_size(event),
         )  # fmt: skip
         log.append(shard, record)
         return record

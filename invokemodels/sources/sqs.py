@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from invokemodels._clock import VirtualClock, to_ticks
+from invokemodels._clock import TICKS_PER_SECOND, VirtualClock, to_ticks
 from invokemodels._destinations import Delivery
 from invokemodels._function import new_request_id, payload_size
 from invokemodels._scheduler import Scheduler
@@ -87,7 +87,6 @@ _SENDER_ID = re.compile(r"\S+")
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _DATA_TYPE = re.compile(r"^(String|Number|Binary)(\.[A-Za-z0-9_.-]+)?$")
 _BAD_BODY = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_TICK: Final = 1_000_000_000
 
 
 class SQSError(InvokeModelsError):
@@ -619,15 +618,21 @@ class Queue:
     def _epoch_ms(self, ticks: int) -> str:
         virtual = self._virtual
         if virtual is not None:
-            return str(round((virtual.epoch_origin + ticks / _TICK) * 1000))
+            return str(round((virtual.epoch_origin + ticks / TICKS_PER_SECOND) * 1000))
         clock = self.scheduler.clock
-        offset = (ticks - self._now()) / _TICK
+        offset = (ticks - self._now()) / TICKS_PER_SECOND
         return str(round((clock.epoch() + offset) * 1000))
 
     def _log(self, ticks: int, kind: str, message: _Message, detail: str = "") -> None:
         if self.keep_history:
             self.history.append(
-                QueueEvent(ticks / _TICK, kind, message.message_id, message.receive_count, detail)
+                QueueEvent(
+                    ticks / TICKS_PER_SECOND,
+                    kind,
+                    message.message_id,
+                    message.receive_count,
+                    detail,
+                )
             )
 
     def _set_state(self, message: _Message, state: MessageState) -> None:
@@ -662,7 +667,9 @@ class Queue:
         }[state]
         del self._messages[message.message_id]
         message.handle = None
-        event = QueueEvent(ticks / _TICK, kind, message.message_id, message.receive_count, detail)
+        event = QueueEvent(
+            ticks / TICKS_PER_SECOND, kind, message.message_id, message.receive_count, detail
+        )
         self._fates[message.message_id] = event
         if self.keep_history:
             self.history.append(event)
@@ -705,7 +712,7 @@ class Queue:
         due = [heap[0][0] for heap in (pending, expiry) if heap]
         if not due:
             return None
-        return max(min(due), now + 1) / _TICK
+        return max(min(due), now + 1) / TICKS_PER_SECOND
 
     # -- queries -------------------------------------------------------------------------------
 
