@@ -52,7 +52,7 @@ from ._validate import (
     one_of,
     seeded,
 )
-from .exceptions import RequestEntityTooLargeError, TooManyRequestsError
+from .exceptions import RequestEntityTooLargeError, TooManyRequestsError, describe_error
 
 __all__ = [
     "AttemptOutcome",
@@ -880,6 +880,9 @@ class EventInvoker:
             tuple(tries) if tries is not None else (), event.duplicate,
         )  # fmt: skip
         errors: list[str] = []
+        # An interrupt (KeyboardInterrupt, SystemExit) raised by a destination is recorded
+        # as its delivery failure like any error, and raised once the outcome is recorded.
+        interrupt: BaseException | None = None
         if target is not None:
             delivery = Delivery(
                 function_arn=self._arn,
@@ -892,15 +895,19 @@ class EventInvoker:
             )
             try:
                 target.deliver(outcome.record(), delivery)
-            except Exception as exc:
+            except BaseException as exc:
                 self.metrics.destination_delivery_failures += 1
-                errors.append(f"destination: {type(exc).__name__}: {exc}")
+                errors.append(f"destination: {describe_error(exc)}")
+                if not isinstance(exc, Exception):
+                    interrupt = exc
         if dead_letter is not None and not success:
             try:
                 self._dead_letter(dead_letter, event)
-            except Exception as exc:
+            except BaseException as exc:
                 self.metrics.dead_letter_errors += 1
-                errors.append(f"dead-letter: {type(exc).__name__}: {exc}")
+                errors.append(f"dead-letter: {describe_error(exc)}")
+                if interrupt is None and not isinstance(exc, Exception):
+                    interrupt = exc
         if errors:
             outcome = attrs.evolve(outcome, delivery_errors=tuple(errors))
         if keep:
@@ -908,6 +915,8 @@ class EventInvoker:
             if not event.duplicate:
                 self._by_id[event.request_id] = outcome
                 self._live.pop(event.request_id, None)
+        if interrupt is not None:
+            raise interrupt
         if self.on_outcome is not None:
             self.on_outcome(outcome)
 

@@ -87,6 +87,16 @@ def clip_text(text: str, limit: int = RENDER_LIMIT) -> str:
     return f"{text[:limit]}... ({len(text)} characters)"
 
 
+def describe_error(exc: BaseException) -> str:
+    """``"<type>: <message>"`` for an error another object raised, bounded, even when its
+    ``str()`` raises (``<unprintable>``)."""
+    try:
+        text = str(exc)
+    except Exception:
+        text = "<unprintable>"
+    return f"{type(exc).__name__}: {clip_text(text, 4 * RENDER_LIMIT)}"
+
+
 def _digits(number: int) -> int:
     """Decimal digits of ``number`` without converting it to text."""
     magnitude = abs(number)

@@ -72,7 +72,7 @@ from invokemodels._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, 
 from invokemodels._polling import Batch, BatchOutcome, EventSourceMapping, OutcomeKind
 from invokemodels._scheduler import Scheduler
 from invokemodels._validate import callable_value, check_range, instance_of, render_value, text
-from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels.exceptions import InvalidParameterValueError, describe_error
 from invokemodels.sources._stream import StreamLog, StreamRecord, json_size, md5_hash_key
 from invokemodels.sources._stream_config import StreamMappingConfig
 
@@ -240,7 +240,10 @@ class StreamPoller:
 
     Results: `outcomes` (one `RecordOutcome` per record read), `failure_records`
     (every on-failure record built, whether or not a destination is configured),
-    `iterator_ages` (the ``IteratorAge`` metric) and `fate` for one record.
+    `iterator_ages` (the ``IteratorAge`` metric) and `fate` for one record.  A destination
+    whose ``deliver`` raises does not stop the mapping: the records are discarded all the
+    same, `destination_delivery_failures` counts it (``DestinationDeliveryFailures``) and
+    `delivery_errors` says what was raised.
     """
 
     log: StreamLog = attrs.field(
@@ -262,6 +265,8 @@ class StreamPoller:
     )
     outcomes: list[RecordOutcome] = attrs.field(factory=list, init=False)
     failure_records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
+    destination_delivery_failures: int = attrs.field(default=0, init=False)
+    delivery_errors: list[str] = attrs.field(factory=list, init=False)
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
     _lanes: dict[Hashable, _Lane] = attrs.field(factory=dict, init=False)
     _lane_list: list[_Lane] = attrs.field(factory=list, init=False)
@@ -619,18 +624,22 @@ class StreamPoller:
         self.failure_records.append(record)
         if destination is not None:
             assert self._mapping is not None
-            destination.deliver(
-                record,
-                Delivery(
-                    function_arn=function.arn,
-                    success=False,
-                    epoch=epoch,
-                    region=function.region,
-                    account_id=function.account.account_id,
-                    s3_prefix=f"aws/lambda/{self._mapping.uuid}/{lane.shard_id}/",
-                    rng=self._rng,
-                ),
+            delivery = Delivery(
+                function_arn=function.arn,
+                success=False,
+                epoch=epoch,
+                region=function.region,
+                account_id=function.account.account_id,
+                s3_prefix=f"aws/lambda/{self._mapping.uuid}/{lane.shard_id}/",
+                rng=self._rng,
             )
+            try:
+                destination.deliver(record, delivery)
+            except Exception as exc:
+                # The records are discarded all the same; the send failure is the
+                # DestinationDeliveryFailures metric (reference 3.8, async and stream ESMs).
+                self.destination_delivery_failures += 1
+                self.delivery_errors.append(describe_error(exc))
 
     def _expire(self, lane: _Lane, now: float) -> None:
         """Records retention removed: recorded as expired at the moment they left the stream."""
