@@ -24,15 +24,9 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from invokemodels import (
-    EventInvoker,
-    Function,
-    InvokeResponse,
-    Scheduler,
-    VirtualClock,
-    encode_payload,
-)
-from invokemodels import new_request_id as make_request_id
+from invokemodels import EventInvoker, Function, InvokeResponse, Scheduler, VirtualClock
+from invokemodels.core import encode_payload
+from invokemodels.core import new_request_id as make_request_id
 
 P_FAIL = 0.3
 RATE = 1000  # arrivals per virtual second

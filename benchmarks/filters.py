@@ -18,7 +18,8 @@ import statistics
 import time
 from collections.abc import Callable
 
-from invokemodels import FilterCriteria, filter_view
+from invokemodels import FilterCriteria
+from invokemodels.mapping import filter_view
 
 RECORD = {
     "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",

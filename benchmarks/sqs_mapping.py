@@ -21,7 +21,8 @@ import sys
 import time
 from typing import Any
 
-from invokemodels import Function, MessageState, Queue, RedrivePolicy, Scheduler, SQSMappingConfig
+from invokemodels import Function, Queue, RedrivePolicy, Scheduler, SQSMappingConfig
+from invokemodels.aws import MessageState
 
 
 def run(n: int, p_fail: float, seed: int = 7) -> dict[str, Any]:

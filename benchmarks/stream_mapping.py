@@ -22,8 +22,8 @@ import sys
 import time
 from typing import Any
 
-from invokemodels import Function, Scheduler
-from invokemodels.sources import KinesisStream, RecordFate, StreamMappingConfig
+from invokemodels import Function, KinesisStream, Scheduler, StreamMappingConfig
+from invokemodels.mapping import RecordFate
 
 SHARDS = 4
 BATCH = 100

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ._context import LambdaContext
+from invokemodels.core._context import LambdaContext
 
 __all__ = ["context_info", "echo", "exits", "fail", "hello", "slow", "unserializable"]
 

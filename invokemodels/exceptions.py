@@ -8,8 +8,7 @@ something::
     InvokeModelsError
       InvalidParameterValueError      bad configuration (InvalidParameterValueException, 400);
                                       also a ValueError
-        ValidationError               DynamoDB's ValidationException (defined in
-                                      `invokemodels.sources.dynamodb`)
+        ValidationError               DynamoDB's ValidationException (the in-memory table)
       InvocationError                 the Invoke call was refused before the function ran (4xx/5xx)
         InvalidRequestContentError    400 InvalidRequestContentException: the payload is not JSON
         RequestEntityTooLargeError    413 RequestEntityTooLargeException (AWS's wire code)
@@ -22,9 +21,9 @@ something::
                                       (the CLI reports it; an invoke reports it as
                                       Lambda reports an init error, e.g.
                                       ``Runtime.ImportModuleError``)
-      SQSError                        the in-memory SQS queue refused a call (defined in
-                                      `invokemodels.sources.sqs`: ReceiptHandleIsInvalidError,
-                                      MessageNotInflightError)
+      SQSError                        the in-memory SQS queue refused a call
+        ReceiptHandleIsInvalidError   ReceiptHandleIsInvalid: a handle the queue never issued
+        MessageNotInflightError       MessageNotInflight: ChangeMessageVisibility too late
 
 Every `InvocationError` carries the wire ``code``, the HTTP ``status_code`` and
 ``to_response()``, the dictionary boto3 puts in ``ClientError.response``.
@@ -39,16 +38,24 @@ import math
 from typing import Any, ClassVar, Final
 
 __all__ = [
+    "RENDER_LIMIT",
     "HandlerImportError",
     "InvalidParameterValueError",
     "InvalidRequestContentError",
     "InvocationError",
     "InvokeModelsError",
+    "MessageNotInflightError",
     "ReadTimeoutError",
+    "ReceiptHandleIsInvalidError",
     "RequestEntityTooLargeError",
     "ResourceNotFoundError",
+    "SQSError",
     "ServiceError",
     "TooManyRequestsError",
+    "ValidationError",
+    "clip_text",
+    "describe_error",
+    "render_value",
 ]
 
 
@@ -255,3 +262,31 @@ class HandlerImportError(InvokeModelsError):
         self.message = message
         self.stack_trace = list(stack_trace or [])
         super().__init__(message)
+
+
+class ValidationError(InvalidParameterValueError):
+    """DynamoDB's ``ValidationException`` (400): a write or value DynamoDB refuses.
+
+    Also an `InvalidParameterValueError`, so one ``except`` catches every bad input.
+    """
+
+    code: ClassVar[str] = "ValidationException"
+
+
+class SQSError(InvokeModelsError):
+    """An SQS API call was refused; ``code`` is SQS's error code."""
+
+    code: ClassVar[str] = "InvalidParameterValue"
+
+
+class ReceiptHandleIsInvalidError(SQSError):
+    """``ReceiptHandleIsInvalid``: the handle was never issued by this queue."""
+
+    code = "ReceiptHandleIsInvalid"
+
+
+class MessageNotInflightError(SQSError):
+    """``MessageNotInflight``: ``ChangeMessageVisibility`` on a message that is not in flight
+    under this receipt handle (it became visible again, was received again, or is gone)."""
+
+    code = "MessageNotInflight"

@@ -21,13 +21,14 @@ from invokemodels import (
     EventInvoker,
     EventOutcomeKind,
     Function,
+    KinesisStream,
     Queue,
     QueueTarget,
     RedrivePolicy,
     Scheduler,
     SQSMappingConfig,
+    StreamMappingConfig,
 )
-from invokemodels.sources import KinesisStream, StreamMappingConfig
 from tests.test_time_properties import run_to_idle, times
 
 

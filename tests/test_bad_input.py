@@ -21,9 +21,6 @@ from invokemodels import (
     Account,
     BackgroundEventInvoker,
     BucketTarget,
-    Client,
-    ClientContext,
-    CognitoIdentity,
     EventBusTarget,
     EventInvokeConfig,
     EventInvoker,
@@ -32,7 +29,6 @@ from invokemodels import (
     FilterCriteria,
     Function,
     FunctionErrorRetries,
-    FunctionTarget,
     KinesisStream,
     LambdaClient,
     LegacyRetry,
@@ -40,26 +36,26 @@ from invokemodels import (
     QueueTarget,
     RedrivePolicy,
     RequestResponseInvoker,
-    RetryQuota,
     ScaledClock,
     Scheduler,
     SQSMappingConfig,
-    SQSPoller,
-    SQSScaling,
     StandardRetry,
     StreamMappingConfig,
-    StreamPoller,
     Table,
     ThrottleBackoff,
     TopicTarget,
     VirtualClock,
 )
+from invokemodels.core import Client, ClientContext, CognitoIdentity
+from invokemodels.event import FunctionTarget
 from invokemodels.exceptions import (
     RENDER_LIMIT,
     InvalidParameterValueError,
     InvokeModelsError,
     render_value,
 )
+from invokemodels.mapping import SQSPoller, SQSScaling, StreamPoller
+from invokemodels.sync import RetryQuota
 
 MESSAGE_LIMIT = 1200
 """No error message about a bad value is longer than this."""

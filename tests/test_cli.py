@@ -14,7 +14,8 @@ from typing import Any, TextIO
 
 import pytest
 
-from invokemodels import Function, cli
+from invokemodels import Function
+from invokemodels._cli import _main as cli
 
 HELLO = "invokemodels.examples:hello"
 
@@ -264,7 +265,7 @@ def test_unknown_command_is_one_line(capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_demo_runs_every_section(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "invokemodels._demo_sync" in cli.DEMO_SECTIONS
+    assert "invokemodels._cli._demo_sync" in cli.DEMO_SECTIONS
     code, out, err = run(capsys, "demo")
     assert (code, err) == (0, "")
     assert "== Synchronous (RequestResponse)" in out
@@ -276,7 +277,7 @@ def test_demo_runs_every_section(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_sync_demo_is_deterministic_per_seed(capsys: pytest.CaptureFixture[str]) -> None:
-    from invokemodels import _demo_sync
+    from invokemodels._cli import _demo_sync
 
     outputs = []
     for seed in (4, 4, 5):
@@ -290,7 +291,7 @@ def test_a_failing_demo_section_is_reported_and_the_others_still_run(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        cli, "DEMO_SECTIONS", ("no_such_demo_module_xyz", "invokemodels._demo_sync")
+        cli, "DEMO_SECTIONS", ("no_such_demo_module_xyz", "invokemodels._cli._demo_sync")
     )
     code, out, err = run(capsys, "demo", "--seed", "2")
     assert code == 1

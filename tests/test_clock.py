@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invokemodels import Scheduler, SystemClock, VirtualClock
-from invokemodels._clock import TICKS_PER_SECOND, iso_timestamp, on_grid
+from invokemodels.core import TICKS_PER_SECOND, on_grid
+from invokemodels.core._clock import iso_timestamp
 
 
 def test_virtual_clock_starts_at_zero_and_maps_to_epoch() -> None:

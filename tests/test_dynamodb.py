@@ -10,16 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invokemodels import SYNC_PAYLOAD_LIMIT, Function, QueueTarget, Scheduler, VirtualClock
-from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.sources import (
-    StreamMappingConfig,
-    Table,
-    ValidationError,
-    from_attribute_value,
-    item_size,
-    to_attribute_value,
-)
+from invokemodels import Function, QueueTarget, Scheduler, StreamMappingConfig, Table, VirtualClock
+from invokemodels.aws import from_attribute_value, item_size, to_attribute_value
+from invokemodels.core import SYNC_PAYLOAD_LIMIT
+from invokemodels.exceptions import InvalidParameterValueError, ValidationError
 
 ITEM = {"Id": {"N": "101"}, "Message": {"S": "New item!"}}
 CHANGED = {"Id": {"N": "101"}, "Message": {"S": "This item has changed"}}

@@ -12,29 +12,30 @@ import attrs
 import pytest
 
 from invokemodels import (
-    EVENT_PAYLOAD_LIMIT,
-    LEGACY_EVENT_PAYLOAD_LIMIT,
     Account,
-    AttemptOutcome,
     BucketTarget,
     Decision,
     EventBusTarget,
     EventInvokeConfig,
     EventInvoker,
-    EventOutcome,
     EventOutcomeKind,
     EventRetryPolicy,
     Failure,
     FailureKind,
     Function,
     FunctionErrorRetries,
-    FunctionTarget,
-    InMemoryServiceQueue,
     Queue,
     QueueTarget,
     Scheduler,
     ThrottleBackoff,
     TopicTarget,
+)
+from invokemodels.core import EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT
+from invokemodels.event import (
+    AttemptOutcome,
+    EventOutcome,
+    FunctionTarget,
+    InMemoryServiceQueue,
     invocation_record,
 )
 from invokemodels.exceptions import (

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from invokemodels import AttemptOutcome, EventAttempt, _demo_event, cli
-from invokemodels._cli_event import attempt_line
+from invokemodels._cli import _demo_event
+from invokemodels._cli import _main as cli
+from invokemodels._cli._event import attempt_line
+from invokemodels.event import AttemptOutcome, EventAttempt
 
 FAIL = "invokemodels.examples:fail"
 HELLO = "invokemodels.examples:hello"
@@ -97,7 +99,7 @@ def test_refusals_are_one_line_and_exit_2(
 
 
 def test_demo_section(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "invokemodels._demo_event" in cli.DEMO_SECTIONS
+    assert "invokemodels._cli._demo_event" in cli.DEMO_SECTIONS
     _demo_event.run(sys.stdout, seed=3)
     out = capsys.readouterr().out
     assert "== Asynchronous (Event)" in out

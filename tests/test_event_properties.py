@@ -20,10 +20,10 @@ from invokemodels import (
     FailureKind,
     Function,
     FunctionErrorRetries,
-    InMemoryServiceQueue,
     QueueTarget,
     ThrottleBackoff,
 )
+from invokemodels.event import InMemoryServiceQueue
 from invokemodels.exceptions import TooManyRequestsError
 
 DELAYS = (60.0, 120.0)

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from invokemodels import FilterCriteria, filter_view, parse_data
-from invokemodels._filters import PATTERN_MAX_LENGTH, JsonFloat
+from invokemodels import FilterCriteria
 from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels.mapping import PATTERN_MAX_LENGTH, JsonFloat, filter_view, parse_data
 
 
 def matches(pattern: dict[str, Any] | str, view: dict[str, Any], **kwargs: Any) -> bool:

@@ -15,19 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invokemodels import (
+from invokemodels import Account, Function, SystemClock, VirtualClock
+from invokemodels.core import (
     RESPONSE_PAYLOAD_LIMIT,
     SYNC_PAYLOAD_LIMIT,
-    Account,
     ClientContext,
-    Function,
-    SystemClock,
     ThrottleReason,
-    VirtualClock,
     encode_payload,
     new_request_id,
 )
-from invokemodels._function import load_handler
+from invokemodels.core._function import load_handler
 from invokemodels.exceptions import (
     HandlerImportError,
     InvalidParameterValueError,

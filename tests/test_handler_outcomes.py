@@ -20,8 +20,8 @@ from invokemodels import (
     RequestResponseInvoker,
     Scheduler,
     VirtualClock,
-    encode_payload,
 )
+from invokemodels.core import encode_payload
 from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from invokemodels import Function, Scheduler, VirtualClock
+from invokemodels import Function, KinesisStream, Scheduler, StreamMappingConfig, VirtualClock
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.sources import KinesisStream, StreamMappingConfig, TrimmedRecord
+from invokemodels.mapping import TrimmedRecord
 
 
 def test_shards_split_the_128_bit_hash_key_space_evenly() -> None:

@@ -13,12 +13,12 @@ from invokemodels import (
     BatchOutcome,
     EventSourceMapping,
     Function,
-    InvocationTrace,
     OutcomeKind,
     Scheduler,
-    ThrottleReason,
 )
+from invokemodels.core import ThrottleReason
 from invokemodels.exceptions import InvalidParameterValueError, RequestEntityTooLargeError
+from invokemodels.mapping import InvocationTrace
 
 
 @attrs.define

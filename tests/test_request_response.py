@@ -13,15 +13,13 @@ from hypothesis import strategies as st
 
 from invokemodels import (
     Account,
-    ClientContext,
     Function,
-    Invocation,
     LambdaClient,
     RequestResponseInvoker,
     Scheduler,
     SystemClock,
-    ThrottleReason,
 )
+from invokemodels.core import ClientContext, ThrottleReason
 from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,
@@ -30,6 +28,7 @@ from invokemodels.exceptions import (
     ServiceError,
     TooManyRequestsError,
 )
+from invokemodels.sync import Invocation
 
 
 def greet(event: Any, context: Any) -> Any:

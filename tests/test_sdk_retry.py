@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invokemodels import (
-    ClientAttempt,
     Failure,
     FailureKind,
     Function,
@@ -19,12 +18,11 @@ from invokemodels import (
     LegacyRetry,
     NoRetry,
     RequestResponseInvoker,
-    RetryQuota,
     Scheduler,
     StandardRetry,
     SystemClock,
-    ThrottleReason,
 )
+from invokemodels.core import ThrottleReason
 from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,
@@ -33,6 +31,7 @@ from invokemodels.exceptions import (
     ServiceError,
     TooManyRequestsError,
 )
+from invokemodels.sync import ClientAttempt, RetryQuota
 
 
 def failure(attempt: int = 1, code: str = "", status: int | None = None) -> Failure:

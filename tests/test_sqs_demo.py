@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-from invokemodels import _demo_sqs, cli
+from invokemodels._cli import _demo_sqs
+from invokemodels._cli import _main as cli
 
 
 def test_sqs_section_is_listed() -> None:
-    assert "invokemodels._demo_sqs" in cli.DEMO_SECTIONS
+    assert "invokemodels._cli._demo_sqs" in cli.DEMO_SECTIONS
 
 
 def test_sqs_demo_prints_the_redrive_and_the_partial_batch() -> None:

@@ -11,22 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invokemodels import (
-    SYNC_PAYLOAD_LIMIT,
     EventSourceMapping,
     FilterCriteria,
     Function,
-    MessageState,
     OutcomeKind,
     Queue,
     RedrivePolicy,
     Scheduler,
     SQSMappingConfig,
-    SQSPoller,
-    SQSScaling,
-    encode_payload,
 )
+from invokemodels.aws import MessageState
+from invokemodels.core import SYNC_PAYLOAD_LIMIT, encode_payload
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.sources import failed_message_ids, sqs_event_record
+from invokemodels.mapping import SQSPoller, SQSScaling, failed_message_ids, sqs_event_record
 
 EPOCH_MS = 1_700_000_000_000
 

@@ -19,18 +19,14 @@ from hypothesis.stateful import (
     rule,
 )
 
-from invokemodels import (
-    Delivery,
+from invokemodels import Queue, QueueTarget, RedrivePolicy, Scheduler, SystemClock
+from invokemodels.aws import MessageState
+from invokemodels.core import Delivery
+from invokemodels.exceptions import (
+    InvalidParameterValueError,
     MessageNotInflightError,
-    MessageState,
-    Queue,
-    QueueTarget,
     ReceiptHandleIsInvalidError,
-    RedrivePolicy,
-    Scheduler,
-    SystemClock,
 )
-from invokemodels.exceptions import InvalidParameterValueError
 
 EPOCH_MS = 1_700_000_000_000
 STRING: dict[str, Any] = {"DataType": "String", "StringValue": "v"}

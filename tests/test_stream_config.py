@@ -10,15 +10,17 @@ import pytest
 from invokemodels import (
     BucketTarget,
     EventBusTarget,
+    FilterCriteria,
     Function,
+    KinesisStream,
     QueueTarget,
     Scheduler,
+    StreamMappingConfig,
+    Table,
     TopicTarget,
     VirtualClock,
 )
-from invokemodels._filters import FilterCriteria
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.sources import KinesisStream, StreamMappingConfig, Table
 
 
 def config(**kwargs: Any) -> StreamMappingConfig:

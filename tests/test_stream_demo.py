@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 
-from invokemodels import cli
-from invokemodels._demo_streams import run
+from invokemodels._cli import _main as cli
+from invokemodels._cli._demo_streams import run
 
 
 def test_streams_demo_is_listed_and_prints_the_blocked_shard_timeline() -> None:
-    assert "invokemodels._demo_streams" in cli.DEMO_SECTIONS
+    assert "invokemodels._cli._demo_streams" in cli.DEMO_SECTIONS
     out = io.StringIO()
     run(out, seed=1)
     lines = out.getvalue().splitlines()

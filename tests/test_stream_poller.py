@@ -10,23 +10,18 @@ from typing import Any
 import pytest
 
 from invokemodels import (
-    SYNC_PAYLOAD_LIMIT,
     BucketTarget,
     Function,
+    KinesisStream,
     OutcomeKind,
     QueueTarget,
     Scheduler,
+    StreamMappingConfig,
     TopicTarget,
     VirtualClock,
 )
-from invokemodels.sources import (
-    IteratorAgeSample,
-    KinesisStream,
-    RecordFate,
-    StreamMappingConfig,
-    StreamPoller,
-)
-from invokemodels.sources._stream import md5_hash_key
+from invokemodels.core import SYNC_PAYLOAD_LIMIT
+from invokemodels.mapping import IteratorAgeSample, RecordFate, StreamPoller, md5_hash_key
 
 EPOCH = 1_700_000_000.0
 Log = list[tuple[float, list[str]]]

@@ -10,14 +10,17 @@ import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from invokemodels import BucketTarget, Function, QueueTarget, Scheduler, VirtualClock
-from invokemodels.sources import (
+from invokemodels import (
+    BucketTarget,
+    Function,
     KinesisStream,
-    RecordFate,
+    QueueTarget,
+    Scheduler,
     StreamMappingConfig,
-    StreamRecord,
     Table,
+    VirtualClock,
 )
+from invokemodels.mapping import RecordFate, StreamRecord
 
 FOREVER = 10**9
 RETENTION = 86400.0

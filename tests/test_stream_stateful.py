@@ -10,8 +10,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from invokemodels import Function, Scheduler, VirtualClock
-from invokemodels.sources import KinesisStream, StreamMappingConfig
+from invokemodels import Function, KinesisStream, Scheduler, StreamMappingConfig, VirtualClock
 
 KEYS = ("a", "b", "c", "d")
 

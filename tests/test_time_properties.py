@@ -19,12 +19,14 @@ from invokemodels import (
     EventRetryPolicy,
     Function,
     FunctionErrorRetries,
+    KinesisStream,
     Queue,
     Scheduler,
     SQSMappingConfig,
+    StreamMappingConfig,
+    Table,
     ThrottleBackoff,
 )
-from invokemodels.sources import KinesisStream, StreamMappingConfig, Table
 
 MAX_STEPS = 50_000
 times = st.floats(0, 1e4, allow_nan=False, allow_infinity=False, allow_subnormal=False)

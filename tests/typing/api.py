@@ -9,15 +9,11 @@ from __future__ import annotations
 from invokemodels import (
     BackgroundEventInvoker,
     Clock,
-    DeadLetterQueue,
-    DeadLetterTopic,
     Destination,
     EventInvoker,
     EventRetryPolicy,
     Function,
     FunctionErrorRetries,
-    FunctionTarget,
-    InMemoryServiceQueue,
     Invoker,
     KinesisStream,
     LegacyRetry,
@@ -30,16 +26,17 @@ from invokemodels import (
     ScaledClock,
     ServiceQueue,
     SQSMappingConfig,
-    SQSPoller,
     StandardRetry,
     StreamMappingConfig,
-    StreamPoller,
     SystemClock,
     Table,
     ThrottleBackoff,
     TopicTarget,
     VirtualClock,
 )
+from invokemodels.core import DeadLetterQueue, DeadLetterTopic
+from invokemodels.event import FunctionTarget, InMemoryServiceQueue
+from invokemodels.mapping import SQSPoller, StreamPoller
 
 clock: Clock = VirtualClock()
 real_clock: Clock = SystemClock()

@@ -1,0 +1,99 @@
+"""The core every model stands on: the protocols, clocks and scheduler, the function and its
+runtime (context, JSON boundary, error documents), retry values and validation.
+"""
+
+from __future__ import annotations
+
+from invokemodels.core._clock import (
+    TICKS_PER_SECOND,
+    Clock,
+    ScaledClock,
+    SystemClock,
+    VirtualClock,
+    on_grid,
+)
+from invokemodels.core._context import (
+    Client,
+    ClientContext,
+    CognitoIdentity,
+    LambdaContext,
+)
+from invokemodels.core._function import (
+    EVENT_PAYLOAD_LIMIT,
+    LEGACY_EVENT_PAYLOAD_LIMIT,
+    RESPONSE_PAYLOAD_LIMIT,
+    SNS_MESSAGE_LIMIT,
+    SYNC_PAYLOAD_LIMIT,
+    Account,
+    AttemptResult,
+    Function,
+    Handler,
+    ThrottleReason,
+    encode_payload,
+    new_request_id,
+)
+from invokemodels.core._protocols import (
+    Batch,
+    BatchOutcome,
+    DeadLetterQueue,
+    DeadLetterTopic,
+    Delivery,
+    Destination,
+    Invoker,
+    InvokeResponse,
+    OutcomeKind,
+    Poller,
+    RetryPolicy,
+    ServiceQueue,
+)
+from invokemodels.core._retry import (
+    Decision,
+    Failure,
+    FailureKind,
+)
+from invokemodels.core._scheduler import (
+    Scheduler,
+    Timer,
+)
+
+__all__ = [
+    "EVENT_PAYLOAD_LIMIT",
+    "LEGACY_EVENT_PAYLOAD_LIMIT",
+    "RESPONSE_PAYLOAD_LIMIT",
+    "SNS_MESSAGE_LIMIT",
+    "SYNC_PAYLOAD_LIMIT",
+    "TICKS_PER_SECOND",
+    "Account",
+    "AttemptResult",
+    "Batch",
+    "BatchOutcome",
+    "Client",
+    "ClientContext",
+    "Clock",
+    "CognitoIdentity",
+    "DeadLetterQueue",
+    "DeadLetterTopic",
+    "Decision",
+    "Delivery",
+    "Destination",
+    "Failure",
+    "FailureKind",
+    "Function",
+    "Handler",
+    "InvokeResponse",
+    "Invoker",
+    "LambdaContext",
+    "OutcomeKind",
+    "Poller",
+    "RetryPolicy",
+    "ScaledClock",
+    "Scheduler",
+    "ServiceQueue",
+    "SystemClock",
+    "ThrottleReason",
+    "Timer",
+    "VirtualClock",
+    "encode_payload",
+    "new_request_id",
+    "on_grid",
+]

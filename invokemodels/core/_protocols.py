@@ -1,0 +1,267 @@
+"""The public protocols of the core, in one place, with the values they speak.
+
+Every model stands on these, and a user's implementation gets exactly what a built-in one
+gets:
+
+- `Invoker`: invoke a function with a payload, get an `InvokeResponse` (the sync and Event
+  models, the SDK client).
+- `RetryPolicy`: decide whether and when a failed attempt is tried again, from a `Failure`
+  (values in `invokemodels.core._retry`).
+- `ServiceQueue`: the queue where asynchronous events wait between attempts.
+- `Poller`: a source's side of an event source mapping; it hands out `Batch` values and is
+  told each `BatchOutcome`.
+- `Destination`: where invocation records are delivered (`Delivery` says from where);
+  `DeadLetterQueue` and `DeadLetterTopic` receive dead letters.
+
+The `Clock` protocol lives with the clocks in `invokemodels.core._clock`.  Reference
+implementations do not inherit from these; conformance is checked statically
+(``tests/typing/``).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import random
+from collections.abc import Hashable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import attrs
+
+from invokemodels.core._function import AttemptResult
+from invokemodels.core._retry import Decision, Failure
+
+__all__ = [
+    "Batch",
+    "BatchOutcome",
+    "DeadLetterQueue",
+    "DeadLetterTopic",
+    "Delivery",
+    "Destination",
+    "InvokeResponse",
+    "Invoker",
+    "OutcomeKind",
+    "Poller",
+    "RetryPolicy",
+    "ServiceQueue",
+]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class InvokeResponse:
+    """What the Invoke API returns (``botocore``'s ``InvocationResponse``).
+
+    Attributes:
+        status_code: 200 (``RequestResponse``), 202 (``Event``) or 204 (``DryRun``).
+            200 even when the function failed.
+        payload: the response body bytes: the return value as JSON, the
+            function's error document, or ``b""`` (``Event``, ``DryRun``).
+        function_error: ``"Unhandled"`` when the function failed, else None.
+        executed_version: the version that ran (``"$LATEST"`` or digits), None when nothing ran.
+        request_id: the invocation's request id (``x-amzn-RequestId``).
+        log_result: base64 of the last 4 KB of the log (``LogType=Tail``), if captured.
+    """
+
+    status_code: int
+    payload: bytes = b""
+    function_error: str | None = None
+    executed_version: str | None = None
+    request_id: str = ""
+    log_result: str | None = None
+
+    def json(self) -> Any:
+        """The payload parsed from JSON (None for an empty payload)."""
+        return json.loads(self.payload) if self.payload else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The response keyed like boto3's ``invoke()`` result and the CLI's output."""
+        out: dict[str, Any] = {"StatusCode": self.status_code}
+        if self.function_error is not None:
+            out["FunctionError"] = self.function_error
+        if self.log_result is not None:
+            out["LogResult"] = self.log_result
+        if self.executed_version is not None:
+            out["ExecutedVersion"] = self.executed_version
+        return out
+
+
+class Invoker(Protocol):
+    """**Protocol**: invokes a function with a payload, as the Invoke API does.
+
+    A payload is any JSON value; ``bytes`` are taken as a JSON document.
+    Refusals (400, 413, 429, ...) raise `invokemodels.exceptions.InvocationError`.
+    """
+
+    def invoke(self, payload: Any) -> InvokeResponse: ...
+
+
+class ServiceQueue(Protocol[T]):
+    """**Protocol**: the queue where asynchronous events wait between attempts.
+
+    Items become ready at a clock time (``ready_at``); `take` hands out the
+    earliest ready item (ties in insertion order) or None.
+    """
+
+    def put(self, item: T, ready_at: float) -> None: ...
+
+    def take(self, now: float) -> T | None: ...
+
+    def next_ready_at(self) -> float | None: ...
+
+
+class RetryPolicy(Protocol):
+    """**Protocol**: decides whether, and after how long, a failed attempt is tried again.
+
+    ``decide`` is called once per failure.  ``succeeded`` is called when an
+    attempt succeeds (after ``attempts`` tries), so stateful policies such as
+    the SDK's standard-mode retry quota can refund tokens; stateless policies
+    make it a no-op.
+    """
+
+    def decide(self, failure: Failure, rng: random.Random) -> Decision: ...
+
+    def succeeded(self, attempts: int) -> None: ...
+
+
+class OutcomeKind(enum.Enum):
+    """How a batch invocation ended, in the classes ESM error handling distinguishes."""
+
+    SUCCESS = "success"
+    """The function returned (its response may still report partial failures)."""
+    FUNCTION_ERROR = "function_error"
+    """The function failed: exception, timeout, marshal error, oversized response."""
+    THROTTLED = "throttled"
+    """The invoke was throttled (429); the batch never reached the function."""
+
+
+@attrs.frozen
+class Batch:
+    """One invocation's worth of records, as a poller hands it to the loop.
+
+    Attributes:
+        event: the JSON value the function receives (e.g. ``{"Records": [...]}``).
+        records: the poller's own handles for the records, in delivery order.
+        lane: what the batch belongs to for ordering (a shard, a message group), if anything.
+    """
+
+    event: Any
+    records: tuple[Any, ...] = ()
+    lane: Hashable = None
+
+
+@attrs.frozen
+class BatchOutcome:
+    """The result of invoking the function with one `Batch`.
+
+    ``attempt`` is None when the invoke was throttled.  ``response()`` is the
+    function's parsed response (for partial batch responses).
+    """
+
+    kind: OutcomeKind
+    request_id: str
+    started_at: float
+    ended_at: float
+    attempt: AttemptResult | None = None
+    throttle_reason: str | None = None
+
+    @property
+    def function_error(self) -> str | None:
+        """``"Unhandled"`` for a function error, else None."""
+        return None if self.attempt is None else self.attempt.function_error
+
+    def response(self) -> Any:
+        """The parsed response payload, or None when the batch never ran."""
+        return None if self.attempt is None else json.loads(self.attempt.payload)
+
+
+class Poller(Protocol):
+    """**Protocol**: a source's side of an event source mapping.
+
+    - ``poll(now, capacity)`` returns the batches to invoke now, at most
+      ``capacity`` of them (the loop's free concurrency).  Records handed out
+      are the poller's to track until `complete` is called for their batch.
+    - ``complete(batch, outcome)`` applies the source's rules to the outcome
+      (checkpoint, retry, bisect, discard, delete, ...).
+    - ``next_poll_at(now)`` says when the loop should call `poll` again even
+      if nothing completes (the polling cadence, a batching window closing, a
+      retry backoff ending); None means "only after a completion".  Any float
+      will do: the loop wakes at the first tick of the clock at or after it, so
+      at that poll ``now >= next_poll_at``; and a time at or before ``now``
+      after a poll that invoked nothing (every batch throttled, or none handed
+      out) means the next tick, so a poller cannot stop the clock.
+    """
+
+    def poll(self, now: float, capacity: int) -> Sequence[Batch]: ...
+
+    def complete(self, batch: Batch, outcome: BatchOutcome) -> None: ...
+
+    def next_poll_at(self, now: float) -> float | None: ...
+
+
+@attrs.frozen(kw_only=True)
+class Delivery:
+    """Where a record comes from, so a target can deliver it the way AWS does.
+
+    Attributes:
+        function_arn: the function's qualified ARN.
+        success: True for an on-success record, False for on-failure.
+        epoch: Unix time of the delivery (EventBridge ``time``, S3 key date).
+        region: the function's Region.
+        account_id: the function's account.
+        s3_prefix: the S3 key prefix: ``aws/lambda/async/<function-name>/`` for
+            asynchronous invocations, ``aws/lambda/<ESM-UUID>/<shardID>/`` for mappings.
+        rng: randomness for ids in envelopes and keys.
+    """
+
+    function_arn: str
+    success: bool
+    epoch: float
+    region: str
+    account_id: str
+    s3_prefix: str
+    rng: random.Random
+
+
+class Destination(Protocol):
+    """**Protocol**: a target Lambda delivers invocation records to.
+
+    ``arn`` identifies it (its service decides what delivery means and what
+    validation applies); ``deliver`` receives the record as a JSON-ready dict.
+    """
+
+    @property
+    def arn(self) -> str: ...
+
+    def deliver(self, record: dict[str, Any], delivery: Delivery) -> None: ...
+
+
+class DeadLetterQueue(Protocol):
+    """**Protocol**: an SQS queue as a dead-letter target (`QueueTarget`, ``sources.sqs.Queue``).
+
+    ``arn`` must name a standard queue; ``send_message`` receives the original event and
+    SQS-shaped message attributes.
+    """
+
+    @property
+    def arn(self) -> str: ...
+
+    def send_message(
+        self, body: str, attributes: dict[str, dict[str, str]] | None = ...
+    ) -> object: ...
+
+
+class DeadLetterTopic(Protocol):
+    """**Protocol**: an SNS topic as a dead-letter target (`TopicTarget`).
+
+    ``arn`` must name a standard topic; ``publish`` receives the original event and
+    message attributes.
+    """
+
+    @property
+    def arn(self) -> str: ...
+
+    def publish(
+        self, message: str, attributes: dict[str, dict[str, str]] | None = ...
+    ) -> object: ...

@@ -1,0 +1,234 @@
+"""The discrete-event core: a heap of ``(when, seq, callback)``, like SimPy's ``Environment``.
+
+Callbacks run in time order; two callbacks due at the same instant run in the
+order they were scheduled (``seq`` breaks the tie), so one seed gives one
+timeline.  Time is kept in integer ticks (see `invokemodels.core._clock`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from invokemodels.core._clock import TICKS_PER_SECOND, Clock, VirtualClock, to_ticks
+from invokemodels.core._validate import implements
+
+__all__ = ["Scheduler", "Timer"]
+
+
+class Timer:
+    """A scheduled callback; `cancel` it to keep it from running."""
+
+    __slots__ = ("args", "callback", "seq", "ticks")
+
+    def __init__(
+        self, ticks: int, seq: int, callback: Callable[..., object] | None, args: tuple[Any, ...]
+    ) -> None:
+        self.ticks = ticks
+        self.seq = seq
+        self.callback = callback
+        self.args = args
+
+    def __lt__(self, other: Timer) -> bool:
+        return (self.ticks, self.seq) < (other.ticks, other.seq)
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self.callback is None else "pending"
+        return f"<Timer when={self.when!r} {state}>"
+
+    @property
+    def when(self) -> float:
+        """When the callback is due, in clock seconds."""
+        return self.ticks / TICKS_PER_SECOND
+
+    @property
+    def cancelled(self) -> bool:
+        """True once `cancel` was called (or the callback ran)."""
+        return self.callback is None
+
+    def cancel(self) -> None:
+        """Keep the callback from running; harmless if it already ran."""
+        self.callback = None
+        self.args = ()
+
+
+def _default_clock() -> Clock:
+    return VirtualClock()
+
+
+@attrs.define(repr=False)
+class Scheduler:
+    """Runs callbacks at points in time, on a `VirtualClock` (default) or a `SystemClock`.
+
+    On a virtual clock, running the scheduler jumps time from one callback to
+    the next, so a six-hour retry window passes in microseconds.  On a system
+    clock it sleeps until each callback is due.
+
+    Example::
+
+        sched = Scheduler()
+        sched.schedule(60.0, print, "one minute later")
+        sched.run_until_idle()
+        assert sched.now == 60.0
+    """
+
+    clock: Clock = attrs.field(
+        factory=_default_clock,
+        validator=implements("clock", "Clock", ("now", "epoch", "sleep_until")),
+    )
+    _heap: list[Timer] = attrs.field(factory=list, init=False)
+    _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
+    _virtual: VirtualClock | None = attrs.field(default=None, init=False)
+    _running: bool = attrs.field(default=False, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.clock, VirtualClock):
+            self._virtual = self.clock
+
+    def __repr__(self) -> str:
+        return f"<Scheduler now={self.now!r} pending={len(self)}>"
+
+    def __len__(self) -> int:
+        return sum(1 for timer in self._heap if timer.callback is not None)
+
+    @property
+    def now(self) -> float:
+        """The clock's current time in seconds."""
+        return self.clock.now()
+
+    @property
+    def is_virtual(self) -> bool:
+        """True when the scheduler drives a `VirtualClock`."""
+        return self._virtual is not None
+
+    @property
+    def running(self) -> bool:
+        """True while a callback of this scheduler is executing."""
+        return self._running
+
+    def _now_ticks(self) -> int:
+        if self._virtual is not None:
+            return self._virtual.ticks
+        return to_ticks(self.clock.now())
+
+    def schedule(self, delay: float, callback: Callable[..., object], *args: Any) -> Timer:
+        """Run ``callback(*args)`` ``delay`` seconds from now (``delay >= 0``, finite).
+
+        The delay is rounded to the nearest nanosecond tick.  A negative, ``nan`` or
+        infinite delay (or one whose ticks are past the float range) is a `ValueError`.
+        """
+        ticks = _finite_ticks("delay", delay)
+        if ticks < 0 or delay < 0:
+            msg = f"delay must be >= 0 seconds, got {_show(delay)}"
+            raise ValueError(msg)
+        return self._push(self._now_ticks() + ticks, callback, args)
+
+    def at(self, when: float, callback: Callable[..., object], *args: Any) -> Timer:
+        """Run ``callback(*args)`` at clock time ``when``; a time in the past means now.
+
+        ``when`` is rounded to the nearest nanosecond tick (a model that compares the
+        clock with a time it computed rounds it with `invokemodels.core._clock.on_grid`);
+        ``nan`` or an infinite time is a `ValueError`.
+        """
+        return self._push(max(_finite_ticks("when", when), self._now_ticks()), callback, args)
+
+    def _push(self, ticks: int, callback: Callable[..., object], args: tuple[Any, ...]) -> Timer:
+        timer = Timer(ticks, next(self._seq), callback, args)
+        heapq.heappush(self._heap, timer)
+        return timer
+
+    def next_due(self) -> float | None:
+        """When the next pending callback is due, or None when idle."""
+        heap = self._heap
+        while heap and heap[0].callback is None:
+            heapq.heappop(heap)
+        return heap[0].ticks / TICKS_PER_SECOND if heap else None
+
+    def step(self) -> bool:
+        """Advance to the next pending callback and run it; False when there is none."""
+        heap = self._heap
+        while heap:
+            timer = heapq.heappop(heap)
+            callback = timer.callback
+            if callback is None:
+                continue
+            self._advance(timer.ticks)
+            timer.callback = None
+            self._running = True
+            try:
+                callback(*timer.args)
+            finally:
+                self._running = False
+            return True
+        return False
+
+    def _advance(self, ticks: int) -> None:
+        if self._virtual is not None:
+            self._virtual.advance_to_ticks(max(ticks, self._virtual.ticks))
+        else:
+            self.clock.sleep_until(ticks / TICKS_PER_SECOND)
+
+    def run(self, until: float | None = None) -> None:
+        """Run callbacks in time order.
+
+        With ``until``, run every callback due at or before ``until`` and leave
+        the clock at ``until``; without it, the same as `run_until_idle`.
+        """
+        if until is None:
+            self.run_until_idle()
+            return
+        limit = _finite_ticks("until", until)
+        heap = self._heap
+        while True:
+            while heap and heap[0].callback is None:
+                heapq.heappop(heap)
+            if not heap or heap[0].ticks > limit:
+                break
+            self.step()
+        if limit > self._now_ticks():
+            self._advance(limit)
+
+    def run_until_idle(self, *, max_steps: int | None = None) -> int:
+        """Run until no callback is pending; returns the number of callbacks run.
+
+        ``max_steps`` guards against a model that never goes idle (raises
+        ``RuntimeError`` when reached).
+        """
+        steps = 0
+        while self.step():
+            steps += 1
+            if max_steps is not None and steps >= max_steps and self.next_due() is not None:
+                msg = f"scheduler still busy after max_steps={max_steps} callbacks"
+                raise RuntimeError(msg)
+        return steps
+
+    def run_for(self, seconds: float) -> None:
+        """Run for ``seconds`` from now (see `run`)."""
+        self.run(until=self.now + seconds)
+
+
+def _finite_ticks(parameter: str, seconds: float) -> int:
+    """``to_ticks(seconds)``, or a `ValueError` naming ``parameter`` when that is no time."""
+    try:
+        scaled = float(seconds) * TICKS_PER_SECOND
+    except OverflowError:  # an int past the float range
+        scaled = math.inf
+    if not math.isfinite(scaled):
+        msg = f"{parameter} must be a finite number of seconds, got {_show(seconds)}"
+        raise ValueError(msg)
+    return to_ticks(seconds)
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+
+
+def default_scheduler(clock: Clock | None) -> Scheduler:
+    """A scheduler on ``clock``, or on a new `VirtualClock` when None."""
+    return Scheduler(clock=clock if clock is not None else VirtualClock())

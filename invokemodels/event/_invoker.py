@@ -1,0 +1,1014 @@
+"""The asynchronous model (``InvocationType=Event``): service queue, retries, age, destinations.
+
+`EventInvoker.invoke` validates a payload, puts the event in a `ServiceQueue` and answers
+202 at once; running the scheduler then dispatches events to `Function.run_attempt`,
+counting concurrency with ``try_acquire``/``release``, and applies the `EventRetryPolicy`
+(reference section 3).  Every accepted event ends in exactly one `EventOutcome`; invocation
+records go to the configured destinations and the original event to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import enum
+import heapq
+import itertools
+import json
+import random
+import re
+from collections.abc import Callable
+from typing import Any, Final, Generic, TypeGuard, TypeVar, cast
+
+import attrs
+
+from invokemodels.core._clock import iso_timestamp, on_grid
+from invokemodels.core._function import (
+    EVENT_PAYLOAD_LIMIT,
+    LEGACY_EVENT_PAYLOAD_LIMIT,
+    SNS_MESSAGE_LIMIT,
+    AttemptResult,
+    Function,
+    encode_payload,
+    new_request_id,
+    payload_size,
+)
+from invokemodels.core._protocols import (
+    DeadLetterQueue,
+    DeadLetterTopic,
+    Delivery,
+    InvokeResponse,
+    RetryPolicy,
+    ServiceQueue,
+)
+from invokemodels.core._retry import Failure, FailureKind
+from invokemodels.core._scheduler import Scheduler, Timer
+from invokemodels.core._validate import (
+    boolean,
+    callable_value,
+    implements,
+    in_range,
+    instance_of,
+    is_random,
+    one_of,
+    seeded,
+)
+from invokemodels.event._policy import (
+    EVENT_AGE_EXCEEDED,
+    RETRIES_EXHAUSTED,
+    EventInvokeConfig,
+    EventRetryPolicy,
+    check_dead_letter,
+    check_not_self,
+)
+from invokemodels.exceptions import RequestEntityTooLargeError, TooManyRequestsError, describe_error
+
+__all__ = [
+    "AttemptOutcome",
+    "EventAttempt",
+    "EventInvoker",
+    "EventMetrics",
+    "EventOutcome",
+    "EventOutcomeKind",
+    "FunctionTarget",
+    "InMemoryServiceQueue",
+    "invocation_record",
+]
+
+T = TypeVar("T")
+
+ERROR_MESSAGE_LIMIT: Final = 1024
+"""The dead-letter ``ErrorMessage`` attribute holds the first 1 KB of the error message."""
+
+_THROTTLE_MESSAGE: Final = "Rate Exceeded."
+
+
+class EventOutcomeKind(enum.Enum):
+    """How an event ended: exactly one of these per accepted event (and per duplicate copy)."""
+
+    SUCCEEDED = "Success"
+    """An attempt succeeded (record ``condition`` ``Success``)."""
+    RETRIES_EXHAUSTED = "RetriesExhausted"
+    """Function errors used up ``MaximumRetryAttempts`` (or a custom policy stopped)."""
+    EVENT_AGE_EXCEEDED = "EventAgeExceeded"
+    """The next attempt would have started at or past ``MaximumEventAgeInSeconds``."""
+    ZERO_CONCURRENCY = "ZeroConcurrency"
+    """Reserved concurrency was 0: sent to the DLQ / on-failure destination, never invoked."""
+    CANCELLED = "Cancelled"
+    """Only when a `BackgroundEventInvoker` is closed without draining; not an AWS outcome."""
+
+
+class AttemptOutcome(enum.Enum):
+    """What one try of an event came to."""
+
+    SUCCESS = "Success"
+    """The function ran and returned (no ``X-Amz-Function-Error``)."""
+    FUNCTION_ERROR = "FunctionError"
+    """The function ran and failed: raised, timed out, or its response could not be sent."""
+    THROTTLED = "Throttled"
+    """429: no concurrency was free; the function did not run."""
+    SERVICE_ERROR = "ServiceError"
+    """An injected 5xx system error; the function did not run."""
+
+
+@attrs.frozen
+class EventAttempt:
+    """One try of an event: an execution of the function, or a throttle / system error.
+
+    Attributes:
+        request_id: the event's request id (the same for every try).
+        number: 1-based count of tries so far, throttles included.
+        execution: 1-based count of executions (``approximateInvokeCount`` after this
+            try), or None when the function did not run.
+        enqueued_at: clock time the event was accepted.
+        started_at: clock time the try started.
+        ended_at: clock time it ended (equal to ``started_at`` for throttles).
+        outcome: an `AttemptOutcome`.
+        error_type: the runtime ``errorType`` of a function error, or the throttle reason.
+    """
+
+    request_id: str
+    number: int
+    execution: int | None
+    enqueued_at: float
+    started_at: float
+    ended_at: float
+    outcome: AttemptOutcome
+    error_type: str | None = None
+
+    @property
+    def dwell_time(self) -> float:
+        """Seconds from acceptance to this try's start: AWS's ``AsyncEventAge`` for it."""
+        return self.started_at - self.enqueued_at
+
+
+def invocation_record(
+    *,
+    request_id: str,
+    function_arn: str,
+    condition: str,
+    approximate_invoke_count: int,
+    request: str,
+    last: AttemptResult | None,
+    epoch: float,
+) -> dict[str, Any]:
+    """The asynchronous invocation record, key for key (reference 3.6).
+
+    ``responseContext`` and ``responsePayload`` come from the ``last`` execution;
+    ``functionError`` is absent on success.  For an event that never ran (only throttled,
+    or dropped for zero concurrency) the shape is [UNCONFIRMED]: this library leaves out
+    ``responseContext`` and ``responsePayload`` and reports ``approximateInvokeCount`` 0.
+    """
+    record: dict[str, Any] = {
+        "version": "1.0",
+        "timestamp": iso_timestamp(epoch),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": function_arn,
+            "condition": condition,
+            "approximateInvokeCount": approximate_invoke_count,
+        },
+        "requestPayload": json.loads(request),
+    }
+    if last is not None:
+        context: dict[str, Any] = {"statusCode": 200, "executedVersion": last.executed_version}
+        if last.function_error is not None:
+            context["functionError"] = last.function_error
+        record["responseContext"] = context
+        record["responsePayload"] = json.loads(last.payload)
+    return record
+
+
+@attrs.frozen(eq=False)
+class EventOutcome:
+    """The terminal outcome of one event (one per accepted event, one per duplicate copy).
+
+    Attributes:
+        request_id: the event's request id.
+        kind: an `EventOutcomeKind`.
+        condition: the record's ``requestContext.condition`` (``Success``,
+            ``RetriesExhausted``, ``EventAgeExceeded``; see `EventInvoker` for zero concurrency).
+        approximate_invoke_count: executions of the function (1 + retries taken).
+        enqueued_at: clock time of acceptance.
+        ended_at: clock time the outcome was decided.
+        epoch: Unix time of the outcome (the record's ``timestamp``).
+        attempts: every try, throttles included (empty unless records are kept).
+        duplicate: True for the extra copy of an at-least-once duplicate delivery.
+        delivery_errors: ``"<kind>: <error>"`` for each destination or DLQ that raised.
+        function_arn: the qualified ARN the record names (``...:function:<name>:$LATEST``).
+        request: the event as JSON text (the record's ``requestPayload``).
+        last: the last execution's `AttemptResult` (the record's ``responseContext`` and
+            ``responsePayload``), or None when the function never ran.
+    """
+
+    request_id: str
+    kind: EventOutcomeKind
+    condition: str
+    approximate_invoke_count: int
+    enqueued_at: float
+    ended_at: float
+    epoch: float
+    function_arn: str
+    request: str = attrs.field(repr=False)
+    last: AttemptResult | None = attrs.field(repr=False)
+    attempts: tuple[EventAttempt, ...] = attrs.field(default=(), repr=False)
+    duplicate: bool = False
+    delivery_errors: tuple[str, ...] = ()
+
+    @property
+    def succeeded(self) -> bool:
+        """True when an attempt succeeded."""
+        return self.kind is EventOutcomeKind.SUCCEEDED
+
+    @property
+    def age(self) -> float:
+        """Seconds from acceptance to the outcome."""
+        return self.ended_at - self.enqueued_at
+
+    def record(self) -> dict[str, Any]:
+        """The invocation record destinations receive (a fresh dict each call)."""
+        return invocation_record(
+            request_id=self.request_id,
+            function_arn=self.function_arn,
+            condition=self.condition,
+            approximate_invoke_count=self.approximate_invoke_count,
+            request=self.request,
+            last=self.last,
+            epoch=self.epoch,
+        )
+
+    def executions(self) -> list[EventAttempt]:
+        """The tries in which the function ran."""
+        return [a for a in self.attempts if a.execution is not None]
+
+
+@attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
+class EventMetrics:
+    """The CloudWatch metrics of asynchronous invocation (reference 3.8), as counters.
+
+    Memory stays constant: ``AsyncEventAge`` is kept as count, sum and maximum.
+    """
+
+    async_events_received: int = 0
+    """``AsyncEventsReceived``: events accepted into the queue."""
+    async_events_dropped: int = 0
+    """``AsyncEventsDropped``: events that ended without a successful execution."""
+    async_event_age_sum: float = 0.0
+    """``AsyncEventAge`` summed over executions, in seconds."""
+    async_event_age_max: float = 0.0
+    """``AsyncEventAge`` at its largest, in seconds (``as_dict`` reports this one)."""
+    invocations: int = 0
+    """``Invocations``: executions of the function (throttles excluded)."""
+    errors: int = 0
+    """``Errors``: executions that ended in a function error."""
+    throttles: int = 0
+    """``Throttles``: tries refused for lack of concurrency (at dispatch or acceptance)."""
+    service_errors: int = 0
+    """Tries failed by an injected 5xx system error (``service_error_probability``)."""
+    dead_letter_errors: int = 0
+    """``DeadLetterErrors``: dead-letter sends that failed."""
+    destination_delivery_failures: int = 0
+    """``DestinationDeliveryFailures``: destination deliveries that failed."""
+    duplicates: int = 0
+    """Extra copies delivered by the at-least-once duplicate model."""
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventMetrics received={self.async_events_received} "
+            f"dropped={self.async_events_dropped} invocations={self.invocations}>"
+        )
+
+    @property
+    def async_event_age_count(self) -> int:
+        """``AsyncEventAge`` samples: one per execution (the same as `invocations`)."""
+        return self.invocations
+
+    @property
+    def async_event_age_average(self) -> float:
+        """Mean ``AsyncEventAge`` over executions (0 when none ran)."""
+        count = self.invocations
+        return self.async_event_age_sum / count if count else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        """The metrics under their CloudWatch names."""
+        return {
+            "AsyncEventsReceived": self.async_events_received,
+            "AsyncEventsDropped": self.async_events_dropped,
+            "AsyncEventAge": self.async_event_age_max,
+            "Invocations": self.invocations,
+            "Errors": self.errors,
+            "Throttles": self.throttles,
+            "DeadLetterErrors": self.dead_letter_errors,
+            "DestinationDeliveryFailures": self.destination_delivery_failures,
+        }
+
+
+@attrs.define(repr=False)
+class InMemoryServiceQueue(Generic[T]):
+    """The reference `ServiceQueue`: a heap of ``(ready_at, seq, item)``.
+
+    `take` returns the item with the earliest ``ready_at`` that is due at ``now`` (ties in
+    insertion order), or None.  Memory holds only the items queued.
+    """
+
+    _heap: list[tuple[float, int, T]] = attrs.field(factory=list, init=False)
+    _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
+
+    def __repr__(self) -> str:
+        return f"<InMemoryServiceQueue pending={len(self._heap)}>"
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def put(self, item: T, ready_at: float) -> None:
+        """Queue ``item`` until clock time ``ready_at``."""
+        heapq.heappush(self._heap, (ready_at, next(self._seq), item))
+
+    def take(self, now: float) -> T | None:
+        """The earliest item ready at ``now``, removed from the queue; None if none is ready."""
+        heap = self._heap
+        if heap and heap[0][0] <= now:
+            return heapq.heappop(heap)[2]
+        return None
+
+    def next_ready_at(self) -> float | None:
+        """When the earliest item becomes ready, or None when empty."""
+        heap = self._heap
+        return heap[0][0] if heap else None
+
+
+class _Event:
+    """An event in the service between acceptance and its outcome."""
+
+    __slots__ = (
+        "deadline",
+        "duplicate",
+        "enqueued_at",
+        "error_code",
+        "error_message",
+        "executions",
+        "function_errors",
+        "last",
+        "request",
+        "request_id",
+        "system_errors",
+        "tries",
+    )
+
+    def __init__(
+        self,
+        request_id: str,
+        request: str,
+        enqueued_at: float,
+        deadline: float,
+        *,
+        duplicate: bool = False,
+        keep: bool = False,
+    ) -> None:
+        self.request_id = request_id
+        self.request = request
+        self.enqueued_at = enqueued_at
+        self.deadline = deadline
+        self.duplicate = duplicate
+        self.executions = 0
+        self.function_errors = 0
+        self.system_errors = 0
+        self.last: AttemptResult | None = None
+        self.error_code = 0
+        self.error_message = ""
+        self.tries: list[EventAttempt] | None = [] if keep else None
+
+
+def _error_message(result: AttemptResult) -> str:
+    try:
+        document = json.loads(result.payload)
+    except ValueError:  # pragma: no cover - run_attempt always produces JSON
+        return result.payload
+    message = document.get("errorMessage") if isinstance(document, dict) else None
+    return message if isinstance(message, str) else result.payload
+
+
+def _is_topic(target: DeadLetterQueue | DeadLetterTopic) -> TypeGuard[DeadLetterTopic]:
+    return target.arn.split(":")[2:3] == ["sns"]
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def _first_kilobyte(text: str) -> str:
+    """The first KB of an error message as SQS and SNS can carry it.
+
+    A lone surrogate (``ValueError("\\ud800")``) has no UTF-8 form: it becomes
+    U+FFFD, the Unicode replacement character, which Go's ``encoding/json`` (the
+    Runtime API's) also decodes an unpaired ``\\ud800`` escape to.  What Lambda's
+    own DLQ writer does is [UNCONFIRMED].
+    """
+    text = _SURROGATE.sub("\ufffd", text)
+    data = text.encode("utf-8")
+    if len(data) <= ERROR_MESSAGE_LIMIT:
+        return text
+    return data[:ERROR_MESSAGE_LIMIT].decode("utf-8", errors="ignore")
+
+
+def _probability(parameter: str) -> Callable[[Any, Any, Any], None]:
+    return in_range(parameter, 0, 1)
+
+
+def _scheduler_default() -> Scheduler:
+    return Scheduler()
+
+
+def _default_policy(invoker: EventInvoker) -> RetryPolicy | None:
+    # Defaults are computed before validators run: a bad config is reported by its validator.
+    if not isinstance(invoker.config, EventInvokeConfig):
+        return None
+    return EventRetryPolicy.from_config(invoker.config)
+
+
+_SERVICE_QUEUE_METHODS: Final = ("put", "take", "next_ready_at")
+
+
+@attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
+class EventInvoker:
+    """Invokes a `Function` asynchronously (``InvocationType=Event``), as Lambda does.
+
+    `invoke` validates the payload (JSON, the 1 MB asynchronous limit), applies the
+    acceptance throttle, queues the event and returns ``InvokeResponse(202)`` at once;
+    nothing runs until the scheduler runs.  Then, per event (reference 3.3):
+
+    - each try takes a concurrency slot with ``Function.try_acquire`` and runs through
+      ``Function.run_attempt``, holding the slot for the attempt's modelled duration;
+    - a function error is retried ``MaximumRetryAttempts`` times, 60 s then 120 s after
+      the failed attempt ends; a throttle (no free concurrency) or an injected system error
+      is retried after 1, 2, 4, ... up to 300 s, without consuming the retry budget;
+    - when the next try would start at or past ``enqueue time + MaximumEventAgeInSeconds``
+      the event ends now with ``EventAgeExceeded``, whatever the policy says;
+    - reserved concurrency 0 sends the event straight to the dead-letter queue and the
+      on-failure destination, without invoking the function.
+
+    The request id is the same for every try; ``approximateInvokeCount`` counts executions.
+    An `EventInvoker` belongs to the thread that runs its scheduler; to invoke from other
+    threads on the real clock, use `BackgroundEventInvoker`.
+
+    Args:
+        function: the function to invoke.
+        config: the `EventInvokeConfig` (default: AWS's defaults, no destinations).
+        dead_letter: a `DeadLetterQueue` (`QueueTarget`, an SQS ``Queue``) or a
+            `DeadLetterTopic` (`TopicTarget`) receiving the original event of every failed
+            event, with ``RequestID`` / ``ErrorCode`` / ``ErrorMessage`` attributes.
+        scheduler: the scheduler (and clock) to run on (default: a new virtual one).
+        seed: seeds request ids, jitter and duplicate delivery (or pass ``rng``).
+        retry_policy: replaces ``EventRetryPolicy.from_config(config)``.
+        queue: the `ServiceQueue` to use (default `InMemoryServiceQueue`).
+        payload_limit: `EVENT_PAYLOAD_LIMIT` (1 MB, default) or `LEGACY_EVENT_PAYLOAD_LIMIT`
+            (256 KB, the limit from 2018 to 2025).
+        keep_records: keep every `EventOutcome` and every try, queryable with `outcome`,
+            `outcomes` and `attempts_of` (default True, convenient in tests).  With False
+            memory grows with the events in flight only; pass ``on_outcome`` to stream them.
+        on_outcome: called with each `EventOutcome` as it is decided.
+        max_in_flight: at most this many executions at once, above the function's own
+            concurrency; ready events wait in the queue (without throttling) meanwhile.
+            None (default) means no extra limit.
+        duplicate_probability: the chance that an accepted event is delivered twice
+            (at-least-once, reference 3.2); default 0.  The copy has the same request id and
+            its own outcome, flagged ``duplicate``.
+        service_error_probability: the chance that a try fails with a 5xx system error
+            before reaching the function (retried like a throttle); default 0.
+        invoke_rate_factor: the acceptance throttle.  At most ``factor x concurrency``
+            invokes are accepted per clock second (reference 1.3: 10 x the concurrency
+            quota for asynchronous invokes from non-AWS sources), where concurrency is the
+            reserved concurrency or else the account limit; beyond it `invoke` raises
+            `TooManyRequestsError` (429).  Default 10; None disables it (AWS-service
+            sources are not rate-limited).  Concurrency itself never refuses an ``Event``
+            invoke: a busy function throttles the queued event, which is retried.
+        zero_concurrency_condition: the record ``condition`` for events dropped for reserved
+            concurrency 0; which value AWS writes is [UNCONFIRMED], default
+            ``"RetriesExhausted"``.
+    """
+
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    config: EventInvokeConfig = attrs.field(
+        factory=EventInvokeConfig,
+        validator=instance_of("config", EventInvokeConfig, "an EventInvokeConfig"),
+    )
+    dead_letter: DeadLetterQueue | DeadLetterTopic | None = attrs.field(default=None)
+    scheduler: Scheduler = attrs.field(
+        factory=_scheduler_default, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
+    seed: int | None = None
+    rng: random.Random = attrs.field(
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True), validator=is_random
+    )
+    retry_policy: RetryPolicy = attrs.field(
+        default=attrs.Factory(_default_policy, takes_self=True),
+        validator=implements("retry_policy", "RetryPolicy", ("decide", "succeeded")),
+    )
+    queue: ServiceQueue[Any] = attrs.field(
+        factory=InMemoryServiceQueue,
+        validator=implements("queue", "ServiceQueue", _SERVICE_QUEUE_METHODS),
+    )
+    payload_limit: int = attrs.field(
+        default=EVENT_PAYLOAD_LIMIT,
+        validator=one_of("payload_limit", (EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT)),
+    )
+    keep_records: bool = attrs.field(default=True, validator=boolean("keep_records"))
+    on_outcome: Callable[[EventOutcome], object] | None = attrs.field(
+        default=None,
+        validator=callable_value("on_outcome", "a callable on_outcome(outcome)", optional=True),
+    )
+    max_in_flight: int | None = attrs.field(
+        default=None, validator=in_range("max_in_flight", 1, 1 << 31, integer=True, optional=True)
+    )
+    duplicate_probability: float = attrs.field(
+        default=0.0, validator=_probability("duplicate_probability")
+    )
+    service_error_probability: float = attrs.field(
+        default=0.0, validator=_probability("service_error_probability")
+    )
+    invoke_rate_factor: float | None = attrs.field(
+        default=10.0, validator=in_range("invoke_rate_factor", 0, 1e9, optional=True)
+    )
+    zero_concurrency_condition: str = attrs.field(
+        default=RETRIES_EXHAUSTED,
+        validator=one_of("zero_concurrency_condition", (RETRIES_EXHAUSTED, EVENT_AGE_EXCEEDED)),
+    )
+    metrics: EventMetrics = attrs.field(factory=EventMetrics, init=False)
+    _outcomes: list[EventOutcome] = attrs.field(factory=list, init=False)
+    _by_id: dict[str, EventOutcome] = attrs.field(factory=dict, init=False)
+    _live: dict[str, _Event] = attrs.field(factory=dict, init=False)
+    _pending: int = attrs.field(default=0, init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _timer: Timer | None = attrs.field(default=None, init=False)
+    _again: bool = attrs.field(default=False, init=False)
+    _window: int = attrs.field(default=-1, init=False)
+    _window_count: int = attrs.field(default=0, init=False)
+    _arn: str = attrs.field(default="", init=False)
+    _s3_prefix: str = attrs.field(default="", init=False)
+    _launch: Callable[[_Event, float], None] | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        check_not_self(self.function.arn, self.config)
+        if self.dead_letter is not None:
+            check_dead_letter(self.dead_letter)
+        self._arn = self.function.qualified_arn()
+        self._s3_prefix = f"aws/lambda/async/{self.function.name}/"
+
+    def __repr__(self) -> str:
+        return (
+            f"<EventInvoker {self.function.name} pending={self._pending} "
+            f"in_flight={self._in_flight} received={self.metrics.async_events_received}>"
+        )
+
+    # -- acceptance ---------------------------------------------------------------------------
+
+    def invoke(self, payload: Any) -> InvokeResponse:
+        """``Invoke`` with ``InvocationType=Event``: queue the event, return 202 at once.
+
+        Raises `InvalidRequestContentError` (400) for a payload that is not JSON,
+        `RequestEntityTooLargeError` (413) over the asynchronous payload limit and
+        `TooManyRequestsError` (429) over the invoke rate; a refused event is not queued.
+        """
+        request = encode_payload(payload, limit=None)
+        size = payload_size(request)
+        limit = self.payload_limit
+        if size > limit:
+            msg = (
+                f"{size} byte payload is too large for the Event invocation type "
+                f"(limit {limit} bytes)"
+            )
+            raise RequestEntityTooLargeError(msg)
+        now = self.scheduler.now
+        if self.invoke_rate_factor is not None:
+            self._check_rate(now)
+        request_id = new_request_id(self.rng)
+        self._accept(request_id, request, now, duplicate=False)
+        self.metrics.async_events_received += 1
+        if self.duplicate_probability and self.rng.random() < self.duplicate_probability:
+            self.metrics.duplicates += 1
+            self._accept(request_id, request, now, duplicate=True)
+        return InvokeResponse(202, b"", None, None, request_id)
+
+    def _check_rate(self, now: float) -> None:
+        window = int(now)
+        if window != self._window:
+            self._window = window
+            self._window_count = 0
+        function = self.function
+        reserved = function.reserved_concurrency
+        if reserved == 0:
+            return  # zero concurrency: accepted, then dropped to the DLQ (reference 3.3)
+        assert self.invoke_rate_factor is not None
+        concurrency = function.account.concurrency_limit if reserved is None else reserved
+        if self._window_count >= self.invoke_rate_factor * concurrency:
+            self.metrics.throttles += 1
+            reason = (
+                "FunctionInvocationRateLimitExceeded"
+                if reserved is None
+                else "ReservedFunctionInvocationRateLimitExceeded"
+            )
+            raise TooManyRequestsError(reason)
+        self._window_count += 1
+
+    def _accept(self, request_id: str, request: str, now: float, *, duplicate: bool) -> None:
+        keep = self.keep_records
+        event = _Event(
+            request_id,
+            request,
+            now,
+            on_grid(now + self.config.maximum_event_age),
+            duplicate=duplicate,
+            keep=keep,
+        )
+        if keep and not duplicate:
+            self._live[request_id] = event
+        self._pending += 1
+        self.queue.put(event, now)
+        self._wake_at(now)
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    def _wake_at(self, when: float) -> None:
+        # The first tick at or after ``when``: a service queue may report any float, and a
+        # wake-up a hair before its ready time would find nothing due and spin.
+        when = on_grid(when, up=True)
+        timer = self._timer
+        if timer is not None and timer.callback is not None:
+            if timer.when <= when:
+                return
+            timer.cancel()
+        self._timer = self.scheduler.at(when, self._dispatch)
+
+    def _dispatch(self) -> None:
+        self._timer = None
+        now = self.scheduler.clock.now()
+        queue = self.queue
+        take = queue.take
+        cap = self.max_in_flight
+        start = self._launch or self._start
+        while cap is None or self._in_flight < cap:
+            event = take(now)
+            if event is None:
+                break
+            start(event, now)
+            if self._again:
+                break
+        self._again = False
+        upcoming = queue.next_ready_at()
+        if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
+            self._wake_at(max(upcoming, now))
+
+    def _admit(self, event: _Event, now: float) -> bool:
+        """Checks before a try; False when the event ended or was requeued instead."""
+        if now >= event.deadline:
+            self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            return False
+        function = self.function
+        if function.reserved_concurrency == 0:
+            event.error_code = 429
+            event.error_message = _THROTTLE_MESSAGE
+            self._end(
+                event, EventOutcomeKind.ZERO_CONCURRENCY, self.zero_concurrency_condition, now
+            )
+            return False
+        if self.service_error_probability and self.rng.random() < self.service_error_probability:
+            self.metrics.service_errors += 1
+            event.system_errors += 1
+            event.error_code = 500
+            event.error_message = "ServiceException"
+            self._note(event, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
+            self._retry(event, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
+            return False
+        reason = function.try_acquire()
+        if reason is not None:
+            self.metrics.throttles += 1
+            event.system_errors += 1
+            event.error_code = 429
+            event.error_message = _THROTTLE_MESSAGE
+            self._note(event, None, now, now, AttemptOutcome.THROTTLED, reason)
+            self._retry(event, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
+            return False
+        event.executions += 1
+        metrics = self.metrics
+        metrics.invocations += 1
+        age = now - event.enqueued_at
+        metrics.async_event_age_sum += age
+        if age > metrics.async_event_age_max:  # noqa: PLR1730 - the hot path avoids a call
+            metrics.async_event_age_max = age
+        return True
+
+    def _start(self, event: _Event, now: float) -> None:
+        if not self._admit(event, now):
+            return
+        try:
+            result = self.function.run_attempt(
+                event.request, request_id=event.request_id, clock=self.scheduler.clock
+            )
+        except BaseException:
+            self._unstart(event, now)
+            raise
+        if result.ended_at <= now:
+            self._complete(event, result)
+        else:
+            self._in_flight += 1
+            self.scheduler.at(result.ended_at, self._complete_later, event, result)
+        # A failed attempt's traceback keeps this frame alive; holding the result here too
+        # would make a reference cycle per error, left for the cyclic GC to find.
+        del result
+
+    def _unstart(self, event: _Event, now: float) -> None:
+        """Undo `_admit` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
+
+        Whatever a handler does is a result, so this is the model's own failure: the
+        slot is given back and the event goes back to the queue untried, so a run
+        resumed after fixing the cause finds nothing half-done.
+        """
+        self.function.release()
+        event.executions -= 1
+        metrics = self.metrics
+        metrics.invocations -= 1
+        metrics.async_event_age_sum -= now - event.enqueued_at
+        self.queue.put(event, now)
+        self._wake_at(now)
+
+    def _complete_later(self, event: _Event, result: AttemptResult) -> None:
+        self._in_flight -= 1
+        self._complete(event, result)
+        upcoming = self.queue.next_ready_at()
+        if upcoming is not None and upcoming <= self.scheduler.now:
+            self._wake_at(self.scheduler.now)
+
+    def _complete(self, event: _Event, result: AttemptResult) -> None:
+        self.function.release()
+        if self._wants_last():
+            # Build the error document now: it releases the exception and its frames.
+            _ = result.payload
+            event.last = result
+        now = self.scheduler.clock.now()
+        if result.function_error is None:
+            if event.tries is not None:
+                self._note(event, event.executions, result.started_at, result.ended_at,
+                           AttemptOutcome.SUCCESS, None)  # fmt: skip
+            policy = self.retry_policy
+            if type(policy) is not EventRetryPolicy or not policy._built_in:
+                policy.succeeded(event.executions + event.system_errors)  # built-ins: no-ops
+            self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
+            return
+        self.metrics.errors += 1
+        event.function_errors += 1
+        event.error_code = 200
+        event.error_message = ""
+        if event.tries is not None:
+            self._note(event, event.executions, result.started_at, result.ended_at,
+                       AttemptOutcome.FUNCTION_ERROR, result.error_type)  # fmt: skip
+        self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+
+    def _wants_last(self) -> bool:
+        """True when anything will read the last attempt (records, DLQ, callbacks)."""
+        config = self.config
+        return (
+            self.keep_records
+            or self.on_outcome is not None
+            or self.dead_letter is not None
+            or config.on_failure is not None
+            or config.on_success is not None
+        )
+
+    def _note(
+        self,
+        event: _Event,
+        execution: int | None,
+        started: float,
+        ended: float,
+        outcome: AttemptOutcome,
+        error_type: str | None,
+    ) -> None:
+        tries = event.tries
+        if tries is not None:
+            tries.append(
+                EventAttempt(
+                    event.request_id,
+                    len(tries) + 1,
+                    execution,
+                    event.enqueued_at,
+                    started,
+                    ended,
+                    outcome,
+                    error_type,
+                )
+            )
+
+    def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
+        count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
+        policy = self.retry_policy
+        delay: float | str
+        if type(policy) is EventRetryPolicy and policy._built_in:
+            # The same answer as ``decide``, without a Failure and two Decisions per try.
+            delay = policy._delay_or_stop(kind, count, now, event.enqueued_at, self.rng)
+        else:
+            failure = Failure(
+                attempt=event.executions + event.system_errors,
+                kind=kind,
+                kind_count=count,
+                code=code,
+                status_code=status,
+                first_attempt_at=event.enqueued_at,
+                failed_at=now,
+            )
+            decision = policy.decide(failure, self.rng)
+            delay = decision.reason if decision.delay is None else decision.delay
+        if isinstance(delay, str):
+            if delay == EVENT_AGE_EXCEEDED:
+                self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            else:
+                self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)
+            return
+        # On the clock's grid: a float ready time a hair past the tick the wake-up lands on
+        # would never be "due" at that tick, and dispatch would spin.
+        ready = on_grid(now + delay)
+        if ready >= event.deadline:
+            # The look-ahead age rule holds whatever policy is plugged in (reference 3.3);
+            # a delay too large for the clock is "never", past every deadline.
+            self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            return
+        if ready <= now:
+            self._again = True
+        self.queue.put(event, ready)
+        self._wake_at(ready)
+
+    # -- outcomes -----------------------------------------------------------------------------
+
+    def _end(self, event: _Event, kind: EventOutcomeKind, condition: str, now: float) -> None:
+        self._pending -= 1
+        if kind is not EventOutcomeKind.SUCCEEDED and kind is not EventOutcomeKind.CANCELLED:
+            self.metrics.async_events_dropped += 1
+        if not self._wants_last():
+            return
+        config = self.config
+        dead_letter = self.dead_letter
+        success = kind is EventOutcomeKind.SUCCEEDED
+        target = config.on_success if success else config.on_failure
+        if kind is EventOutcomeKind.CANCELLED:
+            target = dead_letter = None
+        keep = self.keep_records
+        tries = event.tries
+        outcome = EventOutcome(
+            event.request_id, kind, condition, event.executions, event.enqueued_at, now,
+            self.scheduler.clock.epoch(), self._arn, event.request, event.last,
+            tuple(tries) if tries is not None else (), event.duplicate,
+        )  # fmt: skip
+        errors: list[str] = []
+        # An interrupt (KeyboardInterrupt, SystemExit) raised by a destination is recorded
+        # as its delivery failure like any error, and raised once the outcome is recorded.
+        interrupt: BaseException | None = None
+        if target is not None:
+            delivery = Delivery(
+                function_arn=self._arn,
+                success=success,
+                epoch=outcome.epoch,
+                region=self.function.region,
+                account_id=self.function.account.account_id,
+                s3_prefix=self._s3_prefix,
+                rng=self.rng,
+            )
+            try:
+                target.deliver(outcome.record(), delivery)
+            except BaseException as exc:
+                self.metrics.destination_delivery_failures += 1
+                errors.append(f"destination: {describe_error(exc)}")
+                if not isinstance(exc, Exception):
+                    interrupt = exc
+        if dead_letter is not None and not success:
+            try:
+                self._dead_letter(dead_letter, event)
+            except BaseException as exc:
+                self.metrics.dead_letter_errors += 1
+                errors.append(f"dead-letter: {describe_error(exc)}")
+                if interrupt is None and not isinstance(exc, Exception):
+                    interrupt = exc
+        if errors:
+            outcome = attrs.evolve(outcome, delivery_errors=tuple(errors))
+        if keep:
+            self._outcomes.append(outcome)
+            if not event.duplicate:
+                self._by_id[event.request_id] = outcome
+                self._live.pop(event.request_id, None)
+        if interrupt is not None:
+            raise interrupt
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+
+    def _dead_letter(self, target: DeadLetterQueue | DeadLetterTopic, event: _Event) -> None:
+        """The original event with ``RequestID``/``ErrorCode``/``ErrorMessage`` (reference 3.7)."""
+        message = event.error_message
+        if not message and event.last is not None:
+            message = _error_message(event.last)
+        attributes = {
+            "RequestID": {"DataType": "String", "StringValue": event.request_id},
+            "ErrorCode": {"DataType": "Number", "StringValue": str(event.error_code)},
+            "ErrorMessage": {"DataType": "String", "StringValue": _first_kilobyte(message)},
+        }
+        if _is_topic(target):
+            if payload_size(event.request) > SNS_MESSAGE_LIMIT:
+                msg = f"message of {payload_size(event.request)} bytes is over SNS's 256 KB limit"
+                raise ValueError(msg)
+            target.publish(event.request, attributes)
+        else:
+            cast("DeadLetterQueue", target).send_message(event.request, attributes)
+
+    def cancel_pending(self) -> list[str]:
+        """End every event still queued with `EventOutcomeKind.CANCELLED`; returns their ids.
+
+        Used when a real-clock worker shuts down without draining.  Events whose attempt
+        is running are not touched (their completion still decides their outcome).
+        """
+        cancelled: list[str] = []
+        queue = self.queue
+        while (upcoming := queue.next_ready_at()) is not None:
+            event = queue.take(upcoming)
+            if event is None:  # pragma: no cover - a queue must hand out what it reports
+                break
+            cancelled.append(event.request_id)
+            self._end(event, EventOutcomeKind.CANCELLED, "Cancelled", self.scheduler.now)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        return cancelled
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @property
+    def pending(self) -> int:
+        """Events (and duplicate copies) accepted but without an outcome yet."""
+        return self._pending
+
+    @property
+    def in_flight(self) -> int:
+        """Executions running now (attempts with a modelled duration)."""
+        return self._in_flight
+
+    @property
+    def outcomes(self) -> list[EventOutcome]:
+        """Every outcome so far, in the order decided (duplicates included; keep_records)."""
+        return list(self._outcomes)
+
+    def outcome(self, request_id: str) -> EventOutcome:
+        """The terminal outcome of the event ``request_id`` (``KeyError`` if none yet)."""
+        try:
+            return self._by_id[request_id]
+        except KeyError:
+            if not self.keep_records:
+                msg = f"{request_id}: outcomes are not kept (keep_records=False)"
+            elif request_id in self._live:
+                msg = f"{request_id}: the event has no outcome yet (run the scheduler)"
+            else:
+                msg = f"{request_id}: no such event"
+            raise KeyError(msg) from None
+
+    def attempts_of(self, request_id: str, *, throttles: bool = False) -> list[EventAttempt]:
+        """The executions of event ``request_id`` so far; with ``throttles`` every try.
+
+        Works for events still in flight as well as finished ones (keep_records).
+        """
+        event = self._live.get(request_id)
+        if event is not None and event.tries is not None:
+            tries: tuple[EventAttempt, ...] | list[EventAttempt] = event.tries
+        else:
+            tries = self.outcome(request_id).attempts
+        if throttles:
+            return list(tries)
+        return [a for a in tries if a.execution is not None]
+
+    def counts(self) -> dict[EventOutcomeKind, int]:
+        """How many outcomes of each kind (keep_records)."""
+        counts = dict.fromkeys(EventOutcomeKind, 0)
+        for outcome in self._outcomes:
+            counts[outcome.kind] += 1
+        return counts
+
+
+@attrs.define(repr=False, eq=False)
+class FunctionTarget:
+    """A Lambda function as a destination: the record is the input of an ``Event`` invoke.
+
+    The target function is invoked through its own `EventInvoker` (share the scheduler so
+    both run on one clock).  ``records`` lists what was delivered.  A refused invoke
+    (e.g. a record over the 1 MB limit) raises, which the source counts as a
+    ``DestinationDeliveryFailures``.
+    """
+
+    invoker: EventInvoker = attrs.field(
+        validator=instance_of("invoker", EventInvoker, "an EventInvoker")
+    )
+    records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
+
+    def __repr__(self) -> str:
+        return f"<FunctionTarget {self.invoker.function.name} records={len(self.records)}>"
+
+    @property
+    def arn(self) -> str:
+        """The target function's unqualified ARN."""
+        return self.invoker.function.arn
+
+    def deliver(self, record: dict[str, Any], delivery: Delivery) -> None:
+        """Invoke the target function asynchronously with the record as its event."""
+        del delivery
+        self.invoker.invoke(record)
+        self.records.append(record)

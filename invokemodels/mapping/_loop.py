@@ -1,0 +1,276 @@
+"""Poll-based invocation: the generic event source mapping loop (the `Poller` protocol and
+its values live in `invokemodels.core._protocols`).
+
+The loop (`EventSourceMapping`) is the same for every source.  It asks a
+poller for batches, invokes the function *synchronously* through the shared
+`Function` attempt runner (so concurrency, timeouts and error payloads are the
+same as for direct invokes), and hands each outcome back to the poller, which
+applies its source's rules: checkpoint, retry, bisect, delete, redrive.
+
+A poller for a new source implements three methods (see `Poller`) and never
+touches the function or the clock directly.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Hashable
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
+from invokemodels.core._function import (
+    SYNC_PAYLOAD_LIMIT,
+    AttemptResult,
+    Function,
+    encode_payload,
+    new_request_id,
+)
+from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, Poller
+from invokemodels.core._scheduler import Scheduler, Timer
+from invokemodels.core._validate import (
+    boolean,
+    implements,
+    in_range,
+    instance_of,
+    is_random,
+    seeded,
+    text,
+)
+
+__all__ = ["EventSourceMapping", "InvocationTrace"]
+
+
+@attrs.frozen
+class InvocationTrace:
+    """One batch invocation as the loop saw it (kept when ``keep_trace`` is on)."""
+
+    lane: Hashable
+    request_id: str
+    started_at: float
+    ended_at: float
+    kind: OutcomeKind
+    size: int
+
+
+P = TypeVar("P", bound=Poller)
+
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _default_uuid(mapping: EventSourceMapping[Any]) -> str:
+    # Defaults are computed before validators run: a bad rng is reported by its validator.
+    rng = mapping.rng
+    return new_request_id(rng) if isinstance(rng, random.Random) else ""
+
+
+@attrs.define(repr=False, eq=False)
+class EventSourceMapping(Generic[P]):
+    """The event source mapping loop: polls a `Poller`, invokes a `Function` with its batches.
+
+    Args:
+        function: the function to invoke.
+        poller: the source's poller.
+        scheduler: the scheduler (and clock) to run on.
+        seed: seeds request ids (or pass ``rng``).
+        max_concurrency: cap on batches in flight from this mapping (None: the
+            poller's ``capacity`` is unbounded and the poller decides).
+        keep_trace: keep an `InvocationTrace` per invocation in `trace`.
+
+    Call `start` (or create it through a source's helper, which does); then
+    run the scheduler.  `disable` pauses polling (in-flight batches finish);
+    `enable` resumes from where the poller left off.  The class is generic in
+    its poller type, so ``mapping.poller`` keeps the poller's own API for type
+    checkers (``EventSourceMapping[StreamPoller]``).
+    """
+
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    poller: P = attrs.field(
+        validator=implements("poller", "Poller", ("poll", "complete", "next_poll_at"))
+    )
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
+    seed: int | None = None
+    rng: random.Random = attrs.field(
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True),
+        validator=is_random,
+    )
+    max_concurrency: int | None = attrs.field(
+        default=None,
+        validator=in_range("max_concurrency", 1, 1 << 31, integer=True, optional=True),
+    )
+    keep_trace: bool = attrs.field(default=True, validator=boolean("keep_trace"))
+    uuid: str = attrs.field(
+        default=attrs.Factory(_default_uuid, takes_self=True),
+        validator=text("uuid", _UUID, "must be a lowercase UUID (8-4-4-4-12 hex digits)"),
+    )
+    trace: list[InvocationTrace] = attrs.field(factory=list, init=False)
+    invocations: int = attrs.field(default=0, init=False)
+    throttles: int = attrs.field(default=0, init=False)
+    function_errors: int = attrs.field(default=0, init=False)
+    _enabled: bool = attrs.field(default=False, init=False)
+    _in_flight: int = attrs.field(default=0, init=False)
+    _timer: Timer | None = attrs.field(default=None, init=False)
+
+    def __repr__(self) -> str:
+        state = "Enabled" if self._enabled else "Disabled"
+        return (
+            f"<EventSourceMapping {self.uuid} {state} function={self.function.name} "
+            f"in_flight={self._in_flight} invocations={self.invocations}>"
+        )
+
+    @property
+    def enabled(self) -> bool:
+        """True while the mapping polls (``State`` ``Enabled``)."""
+        return self._enabled
+
+    @property
+    def state(self) -> str:
+        """``Enabled`` or ``Disabled``, as ``GetEventSourceMapping`` reports it."""
+        return "Enabled" if self._enabled else "Disabled"
+
+    @property
+    def in_flight(self) -> int:
+        """Batches currently being processed by the function."""
+        return self._in_flight
+
+    def start(self) -> EventSourceMapping[P]:
+        """Enable the mapping and poll at once; returns self."""
+        self.enable()
+        return self
+
+    def enable(self) -> None:
+        """Resume polling (``Enabled=true``)."""
+        self._enabled = True
+        self._wake_at(self.scheduler.now)
+
+    def disable(self) -> None:
+        """Pause polling (``Enabled=false``); batches in flight still complete."""
+        self._enabled = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def wake(self) -> None:
+        """Ask the loop to poll now (sources call this when new records arrive)."""
+        if self._enabled:
+            self._wake_at(self.scheduler.now)
+
+    def wake_at(self, when: float) -> None:
+        """Ask the loop to poll at clock time ``when`` (a past time means now).
+
+        A poller that models a polling cadence calls this when records arrive
+        between polls, so the loop stays idle (and ``run_until_idle`` returns)
+        while there is nothing to read.  An earlier pending wake-up wins.
+        """
+        if self._enabled:
+            self._wake_at(max(when, self.scheduler.now))
+
+    def _wake_at(self, when: float) -> None:
+        # The first tick at or after ``when``: a wake-up a hair before a poller's
+        # off-grid time would find nothing due, and the loop would poll at that tick forever.
+        when = on_grid(when, up=True)
+        timer = self._timer
+        if timer is not None and not timer.cancelled:
+            if timer.when <= when:
+                return
+            timer.cancel()
+        self._timer = self.scheduler.at(when, self._poll)
+
+    def _poll(self) -> None:
+        self._timer = None
+        if not self._enabled:
+            return
+        now = self.scheduler.now
+        if self.max_concurrency is None:
+            capacity = 1 << 30
+        else:
+            capacity = self.max_concurrency - self._in_flight
+        if capacity <= 0:
+            # Every slot is busy: the next completion wakes the loop (no spinning at `now`).
+            return
+        invoked = self.invocations
+        for batch in self.poller.poll(now, capacity):
+            self._invoke(batch)
+        if not self._enabled:
+            return
+        upcoming = self.poller.next_poll_at(now)
+        if upcoming is None:
+            return
+        if upcoming <= now and self.invocations == invoked:
+            # Nothing reached the function, so polling again at this tick would change
+            # nothing: the next tick, so that virtual time moves on.
+            self._wake_next_tick()
+            return
+        self._wake_at(max(upcoming, now))
+
+    def _wake_next_tick(self) -> None:
+        # In ticks, not float seconds: past 2**53 ns a reading cannot tell two ticks apart.
+        upcoming = self.scheduler.schedule(1 / TICKS_PER_SECOND, self._poll)
+        timer = self._timer
+        if timer is not None and not timer.cancelled:
+            if timer.ticks <= upcoming.ticks:
+                upcoming.cancel()
+                return
+            timer.cancel()
+        self._timer = upcoming
+
+    def _invoke(self, batch: Batch) -> None:
+        now = self.scheduler.now
+        # A batch that is not JSON or is over 6 MB is the poller's bug: it raises before a
+        # concurrency slot is taken, so the function's slots stay balanced.
+        request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
+        request_id = new_request_id(self.rng)
+        reason = self.function.try_acquire()
+        if reason is not None:
+            self.throttles += 1
+            outcome = BatchOutcome(OutcomeKind.THROTTLED, request_id, now, now, None, reason)
+            self._record(batch, outcome)
+            self.poller.complete(batch, outcome)
+            return
+        try:
+            attempt = self.function.run_attempt(
+                request, request_id=request_id, clock=self.scheduler.clock
+            )
+        except BaseException:
+            # Not a function outcome (those are results) but the model's own error, e.g.
+            # a bad ``duration``: give the slot back before it stops the run.
+            self.function.release()
+            raise
+        self._in_flight += 1
+        self.invocations += 1
+        self.scheduler.at(attempt.ended_at, self._finish, batch, attempt)
+
+    def _finish(self, batch: Batch, attempt: AttemptResult) -> None:
+        self.function.release()
+        self._in_flight -= 1
+        if attempt.ok:
+            kind = OutcomeKind.SUCCESS
+        else:
+            kind = OutcomeKind.FUNCTION_ERROR
+            self.function_errors += 1
+        outcome = BatchOutcome(
+            kind, attempt.request_id, attempt.started_at, attempt.ended_at, attempt
+        )
+        self._record(batch, outcome)
+        self.poller.complete(batch, outcome)
+        if self._enabled:
+            # "The next batching window begins as soon as the previous invocation completes."
+            self._wake_at(self.scheduler.now)
+
+    def _record(self, batch: Batch, outcome: BatchOutcome) -> None:
+        if self.keep_trace:
+            self.trace.append(
+                InvocationTrace(
+                    batch.lane,
+                    outcome.request_id,
+                    outcome.started_at,
+                    outcome.ended_at,
+                    outcome.kind,
+                    len(batch.records),
+                )
+            )

@@ -1,0 +1,599 @@
+"""The synchronous model: ``InvocationType`` ``RequestResponse`` and ``DryRun`` (reference 2).
+
+The caller waits for the attempt to end and gets the function's result or its
+error document with StatusCode 200; Lambda never retries a synchronous invoke
+(the caller does, see `invokemodels.LambdaClient`).  ``DryRun`` validates the
+request and answers 204 without running the handler.
+
+`RequestResponseInvoker.invoke` is blocking in *virtual* time: it runs the
+scheduler until the attempt's end, so other scheduled work interleaves.  The
+non-blocking pair `start` / `wait` lets a caller give up early (a client read
+timeout) while the attempt keeps running and holding its concurrency slot.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import collections
+import contextlib
+import io
+import json
+import logging
+import random
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+import attrs
+
+from invokemodels.core._clock import Clock, iso_timestamp
+from invokemodels.core._context import ClientContext
+from invokemodels.core._function import (
+    SYNC_PAYLOAD_LIMIT,
+    AttemptResult,
+    Function,
+    encode_payload,
+    new_request_id,
+)
+from invokemodels.core._protocols import InvokeResponse
+from invokemodels.core._scheduler import Scheduler
+from invokemodels.core._validate import (
+    boolean,
+    callable_value,
+    instance_of,
+    is_random,
+    one_of,
+    seeded,
+)
+from invokemodels.exceptions import (
+    InvalidParameterValueError,
+    InvalidRequestContentError,
+    InvocationError,
+    ResourceNotFoundError,
+    TooManyRequestsError,
+)
+
+__all__ = [
+    "CLIENT_CONTEXT_LIMIT",
+    "LOG_RESULT_LIMIT",
+    "Invocation",
+    "PendingInvoke",
+    "RequestResponseInvoker",
+]
+
+CLIENT_CONTEXT_LIMIT: Final = 3583
+"""``ClientContext`` limit: up to 3,583 bytes of base64-encoded JSON (reference 1.2)."""
+
+LOG_RESULT_LIMIT: Final = 4096
+"""``LogResult`` carries the last 4 KB of the execution log, base64-encoded (reference 2.1)."""
+
+_SYNC_TYPES: Final = ("RequestResponse", "DryRun")
+_FOREVER: Final = float("inf")
+_NEVER: Final = -_FOREVER
+_LOG_TYPES: Final = ("None", "Tail")
+_QUALIFIER = re.compile(r"^[a-zA-Z0-9$_-]{1,128}$")
+_VERSION_QUALIFIER = re.compile(r"^(\$LATEST|[0-9]+)$")
+
+ClientContextInput = ClientContext | Mapping[str, Any] | str
+"""A ``ClientContext``: the object, its JSON as a mapping, or the base64 header text."""
+
+Fault = Callable[[int, random.Random], "InvocationError | None"]
+"""``fault(call_number, rng)``: an invocation error to raise instead of the call, or None."""
+
+
+_Row = tuple[int, str, str, float, float, int, str, "str | None", int]
+"""An `Invocation`'s fields, as the log keeps them on the hot path."""
+
+
+@attrs.frozen
+class Invocation:
+    """One call of the Invoke API as the service saw it (the invoker's log).
+
+    Attributes:
+        number: 1-based count of calls made through this invoker.
+        request_id: the ``x-amzn-RequestId`` (the context's ``aws_request_id``).
+        invocation_type: ``RequestResponse`` or ``DryRun``.
+        started_at: clock time the call arrived.
+        ended_at: clock time the attempt ended (``started_at`` when nothing ran).
+        status_code: 200, 204, or the HTTP status of the invocation error (429, 500, ...).
+        outcome: ``"Success"``, the function's ``errorType`` (``"Sandbox.Timedout"``,
+            ``"ValueError"``, ...), ``"DryRun"``, or the invocation error's wire code
+            (``"TooManyRequestsException"``, ...).
+        function_error: ``"Unhandled"`` for a function error, else None.
+        in_flight: the function's concurrency right after this call took its slot
+            (0 when the call never ran the handler).
+    """
+
+    number: int
+    request_id: str
+    invocation_type: str
+    started_at: float
+    ended_at: float
+    status_code: int
+    outcome: str
+    function_error: str | None = None
+    in_flight: int = 0
+
+    @property
+    def ran(self) -> bool:
+        """True when the handler ran (the call reached the function)."""
+        return self.in_flight > 0
+
+    @property
+    def duration(self) -> float:
+        """Seconds from arrival to the end of the attempt."""
+        return self.ended_at - self.started_at
+
+    def overlaps(self, other: Invocation) -> bool:
+        """True when both attempts ran and their ``[started_at, ended_at)`` intervals intersect."""
+        return (
+            self.ran
+            and other.ran
+            and self.started_at < other.ended_at
+            and other.started_at < self.ended_at
+        )
+
+
+@attrs.define(repr=False, eq=False)
+class PendingInvoke:
+    """A synchronous invoke whose attempt is running: returned by `RequestResponseInvoker.start`.
+
+    On a virtual clock the attempt's result is already known, but the caller
+    only *sees* it once time reaches ``ended_at`` (`RequestResponseInvoker.wait`).
+    A caller that stops waiting earlier (a client read timeout) simply drops
+    the handle: the attempt still ends at ``ended_at`` and releases its slot then.
+    """
+
+    invocation: Invocation
+    response: InvokeResponse
+
+    def __repr__(self) -> str:
+        inv = self.invocation
+        return f"<PendingInvoke {inv.request_id} {inv.started_at!r}->{inv.ended_at!r}>"
+
+    @property
+    def request_id(self) -> str:
+        """The request id of the attempt."""
+        return self.invocation.request_id
+
+    @property
+    def started_at(self) -> float:
+        """Clock time the attempt started."""
+        return self.invocation.started_at
+
+    @property
+    def ended_at(self) -> float:
+        """Clock time the response is ready."""
+        return self.invocation.ended_at
+
+
+class _LogCapture(logging.Handler):
+    """Collects the handler's ``logging`` output the way the Python runtime prints it."""
+
+    def __init__(self, request_id: str, clock: Clock, lines: list[str]) -> None:
+        super().__init__(logging.NOTSET)
+        self._request_id = request_id
+        self._clock = clock
+        self._lines = lines
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stamp = iso_timestamp(self._clock.epoch())
+        self._lines.append(
+            f"[{record.levelname}]\t{stamp}\t{self._request_id}\t{record.getMessage()}\n"
+        )
+
+
+def _client_context(value: ClientContextInput | None) -> ClientContext | None:
+    """Decode and check a ``ClientContext`` (base64 JSON object, at most 3,583 bytes)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        encoded = value
+        try:
+            data = json.loads(base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError):
+            data = None
+        if not isinstance(data, dict):
+            msg = "Client context must be a valid Base64-encoded JSON object."
+            raise InvalidRequestContentError(msg)
+        context = ClientContext.from_dict(data)
+    else:
+        if isinstance(value, ClientContext):
+            context = value
+            data = attrs.asdict(value)
+        elif isinstance(value, Mapping):
+            data = dict(value)
+            context = ClientContext.from_dict(data)
+        else:
+            raise InvalidParameterValueError(
+                "ClientContext", value, "must be a ClientContext, a mapping or base64 JSON text"
+            )
+        try:
+            text = json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            msg = f"Client context must be a valid Base64-encoded JSON object: {exc}"
+            raise InvalidRequestContentError(msg) from None
+        encoded = base64.b64encode(text.encode()).decode()
+    if len(encoded) > CLIENT_CONTEXT_LIMIT:
+        raise InvalidParameterValueError(
+            "ClientContext",
+            f"<{len(encoded)} bytes of base64>",
+            f"must be at most {CLIENT_CONTEXT_LIMIT} bytes once base64-encoded",
+        )
+    return context
+
+
+@attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
+class RequestResponseInvoker:
+    """The reference `Invoker` for synchronous invokes (``RequestResponse`` and ``DryRun``).
+
+    Each `invoke` validates the payload (400 ``InvalidRequestContentException``,
+    413 ``RequestEntityTooLargeException``), takes a concurrency slot (429
+    ``TooManyRequestsException`` with AWS's ``Reason`` when none is free),
+    runs one attempt through `Function.run_attempt`, waits until the attempt
+    ends, and returns StatusCode 200, with ``FunctionError: Unhandled`` and the
+    error document when the function failed.  Lambda does not retry.
+
+    Args:
+        function: the `Function` to invoke.
+        scheduler: the scheduler (and clock) to run on (default: a new virtual one).
+        seed: seeds request ids (or pass ``rng``).
+        invocation_type: default ``InvocationType``: ``"RequestResponse"``
+            (default) or ``"DryRun"``.  ``Event`` belongs to the Event model.
+        qualifier: default ``Qualifier``: a version (must be the function's
+            version, else 404 ``ResourceNotFoundException``) or an alias name.
+            Aliases are not modelled: any alias resolves to the function's
+            version, and appears in ``context.invoked_function_arn``.
+        log_type: default ``LogType``: ``"None"`` (default) or ``"Tail"``, which
+            captures the handler's ``print`` and ``logging`` output between
+            ``START``/``END``/``REPORT`` lines and returns the last 4 KB,
+            base64-encoded, as ``LogResult``.  The ``REPORT`` line carries
+            ``Duration`` and ``Memory Size`` only (billing and memory use are
+            not modelled).
+        client_context: default ``ClientContext`` (object, mapping, or base64
+            JSON text; at most 3,583 bytes encoded); reaches the handler as
+            ``context.client_context``.
+        fault: ``fault(call_number, rng)`` returns an `InvocationError` to
+            raise instead of running a call (to test callers against
+            ``ServiceException`` 500s or throttles), or None.  See also `inject`.
+        keep_log: keep an `Invocation` per call in `invocations` (default True).
+
+    The configuration is validated when the invoker is made (not on later assignment).
+
+    Example::
+
+        fn = Function(name="greeter", handler=lambda event, context: {"hi": event})
+        response = RequestResponseInvoker(fn, seed=1).invoke("world")
+        assert (response.status_code, response.json()) == (200, {"hi": "world"})
+    """
+
+    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    scheduler: Scheduler = attrs.field(
+        factory=Scheduler, validator=instance_of("scheduler", Scheduler, "a Scheduler")
+    )
+    seed: int | None = None
+    rng: random.Random = attrs.field(
+        default=attrs.Factory(lambda self: seeded(self.seed), takes_self=True), validator=is_random
+    )
+    invocation_type: str = attrs.field(
+        default="RequestResponse", validator=one_of("InvocationType", _SYNC_TYPES)
+    )
+    qualifier: str | None = None
+    log_type: str = attrs.field(default="None", validator=one_of("LogType", _LOG_TYPES))
+    client_context: ClientContextInput | None = None
+    fault: Fault | None = attrs.field(
+        default=None,
+        validator=callable_value("fault", "a callable fault(call_number, rng)", optional=True),
+    )
+    keep_log: bool = attrs.field(default=True, validator=boolean("keep_log"))
+    _rows: list[_Row] = attrs.field(factory=list, init=False)
+    _records: list[Invocation] = attrs.field(factory=list, init=False)
+    _injected: collections.deque[InvocationError] = attrs.field(
+        factory=collections.deque, init=False
+    )
+    _calls: int = attrs.field(default=0, init=False)
+    _last_request_id: str = attrs.field(default="", init=False)
+    _default_context: ClientContext | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._check_qualifier(self.qualifier)
+        self._default_context = _client_context(self.client_context)
+
+    def __repr__(self) -> str:
+        return (
+            f"<RequestResponseInvoker {self.function.name} calls={self._calls} "
+            f"in_flight={self.function.in_flight}>"
+        )
+
+    @property
+    def now(self) -> float:
+        """The scheduler's current time."""
+        return self.scheduler.now
+
+    @property
+    def calls(self) -> int:
+        """Invoke calls made so far (throttled and refused ones included)."""
+        return self._calls
+
+    @property
+    def last_request_id(self) -> str:
+        """The request id of the latest call, refused ones included ("" before any call)."""
+        return self._last_request_id
+
+    def inject(self, *errors: InvocationError) -> None:
+        """Make the next calls raise ``errors``, one per call, in order (before ``fault``).
+
+        For example ``inject(ServiceError("Internal error"))`` makes the next
+        call fail with a 500 ``ServiceException`` without running the handler.
+        """
+        self._injected.extend(errors)
+
+    def _check_qualifier(self, qualifier: str | None) -> None:
+        if qualifier is None:
+            return
+        if not isinstance(qualifier, str) or not _QUALIFIER.match(qualifier):
+            raise InvalidParameterValueError(
+                "Qualifier", qualifier, "must be 1-128 characters of a-z, A-Z, 0-9, $, - and _"
+            )
+        if _VERSION_QUALIFIER.match(qualifier) and qualifier != self.function.version:
+            msg = f"Function not found: {self.function.arn}:{qualifier}"
+            raise ResourceNotFoundError(msg)
+
+    # -- the Invoke call -----------------------------------------------------------------
+
+    def invoke(
+        self,
+        payload: Any = None,
+        *,
+        invocation_type: str | None = None,
+        qualifier: str | None = None,
+        log_type: str | None = None,
+        client_context: ClientContextInput | None = None,
+    ) -> InvokeResponse:
+        """``Invoke``: run the function on ``payload`` and wait for the response.
+
+        ``payload`` is any JSON value; ``bytes`` are a JSON document (as
+        boto3's ``Payload``).  Keyword arguments override the invoker's
+        defaults for this call.  Raises `InvocationError` subclasses for
+        refusals (400, 404, 413, 429, injected errors); a function error is
+        *not* an exception: it is a 200 response with ``function_error``.
+
+        The call returns when the clock reaches the attempt's end: on a
+        virtual clock the scheduler runs until then, so other scheduled work
+        interleaves.  Called from inside a scheduler callback, it cannot wait:
+        it returns at once and the slot is released at the attempt's end.
+        """
+        _, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, _FOREVER
+        )
+        return response
+
+    def start(
+        self,
+        payload: Any = None,
+        *,
+        invocation_type: str | None = None,
+        qualifier: str | None = None,
+        log_type: str | None = None,
+        client_context: ClientContextInput | None = None,
+    ) -> PendingInvoke:
+        """Send an invoke and return at once with a `PendingInvoke` (no waiting).
+
+        The same validation and refusals as `invoke`.  The attempt holds its
+        concurrency slot until ``ended_at``, whether or not anyone waits for it.
+        """
+        row, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, _NEVER
+        )
+        return PendingInvoke(Invocation(*row), response)
+
+    def wait(self, pending: PendingInvoke) -> InvokeResponse:
+        """Wait (in clock time) until ``pending``'s attempt ends; return its response."""
+        self.sleep_until(pending.invocation.ended_at)
+        return pending.response
+
+    def sleep_until(self, when: float) -> None:
+        """Let clock time pass until ``when``, running whatever the scheduler has due.
+
+        A no-op inside a scheduler callback (time cannot pass in the middle of
+        another event) and for times already past.
+        """
+        scheduler = self.scheduler
+        if scheduler.running or when <= scheduler.clock.now():
+            return
+        scheduler.run(until=when)
+
+    @property
+    def invocations(self) -> list[Invocation]:
+        """Every call so far as an `Invocation`, in call order (empty with ``keep_log=False``)."""
+        records, rows = self._records, self._rows
+        if len(records) < len(rows):
+            # The log keeps plain tuples on the hot path; records are built when read.
+            records.extend(Invocation(*row) for row in rows[len(records) :])
+        return records
+
+    def clear_log(self) -> None:
+        """Forget the logged calls (`invocations` starts empty again)."""
+        self._rows.clear()
+        self._records.clear()
+
+    def timeline(self) -> list[tuple[float, float, str]]:
+        """``(started_at, ended_at, outcome)`` of every logged call, in call order."""
+        return [(row[3], row[4], row[6]) for row in self._rows]
+
+    def _call(
+        self,
+        payload: Any,
+        invocation_type: str | None,
+        qualifier: str | None,
+        log_type: str | None,
+        client_context: ClientContextInput | None,
+        patience: float,
+    ) -> tuple[_Row, InvokeResponse]:
+        """One call; waits for the attempt's end when it comes within ``patience`` seconds."""
+        kind = self.invocation_type if invocation_type is None else invocation_type
+        if kind not in _SYNC_TYPES:
+            raise InvalidParameterValueError(
+                "InvocationType",
+                kind,
+                "must be one of RequestResponse | DryRun (Event is the asynchronous model)",
+            )
+        if log_type is None:
+            tail = self.log_type == "Tail"
+        elif log_type in _LOG_TYPES:
+            tail = log_type == "Tail"
+        else:
+            raise InvalidParameterValueError("LogType", log_type, "must be one of None | Tail")
+        self._calls = number = self._calls + 1
+        clock = self.scheduler.clock
+        now = clock.now()
+        request_id = self._last_request_id = new_request_id(self.rng)
+        # A refused call still has a request id and is logged, whatever refused it.
+        try:
+            if qualifier is None:
+                qualifier = self.qualifier
+            else:
+                self._check_qualifier(qualifier)
+            context = (
+                self._default_context if client_context is None else _client_context(client_context)
+            )
+            request = encode_payload(payload, limit=SYNC_PAYLOAD_LIMIT)
+            if self._injected:
+                raise self._injected.popleft()
+            if self.fault is not None:
+                error = self.fault(number, self.rng)
+                if error is not None:
+                    raise error
+        except (InvocationError, InvalidParameterValueError) as exc:
+            self._refused(number, request_id, kind, now, exc)
+            raise
+        function = self.function
+        if kind == "DryRun":
+            row: _Row = (number, request_id, kind, now, now, 204, "DryRun", None, 0)
+            if self.keep_log:
+                self._rows.append(row)
+            return row, InvokeResponse(204, b"", None, None, request_id)
+        reason = function.try_acquire()
+        if reason is not None:
+            throttle = TooManyRequestsError(reason)
+            self._refused(number, request_id, kind, now, throttle)
+            raise throttle
+        in_flight = function.in_flight
+        try:
+            if tail:
+                attempt, log_result = self._run_tailed(request, request_id, qualifier, context)
+            else:
+                attempt = function.run_attempt(
+                    request,
+                    request_id=request_id,
+                    clock=clock,
+                    qualifier=qualifier,
+                    client_context=context,
+                )
+                log_result = None
+        except BaseException:
+            function.release()
+            raise
+        ended = attempt.ended_at
+        self._release_at(ended, wait=ended - attempt.started_at <= patience)
+        function_error = attempt.function_error
+        row = (
+            number,
+            request_id,
+            kind,
+            attempt.started_at,
+            ended,
+            200,
+            "Success" if function_error is None else (attempt.error_type or "Unhandled"),
+            function_error,
+            in_flight,
+        )
+        if self.keep_log:
+            self._rows.append(row)
+        response = InvokeResponse(
+            200,
+            attempt.payload.encode(),
+            function_error,
+            attempt.executed_version,
+            request_id,
+            log_result,
+        )
+        return row, response
+
+    def _refused(
+        self,
+        number: int,
+        request_id: str,
+        kind: str,
+        now: float,
+        error: InvocationError | InvalidParameterValueError,
+    ) -> None:
+        if self.keep_log:
+            self._rows.append(
+                (number, request_id, kind, now, now, error.status_code, error.code, None, 0)
+            )
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _release_at(self, ended_at: float, *, wait: bool) -> None:
+        """Release the slot at ``ended_at``; with ``wait``, also let time pass until then."""
+        scheduler = self.scheduler
+        if ended_at <= scheduler.clock.now() and not scheduler.is_virtual:
+            self.function.release()  # a real clock: the attempt is already over
+            return
+        if wait and not scheduler.running:
+            due = scheduler.next_due()
+            if due is None or due > ended_at:
+                # Nothing else is due before the attempt ends: move the clock and
+                # release directly, skipping the heap (the hot path of a lone invoke).
+                scheduler.clock.sleep_until(ended_at)
+                self.function.release()
+                return
+            scheduler.at(ended_at, self.function.release)
+            scheduler.run(until=ended_at)
+            return
+        scheduler.at(ended_at, self.function.release)
+
+    def _run_tailed(
+        self,
+        request: str,
+        request_id: str,
+        qualifier: str | None,
+        context: ClientContext | None,
+    ) -> tuple[AttemptResult, str]:
+        function = self.function
+        clock = self.scheduler.clock
+        lines = [f"START RequestId: {request_id} Version: {function.version}\n"]
+        buffer = io.StringIO()
+        capture = _LogCapture(request_id, clock, lines)
+        root = logging.getLogger()
+        root.addHandler(capture)
+        try:
+            with contextlib.redirect_stdout(buffer):
+                attempt = function.run_attempt(
+                    request,
+                    request_id=request_id,
+                    clock=clock,
+                    qualifier=qualifier,
+                    client_context=context,
+                )
+        finally:
+            root.removeHandler(capture)
+        printed = buffer.getvalue()
+        if printed:
+            lines.insert(1, printed if printed.endswith("\n") else printed + "\n")
+        if not attempt.ok:
+            document = attempt.response()
+            lines.append(
+                f"[ERROR] {document.get('errorType', 'Unhandled')}: "
+                f"{document.get('errorMessage', '')}\n"
+            )
+        duration_ms = attempt.duration * 1000
+        lines.append(f"END RequestId: {request_id}\n")
+        lines.append(
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Memory Size: {function.memory_size} MB\n"
+        )
+        log = "".join(lines).encode()[-LOG_RESULT_LIMIT:]
+        return attempt, base64.b64encode(log).decode()

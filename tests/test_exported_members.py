@@ -1,0 +1,77 @@
+"""Every public module hands on exactly its `__all__`; the top level is pinned.
+
+The pattern of httpx's ``tests/test_exported_members.py``: a name added to a room's public
+face without `__all__` (or left in `__all__` after it moved) fails here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import types
+
+import pytest
+
+import invokemodels
+
+PUBLIC_MODULES = [
+    "invokemodels",
+    "invokemodels.aws",
+    "invokemodels.core",
+    "invokemodels.event",
+    "invokemodels.exceptions",
+    "invokemodels.examples",
+    "invokemodels.mapping",
+    "invokemodels.sync",
+]
+
+# The names a user needs to run the three models; everything else lives in its room.
+TOP_LEVEL = [
+    "Account", "BackgroundEventInvoker", "Batch", "BatchOutcome", "BucketTarget", "Clock",
+    "Decision", "Destination", "EventBusTarget", "EventInvokeConfig", "EventInvoker",
+    "EventOutcomeKind", "EventRetryPolicy", "EventSourceMapping", "Failure", "FailureKind",
+    "FilterCriteria", "Function", "FunctionErrorRetries", "InvokeResponse", "Invoker",
+    "KinesisStream", "LambdaClient", "LambdaContext", "LegacyRetry", "NoRetry", "OutcomeKind",
+    "Poller", "Queue", "QueueTarget", "RedrivePolicy", "RequestResponseInvoker", "RetryPolicy",
+    "SQSMappingConfig", "ScaledClock", "Scheduler", "ServiceQueue", "StandardRetry",
+    "StreamMappingConfig", "SystemClock", "Table", "ThrottleBackoff", "TopicTarget",
+    "VirtualClock", "__version__", "exceptions",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_a_public_module_exports_exactly_its_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    # What the module holds of the project's own: a package's face hands on its room's
+    # names, a plain module its own definitions (imports of typing or the standard library
+    # excluded; constants have no __module__ and count as the module's).
+    home = "invokemodels" if hasattr(module, "__path__") else name
+
+    def owned(value: object) -> bool:
+        return str(getattr(value, "__module__", home)).startswith(home)
+
+    defined = {
+        member
+        for member, value in vars(module).items()
+        if not member.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and member != "annotations"
+        and owned(value)
+    }
+    assert defined <= set(module.__all__)
+    assert len(module.__all__) == len(set(module.__all__))
+    for member in module.__all__:
+        assert hasattr(module, member)
+
+
+def test_the_top_level_is_what_a_user_needs_to_run_the_three_models() -> None:
+    assert invokemodels.__all__ == TOP_LEVEL
+
+
+def test_every_top_level_name_is_the_one_its_room_exports() -> None:
+    rooms = [importlib.import_module(m) for m in PUBLIC_MODULES[1:]]
+    for name in TOP_LEVEL:
+        if name in {"__version__", "exceptions"}:
+            continue
+        homes = [room for room in rooms if name in room.__all__]
+        assert len(homes) == 1, name
+        assert getattr(homes[0], name) is getattr(invokemodels, name)
