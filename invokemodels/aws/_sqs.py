@@ -1151,11 +1151,10 @@ class Queue:
                 "scheduler", scheduler, "must be the queue's own scheduler (one clock per model)"
             )
         config = SQSMappingConfig() if config is None else config
-        poller = SQSPoller(self, config, function)
+        poller = SQSPoller(self, config)
         mapping = EventSourceMapping(
             function, poller, self.scheduler, seed=seed, keep_trace=keep_trace
         )
-        poller.mapping = mapping
         self.subscribe(mapping.wake)
         if start and config.enabled:
             mapping.start()

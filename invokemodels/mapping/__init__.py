@@ -16,6 +16,7 @@ from invokemodels.mapping._filters import (
 from invokemodels.mapping._loop import (
     EventSourceMapping,
     InvocationTrace,
+    MappingHandle,
 )
 from invokemodels.mapping._sqs import (
     REPORT_BATCH_ITEM_FAILURES,
@@ -58,6 +59,7 @@ __all__ = [
     "InvocationTrace",
     "IteratorAgeSample",
     "JsonFloat",
+    "MappingHandle",
     "PolledMessage",
     "PolledQueue",
     "RecordFate",

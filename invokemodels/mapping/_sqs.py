@@ -35,13 +35,11 @@ from typing import Any, Final, Protocol
 import attrs
 
 from invokemodels.core._clock import on_grid
-from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, Function, encode_payload
-from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind
-from invokemodels.core._scheduler import Scheduler
+from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, encode_payload
+from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
 from invokemodels.core._validate import boolean, check_range, implements, in_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
-from invokemodels.mapping._loop import EventSourceMapping
 
 __all__ = [
     "REPORT_BATCH_ITEM_FAILURES",
@@ -117,8 +115,6 @@ class PolledQueue(Protocol):
     def fifo(self) -> bool: ...
     @property
     def visibility_timeout(self) -> float: ...
-    @property
-    def scheduler(self) -> Scheduler: ...
 
     def poll_messages(
         self, limit: int, visibility_timeout: float | None, *, one_group: bool
@@ -423,8 +419,9 @@ class _Held:
 class SQSPoller:
     """The SQS side of an event source mapping (a `Poller`).
 
-    Usually made by `Queue.map_to`.  ``mapping`` is the `EventSourceMapping`
-    that drives it, once wired.  Counters: ``processed`` / ``filtered``
+    Usually made by `Queue.map_to`.  The `EventSourceMapping` that drives it binds it
+    (`bind`): the clock and the function's timeout come through its `PollerHandle`.
+    Counters: ``processed`` / ``filtered``
     messages deleted, ``failed_batches`` (function errors and complete
     failures of partial responses), ``partial_batches`` (partial responses that
     kept some messages), ``throttled_batches``, ``released_after_throttle``
@@ -436,18 +433,11 @@ class SQSPoller:
             "queue",
             "PolledQueue",
             ("poll_messages", "delete_message", "is_in_flight", "has_visible", "next_change_at"),
-            ("name", "arn", "region", "fifo", "visibility_timeout", "scheduler"),
+            ("name", "arn", "region", "fifo", "visibility_timeout"),
         )
     )
     config: SQSMappingConfig = attrs.field(
         validator=instance_of("config", SQSMappingConfig, "an SQSMappingConfig")
-    )
-    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
-    mapping: EventSourceMapping[SQSPoller] | None = attrs.field(
-        default=None,
-        validator=instance_of(
-            "mapping", EventSourceMapping, "an EventSourceMapping", optional=True
-        ),
     )
     processed: int = attrs.field(default=0, init=False)
     filtered: int = attrs.field(default=0, init=False)
@@ -470,14 +460,24 @@ class SQSPoller:
     _growing: bool = attrs.field(default=False, init=False)
     _healthy: bool = attrs.field(default=True, init=False)
     _visibility: float | None = attrs.field(default=None, init=False)
+    _handle: PollerHandle | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.config.check_queue(self.queue)
         scaling = self.config.scaling
         self._level = float(min(scaling.initial_concurrency, self._ceiling()))
-        self._level_at = self.queue.scheduler.now
+
+    def bind(self, handle: PollerHandle) -> None:
+        """Attach to a mapping through its ``handle`` (the `EventSourceMapping` calls this
+        when it is created): the scaling model starts now, and the receives' visibility
+        timeout follows from the function's timeout."""
+        if self._handle is not None:
+            msg = "this SQSPoller is already bound to a mapping"
+            raise RuntimeError(msg)
+        self._handle = handle
+        self._level_at = handle.now()
         window = self.config.maximum_batching_window
-        timeout = self.function.timeout
+        timeout = handle.function.timeout
         # Reference 4.2: with a batch window, when window + function timeout exceeds the
         # queue's visibility timeout, the effective timeout is window + timeout + 30 s.
         if window > 0 and window + timeout > self.queue.visibility_timeout:

@@ -67,10 +67,10 @@ import attrs
 
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
-from invokemodels.core._protocols import Batch, BatchOutcome, Delivery, OutcomeKind
+from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import callable_value, check_range, instance_of, render_value, text
-from invokemodels.exceptions import InvalidParameterValueError, describe_error
+from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
 from invokemodels.mapping._loop import EventSourceMapping
 from invokemodels.mapping._stream_config import StreamMappingConfig
@@ -78,6 +78,8 @@ from invokemodels.mapping._stream_log import StreamLog, StreamRecord, json_size,
 
 if TYPE_CHECKING:
     import random
+
+    from invokemodels.core._protocols import FunctionIdentity
 
 __all__ = [
     "IteratorAgeSample",
@@ -217,7 +219,6 @@ class StreamPoller:
     Args:
         log: the stream (`KinesisStream.log`, `Table.stream`).
         config: the mapping's `StreamMappingConfig`.
-        function: the function the mapping invokes (for ARNs in records).
         polling_interval: seconds between polls of an idle shard (Kinesis 1.0,
             DynamoDB 0.25).
         retry_delay: seconds before a failed or throttled batch is tried again,
@@ -229,13 +230,14 @@ class StreamPoller:
             of ``n`` returning 1 to ``n - 1``.  Default ``None``: ⌈n/2⌉, the reference's
             suggested model for what AWS leaves [UNCONFIRMED].
 
-    Usually made by ``stream.map_to(...)``.  Made by hand, it must be bound to
-    its mapping before the mapping starts::
+    Usually made by ``stream.map_to(...)``.  Made by hand, give it to an
+    `EventSourceMapping` on the stream's scheduler, which binds it (`bind`)::
 
-        poller = StreamPoller(stream.log, config, fn)
-        mapping = EventSourceMapping(fn, poller, sched, seed=1)
-        poller.bind(mapping)
-        mapping.start()
+        poller = StreamPoller(stream.log, config)
+        mapping = EventSourceMapping(fn, poller, sched, seed=1).start()
+
+    Everything it needs of the mapping (the clock, the rng, the function's ARN and
+    account, wake-ups, on-failure deliveries) comes through the `PollerHandle`.
 
     Results: `outcomes` (one `RecordOutcome` per record read), `failure_records`
     (every on-failure record built, whether or not a destination is configured),
@@ -251,7 +253,6 @@ class StreamPoller:
     config: StreamMappingConfig = attrs.field(
         validator=instance_of("config", StreamMappingConfig, "a StreamMappingConfig")
     )
-    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
     polling_interval: float = 1.0
     retry_delay: float | None = None
     invoke_identity_arn: str | None = attrs.field(
@@ -270,7 +271,7 @@ class StreamPoller:
     _lanes: dict[Hashable, _Lane] = attrs.field(factory=dict, init=False)
     _lane_list: list[_Lane] = attrs.field(factory=list, init=False)
     _fates: dict[tuple[str, str], RecordOutcome] = attrs.field(factory=dict, init=False)
-    _mapping: EventSourceMapping[StreamPoller] | None = attrs.field(default=None, init=False)
+    _handle: PollerHandle | None = attrs.field(default=None, init=False)
     _offset: float = attrs.field(default=0.0, init=False)
     _cursor: int = attrs.field(default=0, init=False)
 
@@ -289,22 +290,18 @@ class StreamPoller:
     # -- wiring -----------------------------------------------------------------------------
 
     @property
-    def _scheduler(self) -> Scheduler:
-        return self.log.scheduler
-
-    @property
     def _delay(self) -> float:
         return self.polling_interval if self.retry_delay is None else self.retry_delay
 
-    def bind(self, mapping: EventSourceMapping[StreamPoller]) -> None:
-        """Attach to ``mapping``: read what the starting position selects, then follow writes."""
-        if self._mapping is not None:
+    def bind(self, handle: PollerHandle) -> None:
+        """Attach to a mapping through its ``handle`` (the `EventSourceMapping` calls this
+        when it is created): read what the starting position selects, then follow writes."""
+        if self._handle is not None:
             msg = "this StreamPoller is already bound to a mapping"
             raise RuntimeError(msg)
-        self._mapping = mapping
-        clock = self._scheduler.clock
-        now = clock.now()
-        self._offset = clock.epoch() - now
+        self._handle = handle
+        now = handle.now()
+        self._offset = handle.epoch() - now
         factor = self.config.parallelization_factor
         for shard in self.log.shards:
             for index in range(factor):
@@ -320,9 +317,17 @@ class StreamPoller:
         self.log.subscribe(self._ingest)
 
     @property
+    def _bound(self) -> PollerHandle:
+        assert self._handle is not None, "give the poller to an EventSourceMapping first"
+        return self._handle
+
+    @property
     def _rng(self) -> random.Random:
-        assert self._mapping is not None, "bind() the poller to its mapping first"
-        return self._mapping.rng
+        return self._bound.rng
+
+    @property
+    def _function(self) -> FunctionIdentity:
+        return self._bound.function
 
     def _ingest(self, record: StreamRecord, *, notify: bool = True) -> None:
         criteria = self.config.filter_criteria
@@ -332,12 +337,13 @@ class StreamPoller:
         lane = self._lanes[(record.shard_id, index)]
         idle = not lane.busy and not lane.pieces and not lane.has_unread()
         lane.queue.append((record, keep))
-        if notify and idle and self._mapping is not None:
-            now = self._scheduler.now
+        handle = self._handle
+        if notify and idle and handle is not None:
+            now = handle.now()
             interval = self.polling_interval
             ticks = max(0, math.ceil((now - lane.last_look) / interval - 1e-9))
             lane.next_look = on_grid(lane.last_look + ticks * interval)
-            self._mapping.wake_at(lane.next_look)
+            handle.wake_at(lane.next_look)
 
     # -- results ----------------------------------------------------------------------------
 
@@ -426,7 +432,7 @@ class StreamPoller:
         lane = self._lanes[batch.lane]
         lane.busy = False
         piece = lane.pieces[0]
-        now = self._scheduler.now
+        now = self._bound.now()
         piece.request_id = outcome.request_id
         if outcome.kind is OutcomeKind.THROTTLED:
             # The batch never reached the function: no retry attempt is consumed.
@@ -573,7 +579,8 @@ class StreamPoller:
         self._moved_on(lane, now)
         if not records:
             return
-        function = self.function
+        handle = self._bound
+        function = handle.function
         request_id = piece.request_id if piece is not None and piece.request_id else ""
         if not request_id:
             request_id = new_request_id(self._rng)
@@ -596,7 +603,7 @@ class StreamPoller:
                 "executedVersion": attempt.executed_version,
                 "functionError": attempt.function_error,
             }
-        epoch = self._scheduler.clock.epoch()
+        epoch = handle.epoch()
         record["version"] = "1.0"
         record["timestamp"] = iso_timestamp(epoch)
         kinesis = self.log.kind == "kinesis"
@@ -622,23 +629,11 @@ class StreamPoller:
                 record["payload"] = self._event(lane, records)
         self.failure_records.append(record)
         if destination is not None:
-            assert self._mapping is not None
-            delivery = Delivery(
-                function_arn=function.arn,
-                success=False,
-                epoch=epoch,
-                region=function.region,
-                account_id=function.account.account_id,
-                s3_prefix=f"aws/lambda/{self._mapping.uuid}/{lane.shard_id}/",
-                rng=self._rng,
-            )
-            try:
-                destination.deliver(record, delivery)
-            except Exception as exc:
-                # The records are discarded all the same; the send failure is the
-                # DestinationDeliveryFailures metric (reference 3.8, async and stream ESMs).
+            error = handle.send_on_failure(destination, record, shard_id=lane.shard_id)
+            if error is not None:
+                # The records are discarded all the same (the handle counted the failure).
                 self.destination_delivery_failures += 1
-                self.delivery_errors.append(describe_error(exc))
+                self.delivery_errors.append(error)
 
     def _expire(self, lane: _Lane, now: float) -> None:
         """Records retention removed: recorded as expired at the moment they left the stream."""
@@ -827,7 +822,7 @@ class StreamPoller:
     def _identity(self) -> str:
         arn = self.invoke_identity_arn
         if arn is None:
-            arn = f"arn:aws:iam::{self.function.account.account_id}:role/lambda-role"
+            arn = f"arn:aws:iam::{self._function.account_id}:role/lambda-role"
         return arn
 
     def _event(
@@ -903,14 +898,13 @@ def map_stream(
             "StartingPositionTimestamp", stamp, f"cannot be in the future (now is {epoch})"
         )
     poller = StreamPoller(
-        log, config, function, polling_interval=polling_interval, retry_delay=retry_delay,
+        log, config, polling_interval=polling_interval, retry_delay=retry_delay,
         invoke_identity_arn=invoke_identity_arn, bisect_at=bisect_at,
     )  # fmt: skip
     mapping: EventSourceMapping[StreamPoller] = EventSourceMapping(
         function, poller, scheduler, seed=seed, max_concurrency=max_concurrency,
         keep_trace=keep_trace,
     )  # fmt: skip
-    poller.bind(mapping)
     if config.enabled:
         mapping.start()
     return mapping
