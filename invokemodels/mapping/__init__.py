@@ -18,14 +18,14 @@ from invokemodels.mapping._loop import (
     InvocationTrace,
     MappingHandle,
 )
+from invokemodels.mapping._params import REPORT_BATCH_ITEM_FAILURES
+from invokemodels.mapping._partial import batch_item_failures
 from invokemodels.mapping._sqs import (
-    REPORT_BATCH_ITEM_FAILURES,
     PolledMessage,
     PolledQueue,
     SQSMappingConfig,
     SQSPoller,
     SQSScaling,
-    failed_message_ids,
     sqs_event_record,
 )
 from invokemodels.mapping._stream_config import (
@@ -73,7 +73,7 @@ __all__ = [
     "StreamPoller",
     "StreamRecord",
     "TrimmedRecord",
-    "failed_message_ids",
+    "batch_item_failures",
     "filter_view",
     "md5_hash_key",
     "parse_data",

@@ -73,6 +73,7 @@ from invokemodels.core._validate import callable_value, check_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
 from invokemodels.mapping._loop import EventSourceMapping
+from invokemodels.mapping._partial import batch_item_failures
 from invokemodels.mapping._stream_config import StreamMappingConfig
 from invokemodels.mapping._stream_log import StreamLog, StreamRecord, json_size, md5_hash_key
 
@@ -514,22 +515,13 @@ class StreamPoller:
             return len(records), state
         if response is None or response in ("", [], {}):
             return len(records), state
-        if not isinstance(response, dict):
-            return _FAILED, state
-        failures = response.get("batchItemFailures")
-        if failures is None or failures == []:
-            return len(records), state
-        if not isinstance(failures, list):
-            return _FAILED, state
         index = {record.sequence_number: i for i, record in enumerate(records)}
-        lowest = len(records)
-        for item in failures:
-            if not isinstance(item, dict) or "itemIdentifier" not in item:
-                return _FAILED, state
-            identifier = item["itemIdentifier"]
-            if not isinstance(identifier, str) or identifier not in index:
-                return _FAILED, state
-            lowest = min(lowest, index[identifier])
+        failed = batch_item_failures(response, index)
+        if failed is None:
+            return _FAILED, state
+        if not failed:
+            return len(records), state
+        lowest = min(index[identifier] for identifier in failed)
         # The lowest reported record first in the batch: nothing to checkpoint, a failure.
         return (lowest or _FAILED), state
 
