@@ -27,7 +27,6 @@ one slot away (not below 2) and stops the ramp until a batch succeeds; with
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final, Protocol
@@ -37,6 +36,7 @@ import attrs
 from invokemodels.core._clock import on_grid
 from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, encode_payload
 from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
+from invokemodels.core._records import sqs_record
 from invokemodels.core._validate import boolean, check_range, implements, in_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
@@ -62,22 +62,6 @@ __all__ = [
 ]
 
 _EVENT_OVERHEAD: Final = len('{"Records": [') + len("]}")
-
-
-def lambda_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Message attributes in the shape Lambda puts in an SQS event record (reference 5.1)."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, spec in attributes.items():
-        binary = spec.get("BinaryValue")
-        if binary is not None:
-            entry: dict[str, Any] = {"binaryValue": base64.b64encode(binary).decode("ascii")}
-        else:
-            entry = {"stringValue": spec["StringValue"]}
-        entry["stringListValues"] = []
-        entry["binaryListValues"] = []
-        entry["dataType"] = spec["DataType"]
-        out[name] = entry
-    return out
 
 
 class PolledMessage(Protocol):
@@ -306,18 +290,17 @@ def sqs_event_record(message: PolledMessage, event_source_arn: str, region: str)
     ``md5OfMessageAttributes`` is the ``MD5OfMessageAttributes`` that ``SendMessage``
     returned, and null for a message without message attributes (recorded shape).
     """
-    return {
-        "messageId": message.message_id,
-        "receiptHandle": message.receipt_handle,
-        "body": message.body,
-        "attributes": dict(message.attributes),
-        "messageAttributes": lambda_attributes(message.message_attributes),
-        "md5OfMessageAttributes": message.md5_of_message_attributes,
-        "md5OfBody": message.md5_of_body,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": event_source_arn,
-        "awsRegion": region,
-    }
+    return sqs_record(
+        message.message_id,
+        message.receipt_handle,
+        message.body,
+        message.attributes,
+        message.message_attributes,
+        message.md5_of_message_attributes,
+        message.md5_of_body,
+        event_source_arn,
+        region,
+    )
 
 
 _Entry = tuple[PolledMessage, dict[str, Any], int]

@@ -68,6 +68,7 @@ import attrs
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
 from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
+from invokemodels.core._records import stream_on_failure_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import callable_value, check_range, instance_of, render_value, text
 from invokemodels.exceptions import InvalidParameterValueError
@@ -576,43 +577,31 @@ class StreamPoller:
         request_id = piece.request_id if piece is not None and piece.request_id else ""
         if not request_id:
             request_id = new_request_id(self._rng)
-        record: dict[str, Any] = {
-            "requestContext": {
-                "requestId": request_id,
-                "functionArn": function.arn,
-                "condition": condition,
-                # Records given up on before any invocation are recorded with 1, not 0
-                # (reference 4.1, [expire-before-ingestion]).
-                "approximateInvokeCount": max(1, piece.invokes if piece is not None else 0),
-            }
-        }
         attempt = piece.attempt if piece is not None else None
-        if condition == RETRY_ATTEMPTS_EXHAUSTED and attempt is not None:
-            # functionError is null when the function returned but its response failed
-            # the batch (a malformed or partial batchItemFailures): recorded shape.
-            record["responseContext"] = {
-                "statusCode": 200,
-                "executedVersion": attempt.executed_version,
-                "functionError": attempt.function_error,
-            }
-        epoch = handle.epoch()
-        record["version"] = "1.0"
-        record["timestamp"] = iso_timestamp(epoch)
         kinesis = self.log.kind == "kinesis"
         first, last = records[0], records[-1]
-        record["KinesisBatchInfo" if kinesis else "DDBStreamBatchInfo"] = {
-            "shardId": lane.shard_id,
-            "startSequenceNumber": first.sequence_number,
-            "endSequenceNumber": last.sequence_number,
-            "approximateArrivalOfFirstRecord": iso_timestamp(
-                first.arrival_epoch, milliseconds=kinesis
-            ),
-            "approximateArrivalOfLastRecord": iso_timestamp(
-                last.arrival_epoch, milliseconds=kinesis
-            ),
-            "batchSize": len(records),
-            "streamArn": self.log.arn,
-        }
+        record = stream_on_failure_record(
+            request_id=request_id,
+            function_arn=function.arn,
+            condition=condition,
+            # Records given up on before any invocation are recorded with 1, not 0
+            # (reference 4.1, [expire-before-ingestion]).
+            invoke_count=max(1, piece.invokes if piece is not None else 0),
+            # functionError is null when the function returned but its response failed
+            # the batch (a malformed or partial batchItemFailures): recorded shape.
+            response=(attempt.executed_version, attempt.function_error)
+            if condition == RETRY_ATTEMPTS_EXHAUSTED and attempt is not None
+            else None,
+            epoch=handle.epoch(),
+            kinesis=kinesis,
+            shard_id=lane.shard_id,
+            start_sequence_number=first.sequence_number,
+            end_sequence_number=last.sequence_number,
+            first_arrival_epoch=first.arrival_epoch,
+            last_arrival_epoch=last.arrival_epoch,
+            batch_size=len(records),
+            stream_arn=self.log.arn,
+        )
         destination = self.config.on_failure
         if destination is not None and destination.arn.startswith("arn:aws:s3:"):
             if piece is not None and tuple(piece.records) == tuple(records):
