@@ -95,7 +95,7 @@ def function() -> Function:
 
 
 def sqs_poller() -> SQSPoller:
-    return SQSPoller(queue=Queue("q"), config=SQSMappingConfig(), function=function())
+    return SQSPoller(queue=Queue("q"), config=SQSMappingConfig())
 
 
 Make = Callable[[], dict[str, Any]]
@@ -130,7 +130,7 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], Make]] = {
     "SQSMappingConfig": (SQSMappingConfig, dict),
     "SQSPoller": (
         SQSPoller,
-        lambda: {"queue": Queue("q"), "config": SQSMappingConfig(), "function": function()},
+        lambda: {"queue": Queue("q"), "config": SQSMappingConfig()},
     ),
     "SQSScaling": (SQSScaling, dict),
     "ScaledClock": (ScaledClock, dict),
@@ -142,7 +142,6 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], Make]] = {
         lambda: {
             "log": KinesisStream("s").log,
             "config": StreamMappingConfig(starting_position="LATEST"),
-            "function": function(),
         },
     ),
     "Table": (Table, lambda: {"name": "tbl", "key_schema": "id"}),
@@ -208,7 +207,6 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "maximum_batching_window": "1", "maximum_concurrency": "None",
         "one_group_per_batch": "True",
     },
-    "SQSPoller": {"mapping": "None"},
     "SQSScaling": {
         "error_backoff": "1 1.5", "initial_concurrency": "1", "maximum_concurrent_batches": "1",
         "minimum_concurrency": "1", "ramp_per_minute": "1 1.5", "throttle_retry_delay": "1 1.5",

@@ -23,7 +23,7 @@ from invokemodels import (
 from invokemodels.aws import MessageState
 from invokemodels.core import SYNC_PAYLOAD_LIMIT, encode_payload
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.mapping import SQSPoller, SQSScaling, failed_message_ids, sqs_event_record
+from invokemodels.mapping import SQSPoller, SQSScaling, batch_item_failures, sqs_event_record
 
 EPOCH_MS = 1_700_000_000_000
 
@@ -490,9 +490,11 @@ def test_only_reported_messages_come_back(reported: list[bool], fifo: bool) -> N
     assert q.count(MessageState.DELETED) == len(reported)
 
 
-def test_failed_message_ids_without_a_mapping() -> None:
-    assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "a"}]}, ["a", "b"]) == {"a"}
-    assert failed_message_ids({"batchItemFailures": [{"itemIdentifier": "c"}]}, ["a"]) is None
+def test_batch_item_failures_without_a_mapping() -> None:
+    assert batch_item_failures({"batchItemFailures": [{"itemIdentifier": "a"}]}, ["a", "b"]) == {
+        "a"
+    }
+    assert batch_item_failures({"batchItemFailures": [{"itemIdentifier": "c"}]}, ["a"]) is None
 
 
 def test_function_error_with_report_batch_item_failures_is_a_complete_failure() -> None:

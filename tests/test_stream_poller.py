@@ -1075,7 +1075,7 @@ def test_poller_repr_and_pending() -> None:
     assert repr(esm.poller).startswith("<StreamPoller arn:aws:kinesis:")
     assert esm.poller.fate("nope") is None
     with pytest.raises(RuntimeError, match="already bound"):
-        esm.poller.bind(esm)
+        esm.poller.bind(esm.handle)
 
 
 def test_records_of_a_failing_batch_that_expire_leave_the_rest_to_be_read_again() -> None:

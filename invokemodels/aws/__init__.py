@@ -20,6 +20,7 @@ from invokemodels.aws._kinesis import (
 )
 from invokemodels.aws._sqs import (
     DEDUPLICATION_INTERVAL,
+    DeadLetter,
     MessageState,
     Queue,
     QueueEvent,
@@ -42,6 +43,7 @@ __all__ = [
     "KINESIS_POLLING_INTERVAL",
     "STREAM_VIEW_TYPES",
     "BucketTarget",
+    "DeadLetter",
     "EventBusTarget",
     "KinesisStream",
     "Message",

@@ -38,6 +38,7 @@ import attrs
 
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import Function
+from invokemodels.core._records import dynamodb_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
     ACCOUNT_ID,
@@ -566,15 +567,9 @@ class Table:
         dynamodb["SequenceNumber"] = str(sequence)
         dynamodb["SizeBytes"] = item_size(key) + images
         dynamodb["StreamViewType"] = view
-        event = {
-            "eventID": f"{self._rng.getrandbits(128):032x}",
-            "eventName": name,
-            "eventVersion": "1.1",
-            "eventSource": "aws:dynamodb",
-            "awsRegion": self.region,
-            "dynamodb": dynamodb,
-            "eventSourceARN": self.stream_arn,
-        }
+        event = dynamodb_record(
+            f"{self._rng.getrandbits(128):032x}", name, dynamodb, self.region, self.stream_arn
+        )
         record = StreamRecord(
             shard.shard_id, str(sequence), sequence, partition, hash_key, now, created,
             on_grid(now + log.retention), event, json_size(event),

@@ -23,7 +23,6 @@ old records.  `KinesisStream.map_to` connects it to a `Function` through a
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -31,6 +30,7 @@ import attrs
 
 from invokemodels.core._clock import on_grid
 from invokemodels.core._function import Function
+from invokemodels.core._records import kinesis_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import ACCOUNT_ID, REGION, check_range, instance_of, text
 from invokemodels.exceptions import InvalidParameterValueError
@@ -178,24 +178,9 @@ class KinesisStream:
         sequence = _FIRST_SEQUENCE + self._counter * _SEQUENCE_STEP
         self._counter += 1
         text = str(sequence)
-        encoded = base64.b64encode(bytes(data)).decode("ascii")
-        kinesis = {
-            "kinesisSchemaVersion": "1.0",
-            "partitionKey": partition_key,
-            "sequenceNumber": text,
-            "data": encoded,
-            "approximateArrivalTimestamp": epoch,
-        }
-        event = {
-            "kinesis": kinesis,
-            "eventSource": "aws:kinesis",
-            "eventVersion": "1.0",
-            "eventID": f"{shard.shard_id}:{text}",
-            "eventName": "aws:kinesis:record",
-            "invokeIdentityArn": "",
-            "awsRegion": self.region,
-            "eventSourceARN": self.arn,
-        }
+        event = kinesis_record(
+            partition_key, text, bytes(data), epoch, shard.shard_id, self.region, self.arn
+        )
         record = StreamRecord(
             shard.shard_id, text, sequence, partition_key, hash_key, now, epoch,
             on_grid(now + log.retention), event, json_size(event),

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEDUPLICATION_INTERVAL",
+    "DeadLetter",
     "MessageState",
     "Queue",
     "QueueEvent",
@@ -217,6 +218,30 @@ class RedrivePolicy:
             "deadLetterTargetArn": self.dead_letter_target.arn,
             "maxReceiveCount": self.max_receive_count,
         }
+
+
+@attrs.frozen(kw_only=True)
+class DeadLetter:
+    """A message a source queue's redrive policy hands to its dead-letter queue.
+
+    What SQS keeps when it moves a message (`Queue.accept_dead_letter` receives it):
+    its id, body, message attributes and their MD5s, ``SenderId``, ``SentTimestamp``
+    (``sent_ms``, Unix milliseconds as text; ``sent_ticks``, the clock time in ticks
+    that standard-queue retention counts from) and, on FIFO queues, its group,
+    deduplication id and sequence number.
+    """
+
+    message_id: str
+    body: str
+    attributes: dict[str, dict[str, Any]]
+    md5_of_body: str
+    md5_of_message_attributes: str | None
+    sender_id: str
+    sent_ms: str
+    sent_ticks: int
+    group: str | None = None
+    deduplication_id: str | None = None
+    sequence_number: str | None = None
 
 
 class _Message:
@@ -1025,10 +1050,26 @@ class Queue:
             f"maxReceiveCount={policy.max_receive_count}; moved to {target.arn}"
         )
         self._finish(message, MessageState.MOVED_TO_DLQ, now, detail)
-        target._accept_dead_letter(message, self.arn)
+        target.accept_dead_letter(
+            DeadLetter(
+                message_id=message.message_id,
+                body=message.body,
+                attributes=message.attributes,
+                md5_of_body=message.md5,
+                md5_of_message_attributes=message.md5_attributes,
+                sender_id=message.sender_id,
+                sent_ms=message.sent_ms,
+                sent_ticks=message.sent_ticks,
+                group=message.group,
+                deduplication_id=message.dedup_id,
+                sequence_number=message.sequence,
+            ),
+            self.arn,
+        )
 
-    def _accept_dead_letter(self, source: _Message, source_arn: str) -> None:
-        """Take a message redriven from a source queue.
+    def accept_dead_letter(self, source: DeadLetter, source_arn: str) -> None:
+        """Take a message redriven from the source queue ``source_arn`` (its redrive policy
+        calls this).
 
         It keeps its id, body, attributes, ``SentTimestamp`` and (FIFO) group,
         deduplication id and sequence number; its receive count starts again at
@@ -1039,14 +1080,14 @@ class Queue:
         now = self._refresh()
         message = _Message(source.message_id, source.body, next(self._orders))
         message.attributes = source.attributes
-        message.md5 = source.md5
-        message.md5_attributes = source.md5_attributes
+        message.md5 = source.md5_of_body
+        message.md5_attributes = source.md5_of_message_attributes
         message.sender_id = source.sender_id
         message.sent_ms = source.sent_ms
         message.sent_ticks = source.sent_ticks
         message.group = source.group
-        message.dedup_id = source.dedup_id
-        message.sequence = source.sequence
+        message.dedup_id = source.deduplication_id
+        message.sequence = source.sequence_number
         message.dlq_source = source_arn
         enqueued = now if self.fifo else source.sent_ticks
         self._enqueue(message, now, 0, enqueued)
@@ -1151,11 +1192,10 @@ class Queue:
                 "scheduler", scheduler, "must be the queue's own scheduler (one clock per model)"
             )
         config = SQSMappingConfig() if config is None else config
-        poller = SQSPoller(self, config, function)
+        poller = SQSPoller(self, config)
         mapping = EventSourceMapping(
             function, poller, self.scheduler, seed=seed, keep_trace=keep_trace
         )
-        poller.mapping = mapping
         self.subscribe(mapping.wake)
         if start and config.enabled:
             mapping.start()

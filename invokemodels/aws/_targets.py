@@ -23,6 +23,7 @@ import attrs
 from invokemodels.core._clock import iso_timestamp
 from invokemodels.core._function import SNS_MESSAGE_LIMIT, new_request_id
 from invokemodels.core._protocols import Delivery
+from invokemodels.core._records import eventbridge_event
 from invokemodels.core._validate import ACCOUNT_ID, REGION, text
 
 __all__ = [
@@ -208,19 +209,18 @@ class EventBusTarget:
 
     def deliver(self, record: dict[str, Any], delivery: Delivery) -> None:
         """Wrap the record in EventBridge's envelope (recorded shape, reference 3.6)."""
-        outcome = "Success" if delivery.success else "Failure"
         self.events.append(
-            {
-                "version": "0",
-                "id": new_request_id(delivery.rng),
-                "detail-type": f"Lambda Function Invocation Result - {outcome}",
-                "source": self.source,
-                "account": delivery.account_id,
-                "time": iso_timestamp(delivery.epoch, milliseconds=False),
-                "region": delivery.region,
-                "resources": [self.arn, delivery.function_arn],
-                "detail": record,
-            }
+            eventbridge_event(
+                event_id=new_request_id(delivery.rng),
+                success=delivery.success,
+                source=self.source,
+                account_id=delivery.account_id,
+                epoch=delivery.epoch,
+                region=delivery.region,
+                bus_arn=self.arn,
+                function_arn=delivery.function_arn,
+                detail=record,
+            )
         )
 
     @property

@@ -9,7 +9,9 @@ gets:
   (values in `invokemodels.core._retry`).
 - `ServiceQueue`: the queue where asynchronous events wait between attempts.
 - `Poller`: a source's side of an event source mapping; it hands out `Batch` values and is
-  told each `BatchOutcome`.
+  told each `BatchOutcome`.  A `BindablePoller` is also handed the mapping's `PollerHandle`
+  (the clock, the seeded rng, the function's `FunctionIdentity`, wake-ups, on-failure
+  deliveries) once, when the mapping is created.
 - `Destination`: where invocation records are delivered (`Delivery` says from where);
   `DeadLetterQueue` and `DeadLetterTopic` receive dead letters.
 
@@ -34,14 +36,17 @@ from invokemodels.core._retry import Decision, Failure
 __all__ = [
     "Batch",
     "BatchOutcome",
+    "BindablePoller",
     "DeadLetterQueue",
     "DeadLetterTopic",
     "Delivery",
     "Destination",
+    "FunctionIdentity",
     "InvokeResponse",
     "Invoker",
     "OutcomeKind",
     "Poller",
+    "PollerHandle",
     "RetryPolicy",
     "ServiceQueue",
 ]
@@ -198,6 +203,81 @@ class Poller(Protocol):
     def complete(self, batch: Batch, outcome: BatchOutcome) -> None: ...
 
     def next_poll_at(self, now: float) -> float | None: ...
+
+
+@attrs.frozen(kw_only=True)
+class FunctionIdentity:
+    """Who a mapping invokes, as a poller may need it (records, ARNs, visibility timeouts).
+
+    Attributes:
+        name: ``FunctionName``.
+        arn: the function ARN (``arn:aws:lambda:<region>:<account>:function:<name>``).
+        region: the function's Region.
+        account_id: the function's 12-digit account id.
+        timeout: the function's ``Timeout`` in seconds (an SQS mapping sizes its
+            visibility timeout from it).
+    """
+
+    name: str
+    arn: str
+    region: str
+    account_id: str
+    timeout: float
+
+
+class PollerHandle(Protocol):
+    """**Protocol**: what a poller may ask of the mapping that drives it.
+
+    The loop (`EventSourceMapping`) hands one to a `BindablePoller` once, when the mapping
+    is created.  It is the poller's only way to the mapping: a poller that keeps time, draws
+    randomness and wakes the loop through it gives the same timeline for the same seed.
+
+    - ``now()`` is the clock time (seconds); ``epoch()`` the same moment as Unix time.
+    - ``rng`` is the mapping's seeded `random.Random` (jitter, request ids).
+    - ``function`` is the invoked function's `FunctionIdentity`; ``uuid`` the mapping's id.
+    - ``wake()`` asks the loop to poll now, ``wake_at(when)`` at a clock time (an earlier
+      pending wake-up wins; a past time means now).  Nothing happens while the mapping is
+      disabled: enabling it polls at once.
+    - ``send_on_failure(destination, record, shard_id=...)`` delivers an on-failure record:
+      the loop builds the `Delivery` (the function's ARN, Region and account, the epoch,
+      the S3 prefix ``aws/lambda/<uuid>/<shard_id>/``, the rng).  A destination that
+      raises does not stop the mapping: the failure is counted in the mapping's
+      ``destination_delivery_failures`` (``DestinationDeliveryFailures``), what was raised
+      is kept in its ``delivery_errors``, and the description is returned (None when the
+      destination took the record).
+    """
+
+    @property
+    def function(self) -> FunctionIdentity: ...
+
+    @property
+    def uuid(self) -> str: ...
+
+    @property
+    def rng(self) -> random.Random: ...
+
+    def now(self) -> float: ...
+
+    def epoch(self) -> float: ...
+
+    def wake(self) -> None: ...
+
+    def wake_at(self, when: float) -> None: ...
+
+    def send_on_failure(
+        self, destination: Destination, record: dict[str, Any], *, shard_id: str = ...
+    ) -> str | None: ...
+
+
+class BindablePoller(Poller, Protocol):
+    """**Protocol**: a `Poller` that wants the mapping's `PollerHandle`.
+
+    ``bind(handle)`` is called once, when the `EventSourceMapping` is created (before it
+    starts): read what the source holds, subscribe to its writes, keep the handle.  A
+    poller without ``bind`` is driven all the same.
+    """
+
+    def bind(self, handle: PollerHandle) -> None: ...
 
 
 @attrs.frozen(kw_only=True)

@@ -16,15 +16,16 @@ from invokemodels.mapping._filters import (
 from invokemodels.mapping._loop import (
     EventSourceMapping,
     InvocationTrace,
+    MappingHandle,
 )
+from invokemodels.mapping._params import REPORT_BATCH_ITEM_FAILURES
+from invokemodels.mapping._partial import batch_item_failures
 from invokemodels.mapping._sqs import (
-    REPORT_BATCH_ITEM_FAILURES,
     PolledMessage,
     PolledQueue,
     SQSMappingConfig,
     SQSPoller,
     SQSScaling,
-    failed_message_ids,
     sqs_event_record,
 )
 from invokemodels.mapping._stream_config import (
@@ -58,6 +59,7 @@ __all__ = [
     "InvocationTrace",
     "IteratorAgeSample",
     "JsonFloat",
+    "MappingHandle",
     "PolledMessage",
     "PolledQueue",
     "RecordFate",
@@ -71,7 +73,7 @@ __all__ = [
     "StreamPoller",
     "StreamRecord",
     "TrimmedRecord",
-    "failed_message_ids",
+    "batch_item_failures",
     "filter_view",
     "md5_hash_key",
     "parse_data",

@@ -8,7 +8,9 @@ same as for direct invokes), and hands each outcome back to the poller, which
 applies its source's rules: checkpoint, retry, bisect, delete, redrive.
 
 A poller for a new source implements three methods (see `Poller`) and never
-touches the function or the clock directly.
+touches the function or the clock directly: what it needs of the mapping (the clock,
+the seeded rng, the function's identity, wake-ups, on-failure deliveries) comes through
+the `PollerHandle` the loop hands to its ``bind`` method (a `BindablePoller`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,15 @@ from invokemodels.core._function import (
     encode_payload,
     new_request_id,
 )
-from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, Poller
+from invokemodels.core._protocols import (
+    Batch,
+    BatchOutcome,
+    Delivery,
+    Destination,
+    FunctionIdentity,
+    OutcomeKind,
+    Poller,
+)
 from invokemodels.core._scheduler import Scheduler, Timer
 from invokemodels.core._validate import (
     boolean,
@@ -39,8 +49,9 @@ from invokemodels.core._validate import (
     seeded,
     text,
 )
+from invokemodels.exceptions import describe_error
 
-__all__ = ["EventSourceMapping", "InvocationTrace"]
+__all__ = ["EventSourceMapping", "InvocationTrace", "MappingHandle"]
 
 
 @attrs.frozen
@@ -67,6 +78,86 @@ def _default_uuid(mapping: EventSourceMapping[Any]) -> str:
     return new_request_id(rng) if isinstance(rng, random.Random) else ""
 
 
+class MappingHandle:
+    """The `PollerHandle` an `EventSourceMapping` hands its poller (``mapping.handle``)."""
+
+    __slots__ = ("_clock", "_mapping", "function")
+
+    def __init__(self, mapping: EventSourceMapping[Any]) -> None:
+        self._mapping = mapping
+        self._clock = mapping.scheduler.clock
+        fn = mapping.function
+        self.function = FunctionIdentity(
+            name=fn.name,
+            arn=fn.arn,
+            region=fn.region,
+            account_id=fn.account.account_id,
+            timeout=fn.timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"<MappingHandle {self._mapping.uuid} function={self.function.name}>"
+
+    @property
+    def uuid(self) -> str:
+        """The mapping's ``UUID``."""
+        return self._mapping.uuid
+
+    @property
+    def rng(self) -> random.Random:
+        """The mapping's seeded randomness."""
+        return self._mapping.rng
+
+    def now(self) -> float:
+        """The clock time, in seconds."""
+        return self._clock.now()
+
+    def epoch(self) -> float:
+        """The clock time as Unix seconds."""
+        return self._clock.epoch()
+
+    def wake(self) -> None:
+        """Poll now (nothing while the mapping is disabled)."""
+        self._mapping.wake()
+
+    def wake_at(self, when: float) -> None:
+        """Poll at clock time ``when`` (an earlier pending wake-up wins; past means now)."""
+        self._mapping.wake_at(when)
+
+    def send_on_failure(
+        self, destination: Destination, record: dict[str, Any], *, shard_id: str = ""
+    ) -> str | None:
+        """Deliver an on-failure ``record``; a raising destination is counted and noted.
+
+        Returns None when delivered, else the description of what was raised (also in
+        the mapping's ``delivery_errors``; ``destination_delivery_failures`` counts it).
+        """
+        mapping = self._mapping
+        function = self.function
+        prefix = (
+            f"aws/lambda/{mapping.uuid}/{shard_id}/" if shard_id else f"aws/lambda/{mapping.uuid}/"
+        )
+        delivery = Delivery(
+            function_arn=function.arn,
+            success=False,
+            epoch=self._clock.epoch(),
+            region=function.region,
+            account_id=function.account_id,
+            s3_prefix=prefix,
+            rng=mapping.rng,
+        )
+        try:
+            destination.deliver(record, delivery)
+        except Exception as exc:
+            # The records are given up on all the same; the send failure is the
+            # DestinationDeliveryFailures metric (reference 3.8, async and stream ESMs).
+            error = describe_error(exc)
+            mapping.destination_delivery_failures += 1
+            mapping.delivery_errors.append(error)
+            return error
+        return None
+
+
 @attrs.define(repr=False, eq=False)
 class EventSourceMapping(Generic[P]):
     """The event source mapping loop: polls a `Poller`, invokes a `Function` with its batches.
@@ -79,6 +170,12 @@ class EventSourceMapping(Generic[P]):
         max_concurrency: cap on batches in flight from this mapping (None: the
             poller's ``capacity`` is unbounded and the poller decides).
         keep_trace: keep an `InvocationTrace` per invocation in `trace`.
+
+    When it is created, the mapping calls the poller's ``bind(handle)`` if it has one (a
+    `BindablePoller`): `handle` is the `PollerHandle` through which the poller reads the
+    clock, draws from `rng`, learns the function's identity and `uuid`, wakes the loop and
+    sends on-failure records.  Failed on-failure deliveries are counted in
+    `destination_delivery_failures` (what was raised is in `delivery_errors`).
 
     Call `start` (or create it through a source's helper, which does); then
     run the scheduler.  `disable` pauses polling (in-flight batches finish);
@@ -112,9 +209,18 @@ class EventSourceMapping(Generic[P]):
     invocations: int = attrs.field(default=0, init=False)
     throttles: int = attrs.field(default=0, init=False)
     function_errors: int = attrs.field(default=0, init=False)
+    destination_delivery_failures: int = attrs.field(default=0, init=False)
+    delivery_errors: list[str] = attrs.field(factory=list, init=False)
+    handle: MappingHandle = attrs.field(init=False)
     _enabled: bool = attrs.field(default=False, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
     _timer: Timer | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.handle = MappingHandle(self)
+        bind = getattr(self.poller, "bind", None)
+        if callable(bind):
+            bind(self.handle)
 
     def __repr__(self) -> str:
         state = "Enabled" if self._enabled else "Disabled"

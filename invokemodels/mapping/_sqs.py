@@ -27,7 +27,6 @@ one slot away (not below 2) and stops the ramp until a batch succeeds; with
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Final, Protocol
@@ -35,49 +34,34 @@ from typing import Any, Final, Protocol
 import attrs
 
 from invokemodels.core._clock import on_grid
-from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, Function, encode_payload
-from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind
-from invokemodels.core._scheduler import Scheduler
+from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, encode_payload
+from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
+from invokemodels.core._records import sqs_record
 from invokemodels.core._validate import boolean, check_range, implements, in_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
-from invokemodels.mapping._loop import EventSourceMapping
+from invokemodels.mapping._params import (
+    REPORT_BATCH_ITEM_FAILURES,
+    batch_size,
+    batching_window,
+    check_batching_window,
+    check_response_types,
+    filter_criteria,
+    no_destination,
+    response_types,
+)
+from invokemodels.mapping._partial import batch_item_failures
 
 __all__ = [
-    "REPORT_BATCH_ITEM_FAILURES",
     "PolledMessage",
     "PolledQueue",
     "SQSMappingConfig",
     "SQSPoller",
     "SQSScaling",
-    "failed_message_ids",
     "sqs_event_record",
 ]
 
-REPORT_BATCH_ITEM_FAILURES: Final = "ReportBatchItemFailures"
-"""The one ``FunctionResponseTypes`` value: partial batch responses."""
-
-UNSUPPORTED_DESTINATION: Final = (
-    "Unsupported DestinationConfig parameter for given event source mapping type."
-)
-
 _EVENT_OVERHEAD: Final = len('{"Records": [') + len("]}")
-
-
-def lambda_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Message attributes in the shape Lambda puts in an SQS event record (reference 5.1)."""
-    out: dict[str, dict[str, Any]] = {}
-    for name, spec in attributes.items():
-        binary = spec.get("BinaryValue")
-        if binary is not None:
-            entry: dict[str, Any] = {"binaryValue": base64.b64encode(binary).decode("ascii")}
-        else:
-            entry = {"stringValue": spec["StringValue"]}
-        entry["stringListValues"] = []
-        entry["binaryListValues"] = []
-        entry["dataType"] = spec["DataType"]
-        out[name] = entry
-    return out
 
 
 class PolledMessage(Protocol):
@@ -117,8 +101,6 @@ class PolledQueue(Protocol):
     def fifo(self) -> bool: ...
     @property
     def visibility_timeout(self) -> float: ...
-    @property
-    def scheduler(self) -> Scheduler: ...
 
     def poll_messages(
         self, limit: int, visibility_timeout: float | None, *, one_group: bool
@@ -173,45 +155,9 @@ class SQSScaling:
     )
 
 
-def _response_types(value: Any) -> Any:
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, (list, tuple)):
-        return tuple(value)
-    return value
-
-
-def _check_response_types(_instance: Any, _attribute: Any, value: Any) -> None:
-    if (
-        not isinstance(value, tuple)
-        or len(value) > 1
-        or any(item != REPORT_BATCH_ITEM_FAILURES for item in value)
-    ):
-        raise InvalidParameterValueError(
-            "FunctionResponseTypes",
-            list(value) if isinstance(value, tuple) else value,
-            f"must be [] or ['{REPORT_BATCH_ITEM_FAILURES}']",
-        )
-
-
-def _filter_criteria(value: Any) -> Any:
-    if value is None:
-        return value
-    if isinstance(value, FilterCriteria):
-        # Checked against SQS's data-key rules, as Lambda does when the mapping is created.
-        if value.event_source is None:
-            return attrs.evolve(value, event_source="aws:sqs")
-        return value
-    if isinstance(value, dict):
-        return FilterCriteria.from_dict(value, event_source="aws:sqs")
-    raise InvalidParameterValueError(
-        "FilterCriteria", value, 'must be a FilterCriteria or {"Filters": [{"Pattern": "..."}]}'
-    )
-
-
-def _no_destination(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value is not None:
-        raise InvalidParameterValueError("DestinationConfig", value, UNSUPPORTED_DESTINATION)
+def _filter_criteria(value: Any) -> FilterCriteria | None:
+    # Checked against SQS's data-key rules, as Lambda does when the mapping is created.
+    return filter_criteria(value, "aws:sqs")
 
 
 @attrs.frozen(kw_only=True)
@@ -223,7 +169,7 @@ class SQSMappingConfig:
         maximum_batching_window: ``MaximumBatchingWindowInSeconds``, 0-300 (default 0);
             standard queues only; at least 1 when ``batch_size`` > 10.
         function_response_types: ``FunctionResponseTypes``: ``()`` (default) or
-            ``("ReportBatchItemFailures",)``.
+            ``("ReportBatchItemFailures",)`` (a list, or the bare string, is accepted).
         filter_criteria: ``FilterCriteria``: a `FilterCriteria` or its dict form
             (default None: every message matches).
         maximum_concurrency: ``ScalingConfig.MaximumConcurrency``, 2-1000 (default None: unset).
@@ -236,15 +182,10 @@ class SQSMappingConfig:
             behaviour, where a batch may mix groups and each keeps its order).
     """
 
-    batch_size: int = attrs.field(
-        default=10, validator=in_range("BatchSize", 1, 10_000, integer=True)
-    )
-    maximum_batching_window: float = attrs.field(
-        default=0,
-        validator=in_range("MaximumBatchingWindowInSeconds", 0, 300, integer=True),
-    )
+    batch_size: int = attrs.field(default=10, validator=batch_size())
+    maximum_batching_window: float = attrs.field(default=0, validator=batching_window())
     function_response_types: tuple[str, ...] = attrs.field(
-        default=(), converter=_response_types, validator=_check_response_types
+        default=(), converter=response_types, validator=check_response_types
     )
     filter_criteria: FilterCriteria | None = attrs.field(default=None, converter=_filter_criteria)
     maximum_concurrency: int | None = attrs.field(
@@ -253,7 +194,7 @@ class SQSMappingConfig:
             "ScalingConfig.MaximumConcurrency", 2, 1000, integer=True, optional=True
         ),
     )
-    destination_config: Any = attrs.field(default=None, validator=_no_destination)
+    destination_config: Any = attrs.field(default=None, validator=no_destination)
     enabled: bool = attrs.field(default=True, validator=boolean("Enabled"))
     scaling: SQSScaling = attrs.field(
         factory=SQSScaling, validator=instance_of("scaling", SQSScaling, "an SQSScaling")
@@ -261,12 +202,7 @@ class SQSMappingConfig:
     one_group_per_batch: bool = attrs.field(default=False, validator=boolean("one_group_per_batch"))
 
     def __attrs_post_init__(self) -> None:
-        if self.batch_size > 10 and self.maximum_batching_window < 1:
-            raise InvalidParameterValueError(
-                "MaximumBatchingWindowInSeconds",
-                self.maximum_batching_window,
-                f"must be at least 1 when BatchSize ({self.batch_size}) is greater than 10",
-            )
+        check_batching_window(self.batch_size, self.maximum_batching_window)
 
     @property
     def report_batch_item_failures(self) -> bool:
@@ -354,53 +290,17 @@ def sqs_event_record(message: PolledMessage, event_source_arn: str, region: str)
     ``md5OfMessageAttributes`` is the ``MD5OfMessageAttributes`` that ``SendMessage``
     returned, and null for a message without message attributes (recorded shape).
     """
-    return {
-        "messageId": message.message_id,
-        "receiptHandle": message.receipt_handle,
-        "body": message.body,
-        "attributes": dict(message.attributes),
-        "messageAttributes": lambda_attributes(message.message_attributes),
-        "md5OfMessageAttributes": message.md5_of_message_attributes,
-        "md5OfBody": message.md5_of_body,
-        "eventSource": "aws:sqs",
-        "eventSourceARN": event_source_arn,
-        "awsRegion": region,
-    }
-
-
-def failed_message_ids(response: Any, message_ids: Sequence[str]) -> set[str] | None:
-    """Read a partial batch response: the ids to keep, or None for a complete failure.
-
-    Complete success (empty set): ``None`` / ``{}`` / a missing or null
-    ``batchItemFailures`` / an empty list, and an empty string or empty array
-    as the whole response.  Complete failure (None): a list item without
-    ``itemIdentifier`` (a bad key name), a null, empty or non-string
-    identifier, an identifier not in the batch, a ``batchItemFailures`` that
-    is not a list, or any other response that is not a JSON object (the
-    reference's "invalid JSON response").  For SQS the documentation lists
-    only "empty" and "null" ``EventResponse`` as success; reading ``""`` and
-    ``[]`` as empty follows what Lambda was observed to do for streams
-    (reference 4.1) [UNCONFIRMED for SQS].
-    """
-    if response is None or response in ("", []):
-        return set()
-    if not isinstance(response, dict):
-        return None
-    failures = response.get("batchItemFailures")
-    if failures is None:
-        return set()
-    if not isinstance(failures, list):
-        return None
-    known = set(message_ids)
-    out: set[str] = set()
-    for item in failures:
-        if not isinstance(item, dict) or "itemIdentifier" not in item:
-            return None
-        identifier = item["itemIdentifier"]
-        if not isinstance(identifier, str) or not identifier or identifier not in known:
-            return None
-        out.add(identifier)
-    return out
+    return sqs_record(
+        message.message_id,
+        message.receipt_handle,
+        message.body,
+        message.attributes,
+        message.message_attributes,
+        message.md5_of_message_attributes,
+        message.md5_of_body,
+        event_source_arn,
+        region,
+    )
 
 
 _Entry = tuple[PolledMessage, dict[str, Any], int]
@@ -423,8 +323,9 @@ class _Held:
 class SQSPoller:
     """The SQS side of an event source mapping (a `Poller`).
 
-    Usually made by `Queue.map_to`.  ``mapping`` is the `EventSourceMapping`
-    that drives it, once wired.  Counters: ``processed`` / ``filtered``
+    Usually made by `Queue.map_to`.  The `EventSourceMapping` that drives it binds it
+    (`bind`): the clock and the function's timeout come through its `PollerHandle`.
+    Counters: ``processed`` / ``filtered``
     messages deleted, ``failed_batches`` (function errors and complete
     failures of partial responses), ``partial_batches`` (partial responses that
     kept some messages), ``throttled_batches``, ``released_after_throttle``
@@ -436,18 +337,11 @@ class SQSPoller:
             "queue",
             "PolledQueue",
             ("poll_messages", "delete_message", "is_in_flight", "has_visible", "next_change_at"),
-            ("name", "arn", "region", "fifo", "visibility_timeout", "scheduler"),
+            ("name", "arn", "region", "fifo", "visibility_timeout"),
         )
     )
     config: SQSMappingConfig = attrs.field(
         validator=instance_of("config", SQSMappingConfig, "an SQSMappingConfig")
-    )
-    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
-    mapping: EventSourceMapping[SQSPoller] | None = attrs.field(
-        default=None,
-        validator=instance_of(
-            "mapping", EventSourceMapping, "an EventSourceMapping", optional=True
-        ),
     )
     processed: int = attrs.field(default=0, init=False)
     filtered: int = attrs.field(default=0, init=False)
@@ -470,14 +364,24 @@ class SQSPoller:
     _growing: bool = attrs.field(default=False, init=False)
     _healthy: bool = attrs.field(default=True, init=False)
     _visibility: float | None = attrs.field(default=None, init=False)
+    _handle: PollerHandle | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.config.check_queue(self.queue)
         scaling = self.config.scaling
         self._level = float(min(scaling.initial_concurrency, self._ceiling()))
-        self._level_at = self.queue.scheduler.now
+
+    def bind(self, handle: PollerHandle) -> None:
+        """Attach to a mapping through its ``handle`` (the `EventSourceMapping` calls this
+        when it is created): the scaling model starts now, and the receives' visibility
+        timeout follows from the function's timeout."""
+        if self._handle is not None:
+            msg = "this SQSPoller is already bound to a mapping"
+            raise RuntimeError(msg)
+        self._handle = handle
+        self._level_at = handle.now()
         window = self.config.maximum_batching_window
-        timeout = self.function.timeout
+        timeout = handle.function.timeout
         # Reference 4.2: with a batch window, when window + function timeout exceeds the
         # queue's visibility timeout, the effective timeout is window + timeout + 30 s.
         if window > 0 and window + timeout > self.queue.visibility_timeout:
@@ -615,8 +519,8 @@ class SQSPoller:
             return
         keep: set[str] = set()
         if report:
-            ids = [message.message_id for message in messages]
-            failed = failed_message_ids(outcome.response(), ids)
+            ids = {message.message_id for message in messages}
+            failed = batch_item_failures(outcome.response(), ids)
             if failed is None:
                 self.failed_batches += 1
                 return

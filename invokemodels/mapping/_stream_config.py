@@ -15,24 +15,31 @@ from typing import Any, Final
 import attrs
 
 from invokemodels.core._protocols import Destination
-from invokemodels.core._validate import attribute_of, check_range, in_range, one_of, seconds_or_none
+from invokemodels.core._validate import check_range, in_range, one_of, seconds_or_none
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria
+from invokemodels.mapping._params import (
+    REPORT_BATCH_ITEM_FAILURES,
+    batch_size,
+    batching_window,
+    check_batching_window,
+    check_on_failure,
+    check_on_success,
+    check_response_types,
+    filter_criteria,
+    response_types,
+)
 
 __all__ = ["STARTING_POSITIONS", "StreamMappingConfig"]
 
 STARTING_POSITIONS: Final = ("TRIM_HORIZON", "LATEST", "AT_TIMESTAMP")
 """``StartingPosition`` values for streams (``AT_TIMESTAMP`` is Kinesis only)."""
 
-REPORT_BATCH_ITEM_FAILURES: Final = "ReportBatchItemFailures"
-
 _RECORD_AGE_MESSAGE: Final = (
     "must be -1 or an integer between 60 and 604800. The minimum valid value for maximum "
     "record age is 60s. Although values less than 60 and greater than -1 fall within the "
     "parameter's absolute range, they are not allowed"
 )
-
-_ON_FAILURE_SERVICES: Final = ("arn:aws:sqs:", "arn:aws:sns:", "arn:aws:s3:")
 
 
 def _boolean(parameter: str) -> Any:
@@ -54,62 +61,10 @@ def _timestamp(value: Any) -> Any:
     return value
 
 
-def _response_types(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _check_response_types(_instance: Any, _attribute: Any, value: Any) -> None:
-    if (
-        not isinstance(value, tuple)
-        or len(value) > 1
-        or any(item != REPORT_BATCH_ITEM_FAILURES for item in value)
-    ):
-        raise InvalidParameterValueError(
-            "FunctionResponseTypes", value, "must be [] or ['ReportBatchItemFailures']"
-        )
-
-
 def _check_record_age(_instance: Any, _attribute: Any, value: Any) -> None:
     check_range("MaximumRecordAgeInSeconds", value, -1, 604800, integer=True)
     if -1 < value < 60:
         raise InvalidParameterValueError("MaximumRecordAgeInSeconds", value, _RECORD_AGE_MESSAGE)
-
-
-def _check_on_failure(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value is None:
-        return
-    arn = attribute_of(value, "arn")
-    if not isinstance(arn, str) or not callable(attribute_of(value, "deliver")):
-        raise InvalidParameterValueError(
-            "DestinationConfig.OnFailure", value, "must be a Destination (an SQS, SNS or S3 target)"
-        )
-    if not arn.startswith(_ON_FAILURE_SERVICES):
-        raise InvalidParameterValueError(
-            "DestinationConfig.OnFailure.Destination",
-            arn,
-            "must be the ARN of an SQS queue, an SNS topic or an S3 bucket for a stream",
-        )
-
-
-def _check_on_success(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value is not None:
-        raise InvalidParameterValueError(
-            "DestinationConfig.OnSuccess", value, "Not supported in CreateEventSourceMapping"
-        )
-
-
-def _filter_criteria(value: Any) -> Any:
-    """Accept ``{"Filters": [{"Pattern": "..."}]}`` and build a `FilterCriteria` from it."""
-    if isinstance(value, dict):
-        return FilterCriteria.from_dict(value)
-    return value
-
-
-def _check_filter_criteria(_instance: Any, _attribute: Any, value: Any) -> None:
-    if value is not None and not callable(attribute_of(value, "matches")):
-        raise InvalidParameterValueError(
-            "FilterCriteria", value, "must be a FilterCriteria or {'Filters': [{'Pattern': ...}]}"
-        )
 
 
 @attrs.frozen(kw_only=True)
@@ -137,7 +92,7 @@ class StreamMappingConfig:
         enabled: ``Enabled`` (default True); a disabled mapping resumes from its
             checkpoint when enabled.
         function_response_types: ``FunctionResponseTypes``: ``()`` (default) or
-            ``("ReportBatchItemFailures",)``.
+            ``("ReportBatchItemFailures",)`` (a list, or the bare string, is accepted).
         filter_criteria: ``FilterCriteria`` (a `FilterCriteria`, or its AWS dict shape);
             records that do not match are skipped.  None (default) means no filter.
         on_failure: ``DestinationConfig.OnFailure``: an SQS, SNS or S3 target for
@@ -156,23 +111,17 @@ class StreamMappingConfig:
 
     starting_position: str = attrs.field(validator=one_of("StartingPosition", STARTING_POSITIONS))
     starting_position_timestamp: float | None = attrs.field(default=None, converter=_timestamp)
-    batch_size: int = attrs.field(
-        default=100, validator=in_range("BatchSize", 1, 10000, integer=True)
-    )
+    batch_size: int = attrs.field(default=100, validator=batch_size())
     maximum_batching_window: float | None = attrs.field(
-        default=None,
-        converter=seconds_or_none,
-        validator=in_range("MaximumBatchingWindowInSeconds", 0, 300, integer=True, optional=True),
+        default=None, converter=seconds_or_none, validator=batching_window(optional=True)
     )
     enabled: bool = attrs.field(default=True, validator=_boolean("Enabled"))
     function_response_types: tuple[str, ...] = attrs.field(
-        default=(), converter=_response_types, validator=_check_response_types
+        default=(), converter=response_types, validator=check_response_types
     )
-    filter_criteria: FilterCriteria | None = attrs.field(
-        default=None, converter=_filter_criteria, validator=_check_filter_criteria
-    )
-    on_failure: Destination | None = attrs.field(default=None, validator=_check_on_failure)
-    on_success: None = attrs.field(default=None, validator=_check_on_success)
+    filter_criteria: FilterCriteria | None = attrs.field(default=None, converter=filter_criteria)
+    on_failure: Destination | None = attrs.field(default=None, validator=check_on_failure)
+    on_success: None = attrs.field(default=None, validator=check_on_success)
     maximum_retry_attempts: int = attrs.field(
         default=-1, validator=in_range("MaximumRetryAttempts", -1, 10000, integer=True)
     )
@@ -192,13 +141,7 @@ class StreamMappingConfig:
     )
 
     def __attrs_post_init__(self) -> None:
-        window = self.maximum_batching_window
-        if self.batch_size > 10 and window is not None and window < 1:
-            raise InvalidParameterValueError(
-                "MaximumBatchingWindowInSeconds",
-                window,
-                f"must be at least 1 when BatchSize ({self.batch_size}) is greater than 10",
-            )
+        check_batching_window(self.batch_size, self.maximum_batching_window)
         stamp = self.starting_position_timestamp
         if self.starting_position == "AT_TIMESTAMP":
             if stamp is None:
@@ -229,7 +172,7 @@ class StreamMappingConfig:
     @property
     def report_batch_item_failures(self) -> bool:
         """True when ``FunctionResponseTypes`` holds ``ReportBatchItemFailures``."""
-        return bool(self.function_response_types)
+        return REPORT_BATCH_ITEM_FAILURES in self.function_response_types
 
     @classmethod
     def from_dict(cls, parameters: dict[str, Any]) -> StreamMappingConfig:

@@ -67,17 +67,21 @@ import attrs
 
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
-from invokemodels.core._protocols import Batch, BatchOutcome, Delivery, OutcomeKind
+from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
+from invokemodels.core._records import stream_on_failure_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import callable_value, check_range, instance_of, render_value, text
-from invokemodels.exceptions import InvalidParameterValueError, describe_error
+from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
 from invokemodels.mapping._loop import EventSourceMapping
+from invokemodels.mapping._partial import batch_item_failures
 from invokemodels.mapping._stream_config import StreamMappingConfig
 from invokemodels.mapping._stream_log import StreamLog, StreamRecord, json_size, md5_hash_key
 
 if TYPE_CHECKING:
     import random
+
+    from invokemodels.core._protocols import FunctionIdentity
 
 __all__ = [
     "IteratorAgeSample",
@@ -217,7 +221,6 @@ class StreamPoller:
     Args:
         log: the stream (`KinesisStream.log`, `Table.stream`).
         config: the mapping's `StreamMappingConfig`.
-        function: the function the mapping invokes (for ARNs in records).
         polling_interval: seconds between polls of an idle shard (Kinesis 1.0,
             DynamoDB 0.25).
         retry_delay: seconds before a failed or throttled batch is tried again,
@@ -229,13 +232,14 @@ class StreamPoller:
             of ``n`` returning 1 to ``n - 1``.  Default ``None``: ⌈n/2⌉, the reference's
             suggested model for what AWS leaves [UNCONFIRMED].
 
-    Usually made by ``stream.map_to(...)``.  Made by hand, it must be bound to
-    its mapping before the mapping starts::
+    Usually made by ``stream.map_to(...)``.  Made by hand, give it to an
+    `EventSourceMapping` on the stream's scheduler, which binds it (`bind`)::
 
-        poller = StreamPoller(stream.log, config, fn)
-        mapping = EventSourceMapping(fn, poller, sched, seed=1)
-        poller.bind(mapping)
-        mapping.start()
+        poller = StreamPoller(stream.log, config)
+        mapping = EventSourceMapping(fn, poller, sched, seed=1).start()
+
+    Everything it needs of the mapping (the clock, the rng, the function's ARN and
+    account, wake-ups, on-failure deliveries) comes through the `PollerHandle`.
 
     Results: `outcomes` (one `RecordOutcome` per record read), `failure_records`
     (every on-failure record built, whether or not a destination is configured),
@@ -251,7 +255,6 @@ class StreamPoller:
     config: StreamMappingConfig = attrs.field(
         validator=instance_of("config", StreamMappingConfig, "a StreamMappingConfig")
     )
-    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
     polling_interval: float = 1.0
     retry_delay: float | None = None
     invoke_identity_arn: str | None = attrs.field(
@@ -270,7 +273,7 @@ class StreamPoller:
     _lanes: dict[Hashable, _Lane] = attrs.field(factory=dict, init=False)
     _lane_list: list[_Lane] = attrs.field(factory=list, init=False)
     _fates: dict[tuple[str, str], RecordOutcome] = attrs.field(factory=dict, init=False)
-    _mapping: EventSourceMapping[StreamPoller] | None = attrs.field(default=None, init=False)
+    _handle: PollerHandle | None = attrs.field(default=None, init=False)
     _offset: float = attrs.field(default=0.0, init=False)
     _cursor: int = attrs.field(default=0, init=False)
 
@@ -289,22 +292,18 @@ class StreamPoller:
     # -- wiring -----------------------------------------------------------------------------
 
     @property
-    def _scheduler(self) -> Scheduler:
-        return self.log.scheduler
-
-    @property
     def _delay(self) -> float:
         return self.polling_interval if self.retry_delay is None else self.retry_delay
 
-    def bind(self, mapping: EventSourceMapping[StreamPoller]) -> None:
-        """Attach to ``mapping``: read what the starting position selects, then follow writes."""
-        if self._mapping is not None:
+    def bind(self, handle: PollerHandle) -> None:
+        """Attach to a mapping through its ``handle`` (the `EventSourceMapping` calls this
+        when it is created): read what the starting position selects, then follow writes."""
+        if self._handle is not None:
             msg = "this StreamPoller is already bound to a mapping"
             raise RuntimeError(msg)
-        self._mapping = mapping
-        clock = self._scheduler.clock
-        now = clock.now()
-        self._offset = clock.epoch() - now
+        self._handle = handle
+        now = handle.now()
+        self._offset = handle.epoch() - now
         factor = self.config.parallelization_factor
         for shard in self.log.shards:
             for index in range(factor):
@@ -320,9 +319,17 @@ class StreamPoller:
         self.log.subscribe(self._ingest)
 
     @property
+    def _bound(self) -> PollerHandle:
+        assert self._handle is not None, "give the poller to an EventSourceMapping first"
+        return self._handle
+
+    @property
     def _rng(self) -> random.Random:
-        assert self._mapping is not None, "bind() the poller to its mapping first"
-        return self._mapping.rng
+        return self._bound.rng
+
+    @property
+    def _function(self) -> FunctionIdentity:
+        return self._bound.function
 
     def _ingest(self, record: StreamRecord, *, notify: bool = True) -> None:
         criteria = self.config.filter_criteria
@@ -332,12 +339,13 @@ class StreamPoller:
         lane = self._lanes[(record.shard_id, index)]
         idle = not lane.busy and not lane.pieces and not lane.has_unread()
         lane.queue.append((record, keep))
-        if notify and idle and self._mapping is not None:
-            now = self._scheduler.now
+        handle = self._handle
+        if notify and idle and handle is not None:
+            now = handle.now()
             interval = self.polling_interval
             ticks = max(0, math.ceil((now - lane.last_look) / interval - 1e-9))
             lane.next_look = on_grid(lane.last_look + ticks * interval)
-            self._mapping.wake_at(lane.next_look)
+            handle.wake_at(lane.next_look)
 
     # -- results ----------------------------------------------------------------------------
 
@@ -426,7 +434,7 @@ class StreamPoller:
         lane = self._lanes[batch.lane]
         lane.busy = False
         piece = lane.pieces[0]
-        now = self._scheduler.now
+        now = self._bound.now()
         piece.request_id = outcome.request_id
         if outcome.kind is OutcomeKind.THROTTLED:
             # The batch never reached the function: no retry attempt is consumed.
@@ -508,22 +516,13 @@ class StreamPoller:
             return len(records), state
         if response is None or response in ("", [], {}):
             return len(records), state
-        if not isinstance(response, dict):
-            return _FAILED, state
-        failures = response.get("batchItemFailures")
-        if failures is None or failures == []:
-            return len(records), state
-        if not isinstance(failures, list):
-            return _FAILED, state
         index = {record.sequence_number: i for i, record in enumerate(records)}
-        lowest = len(records)
-        for item in failures:
-            if not isinstance(item, dict) or "itemIdentifier" not in item:
-                return _FAILED, state
-            identifier = item["itemIdentifier"]
-            if not isinstance(identifier, str) or identifier not in index:
-                return _FAILED, state
-            lowest = min(lowest, index[identifier])
+        failed = batch_item_failures(response, index)
+        if failed is None:
+            return _FAILED, state
+        if not failed:
+            return len(records), state
+        lowest = min(index[identifier] for identifier in failed)
         # The lowest reported record first in the batch: nothing to checkpoint, a failure.
         return (lowest or _FAILED), state
 
@@ -573,47 +572,36 @@ class StreamPoller:
         self._moved_on(lane, now)
         if not records:
             return
-        function = self.function
+        handle = self._bound
+        function = handle.function
         request_id = piece.request_id if piece is not None and piece.request_id else ""
         if not request_id:
             request_id = new_request_id(self._rng)
-        record: dict[str, Any] = {
-            "requestContext": {
-                "requestId": request_id,
-                "functionArn": function.arn,
-                "condition": condition,
-                # Records given up on before any invocation are recorded with 1, not 0
-                # (reference 4.1, [expire-before-ingestion]).
-                "approximateInvokeCount": max(1, piece.invokes if piece is not None else 0),
-            }
-        }
         attempt = piece.attempt if piece is not None else None
-        if condition == RETRY_ATTEMPTS_EXHAUSTED and attempt is not None:
-            # functionError is null when the function returned but its response failed
-            # the batch (a malformed or partial batchItemFailures): recorded shape.
-            record["responseContext"] = {
-                "statusCode": 200,
-                "executedVersion": attempt.executed_version,
-                "functionError": attempt.function_error,
-            }
-        epoch = self._scheduler.clock.epoch()
-        record["version"] = "1.0"
-        record["timestamp"] = iso_timestamp(epoch)
         kinesis = self.log.kind == "kinesis"
         first, last = records[0], records[-1]
-        record["KinesisBatchInfo" if kinesis else "DDBStreamBatchInfo"] = {
-            "shardId": lane.shard_id,
-            "startSequenceNumber": first.sequence_number,
-            "endSequenceNumber": last.sequence_number,
-            "approximateArrivalOfFirstRecord": iso_timestamp(
-                first.arrival_epoch, milliseconds=kinesis
-            ),
-            "approximateArrivalOfLastRecord": iso_timestamp(
-                last.arrival_epoch, milliseconds=kinesis
-            ),
-            "batchSize": len(records),
-            "streamArn": self.log.arn,
-        }
+        record = stream_on_failure_record(
+            request_id=request_id,
+            function_arn=function.arn,
+            condition=condition,
+            # Records given up on before any invocation are recorded with 1, not 0
+            # (reference 4.1, [expire-before-ingestion]).
+            invoke_count=max(1, piece.invokes if piece is not None else 0),
+            # functionError is null when the function returned but its response failed
+            # the batch (a malformed or partial batchItemFailures): recorded shape.
+            response=(attempt.executed_version, attempt.function_error)
+            if condition == RETRY_ATTEMPTS_EXHAUSTED and attempt is not None
+            else None,
+            epoch=handle.epoch(),
+            kinesis=kinesis,
+            shard_id=lane.shard_id,
+            start_sequence_number=first.sequence_number,
+            end_sequence_number=last.sequence_number,
+            first_arrival_epoch=first.arrival_epoch,
+            last_arrival_epoch=last.arrival_epoch,
+            batch_size=len(records),
+            stream_arn=self.log.arn,
+        )
         destination = self.config.on_failure
         if destination is not None and destination.arn.startswith("arn:aws:s3:"):
             if piece is not None and tuple(piece.records) == tuple(records):
@@ -622,23 +610,11 @@ class StreamPoller:
                 record["payload"] = self._event(lane, records)
         self.failure_records.append(record)
         if destination is not None:
-            assert self._mapping is not None
-            delivery = Delivery(
-                function_arn=function.arn,
-                success=False,
-                epoch=epoch,
-                region=function.region,
-                account_id=function.account.account_id,
-                s3_prefix=f"aws/lambda/{self._mapping.uuid}/{lane.shard_id}/",
-                rng=self._rng,
-            )
-            try:
-                destination.deliver(record, delivery)
-            except Exception as exc:
-                # The records are discarded all the same; the send failure is the
-                # DestinationDeliveryFailures metric (reference 3.8, async and stream ESMs).
+            error = handle.send_on_failure(destination, record, shard_id=lane.shard_id)
+            if error is not None:
+                # The records are discarded all the same (the handle counted the failure).
                 self.destination_delivery_failures += 1
-                self.delivery_errors.append(describe_error(exc))
+                self.delivery_errors.append(error)
 
     def _expire(self, lane: _Lane, now: float) -> None:
         """Records retention removed: recorded as expired at the moment they left the stream."""
@@ -827,7 +803,7 @@ class StreamPoller:
     def _identity(self) -> str:
         arn = self.invoke_identity_arn
         if arn is None:
-            arn = f"arn:aws:iam::{self.function.account.account_id}:role/lambda-role"
+            arn = f"arn:aws:iam::{self._function.account_id}:role/lambda-role"
         return arn
 
     def _event(
@@ -903,14 +879,13 @@ def map_stream(
             "StartingPositionTimestamp", stamp, f"cannot be in the future (now is {epoch})"
         )
     poller = StreamPoller(
-        log, config, function, polling_interval=polling_interval, retry_delay=retry_delay,
+        log, config, polling_interval=polling_interval, retry_delay=retry_delay,
         invoke_identity_arn=invoke_identity_arn, bisect_at=bisect_at,
     )  # fmt: skip
     mapping: EventSourceMapping[StreamPoller] = EventSourceMapping(
         function, poller, scheduler, seed=seed, max_concurrency=max_concurrency,
         keep_trace=keep_trace,
     )  # fmt: skip
-    poller.bind(mapping)
     if config.enabled:
         mapping.start()
     return mapping

@@ -12,6 +12,7 @@ from invokemodels import (
     Destination,
     EventInvoker,
     EventRetryPolicy,
+    EventSourceMapping,
     Function,
     FunctionErrorRetries,
     Invoker,
@@ -34,7 +35,7 @@ from invokemodels import (
     TopicTarget,
     VirtualClock,
 )
-from invokemodels.core import DeadLetterQueue, DeadLetterTopic
+from invokemodels.core import BindablePoller, DeadLetterQueue, DeadLetterTopic, PollerHandle
 from invokemodels.event import FunctionTarget, InMemoryServiceQueue
 from invokemodels.mapping import SQSPoller, StreamPoller
 
@@ -48,9 +49,7 @@ no_retry: RetryPolicy = NoRetry()
 
 sqs_queue = Queue("typing-queue")
 dest: Destination = Queue("typing-destination")
-poller: Poller = SQSPoller(
-    sqs_queue, SQSMappingConfig(), Function(name="f", handler=lambda e, c: e)
-)
+poller: BindablePoller = SQSPoller(sqs_queue, SQSMappingConfig())
 sqs_mapping = sqs_queue.map_to(Function(name="g", handler=lambda e, c: e), start=False)
 sqs_concurrency: int = sqs_mapping.poller.concurrency
 
@@ -68,9 +67,12 @@ event_dest: Destination = FunctionTarget(
 
 stream_fn = Function(name="streams", handler=lambda e, c: e)
 kinesis = KinesisStream("typing-stream")
-stream_poller: Poller = StreamPoller(
-    kinesis.log, StreamMappingConfig(starting_position="TRIM_HORIZON"), stream_fn
+stream_poller: BindablePoller = StreamPoller(
+    kinesis.log, StreamMappingConfig(starting_position="TRIM_HORIZON")
 )
+handle: PollerHandle = EventSourceMapping(
+    stream_fn, StreamPoller(kinesis.log, StreamMappingConfig(starting_position="LATEST"))
+).handle
 kinesis_mapping = kinesis.map_to(stream_fn, StreamMappingConfig(starting_position="LATEST"))
 kinesis_pending: int = kinesis_mapping.poller.pending
 table_mapping = Table("typing-table", key_schema="Id").map_to(
