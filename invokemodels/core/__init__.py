@@ -9,8 +9,10 @@ from invokemodels.core._clock import (
     Clock,
     ScaledClock,
     SystemClock,
+    TickClock,
     VirtualClock,
     on_grid,
+    tick_clock,
 )
 from invokemodels.core._context import (
     Client,
@@ -91,9 +93,11 @@ __all__ = [
     "ServiceQueue",
     "SystemClock",
     "ThrottleReason",
+    "TickClock",
     "Timer",
     "VirtualClock",
     "encode_payload",
     "new_request_id",
     "on_grid",
+    "tick_clock",
 ]

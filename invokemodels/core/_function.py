@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import attrs
 
-from invokemodels.core._clock import EPOCH_ORIGIN, Clock, VirtualClock, iso_timestamp, on_grid
+from invokemodels.core._clock import EPOCH_ORIGIN, Clock, iso_timestamp, on_grid
 from invokemodels.core._context import ClientContext, CognitoIdentity, LambdaContext
 from invokemodels.core._validate import ACCOUNT_ID, REGION, check_range, in_range, instance_of, text
 from invokemodels.exceptions import (
@@ -717,7 +717,7 @@ class Function:
 
         The handler gets a fresh parsed copy of the request.  The result is
         the response JSON text, or the Python runtime's error document.  On a
-        `VirtualClock` the handler runs at once and the attempt is given its
+        virtual clock (``clock.virtual``) the handler runs at once and the attempt is given its
         modelled duration (``duration`` plus ``context.spend``, plus any clock
         time that passed while it ran, e.g. in a nested synchronous invoke); the
         caller advances time.  On a real clock the handler runs in a thread and the
@@ -725,7 +725,7 @@ class Function:
         Python threads cannot be killed; its result is discarded).
         """
         started = clock.now()
-        if isinstance(clock, VirtualClock):
+        if clock.virtual:
             return self._run_virtual(request, request_id, clock, started, qualifier, client_context)
         return self._run_real(request, request_id, clock, started, qualifier, client_context)
 
