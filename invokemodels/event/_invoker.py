@@ -39,7 +39,7 @@ from invokemodels.core._protocols import (
     RetryPolicy,
     ServiceQueue,
 )
-from invokemodels.core._retry import Failure, FailureKind
+from invokemodels.core._retry import Failure, FailureKind, SuccessHook, retry_policy, success_hook
 from invokemodels.core._scheduler import Scheduler, Timer
 from invokemodels.core._validate import (
     boolean,
@@ -87,7 +87,8 @@ class EventOutcomeKind(enum.Enum):
     SUCCEEDED = "Success"
     """An attempt succeeded (record ``condition`` ``Success``)."""
     RETRIES_EXHAUSTED = "RetriesExhausted"
-    """Function errors used up ``MaximumRetryAttempts`` (or a custom policy stopped)."""
+    """The retry policy stopped: function errors used up ``MaximumRetryAttempts``, or a
+    policy stopped with a reason of its own (the outcome's ``condition`` carries it)."""
     EVENT_AGE_EXCEEDED = "EventAgeExceeded"
     """The next attempt would have started at or past ``MaximumEventAgeInSeconds``."""
     ZERO_CONCURRENCY = "ZeroConcurrency"
@@ -184,8 +185,11 @@ class EventOutcome:
     Attributes:
         request_id: the event's request id.
         kind: an `EventOutcomeKind`.
-        condition: the record's ``requestContext.condition`` (``Success``,
-            ``RetriesExhausted``, ``EventAgeExceeded``; see `EventInvoker` for zero concurrency).
+        condition: the record's ``requestContext.condition``: ``Success``,
+            ``RetriesExhausted``, ``EventAgeExceeded`` (see `EventInvoker` for zero
+            concurrency), or the reason of a retry policy's ``Decision.stop(reason)`` as it
+            is (then ``kind`` is ``RETRIES_EXHAUSTED``, or ``EVENT_AGE_EXCEEDED`` for the
+            reason ``"EventAgeExceeded"``).
         approximate_invoke_count: executions of the function (1 + retries taken).
         enqueued_at: clock time of acceptance.
         ended_at: clock time the outcome was decided.
@@ -426,6 +430,12 @@ def _default_policy(invoker: EventInvoker) -> RetryPolicy | None:
 _SERVICE_QUEUE_METHODS: Final = ("put", "take", "next_ready_at")
 
 
+def _new_policy(invoker: EventInvoker, _attribute: Any, policy: RetryPolicy) -> RetryPolicy:
+    # The success hook is looked up once per policy, not once per success.
+    invoker._succeeded = success_hook(policy)
+    return policy
+
+
 @attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
 class EventInvoker:
     """Invokes a `Function` asynchronously (``InvocationType=Event``), as Lambda does.
@@ -499,7 +509,8 @@ class EventInvoker:
     )
     retry_policy: RetryPolicy = attrs.field(
         default=attrs.Factory(_default_policy, takes_self=True),
-        validator=implements("retry_policy", "RetryPolicy", ("decide", "succeeded")),
+        validator=retry_policy("retry_policy"),
+        on_setattr=_new_policy,
     )
     queue: ServiceQueue[Any] = attrs.field(
         factory=InMemoryServiceQueue,
@@ -543,8 +554,10 @@ class EventInvoker:
     _arn: str = attrs.field(default="", init=False)
     _s3_prefix: str = attrs.field(default="", init=False)
     _launch: Callable[[_Event, float], None] | None = attrs.field(default=None, init=False)
+    _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._succeeded = success_hook(self.retry_policy)
         check_not_self(self.function.arn, self.config)
         if self.dead_letter is not None:
             check_dead_letter(self.dead_letter)
@@ -746,9 +759,9 @@ class EventInvoker:
             if event.tries is not None:
                 self._note(event, event.executions, result.started_at, result.ended_at,
                            AttemptOutcome.SUCCESS, None)  # fmt: skip
-            policy = self.retry_policy
-            if type(policy) is not EventRetryPolicy or not policy._built_in:
-                policy.succeeded(event.executions + event.system_errors)  # built-ins: no-ops
+            succeeded = self._succeeded
+            if succeeded is not None:
+                succeeded(event.executions + event.system_errors)
             self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
             return
         self.metrics.errors += 1
@@ -797,28 +810,24 @@ class EventInvoker:
 
     def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
         count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
-        policy = self.retry_policy
-        delay: float | str
-        if type(policy) is EventRetryPolicy and policy._built_in:
-            # The same answer as ``decide``, without a Failure and two Decisions per try.
-            delay = policy._delay_or_stop(kind, count, now, event.enqueued_at, self.rng)
-        else:
-            failure = Failure(
-                attempt=event.executions + event.system_errors,
-                kind=kind,
-                kind_count=count,
-                code=code,
-                status_code=status,
-                first_attempt_at=event.enqueued_at,
-                failed_at=now,
-            )
-            decision = policy.decide(failure, self.rng)
-            delay = decision.reason if decision.delay is None else decision.delay
-        if isinstance(delay, str):
-            if delay == EVENT_AGE_EXCEEDED:
-                self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+        failure = Failure(
+            attempt=event.executions + event.system_errors,
+            kind=kind,
+            kind_count=count,
+            code=code,
+            status_code=status,
+            first_attempt_at=event.enqueued_at,
+            failed_at=now,
+        )
+        decision = self.retry_policy.decide(failure, self.rng)
+        delay = decision.delay
+        if delay is None:
+            # The policy's reason is the record's condition; the kind classifies it.
+            reason = decision.reason or RETRIES_EXHAUSTED
+            if reason == EVENT_AGE_EXCEEDED:
+                self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, reason, now)
             else:
-                self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)
+                self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, reason, now)
             return
         # On the clock's grid: a float ready time a hair past the tick the wake-up lands on
         # would never be "due" at that tick, and dispatch would spin.
