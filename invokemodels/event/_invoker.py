@@ -16,7 +16,7 @@ import json
 import random
 import re
 from collections.abc import Callable
-from typing import Any, Final, Generic, TypeGuard, TypeVar, cast
+from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
@@ -62,6 +62,8 @@ from invokemodels.event._policy import (
 from invokemodels.exceptions import RequestEntityTooLargeError, TooManyRequestsError, describe_error
 
 __all__ = [
+    "AttemptExecutor",
+    "AttemptHandle",
     "AttemptOutcome",
     "EventAttempt",
     "EventInvoker",
@@ -70,6 +72,7 @@ __all__ = [
     "EventOutcomeKind",
     "FunctionTarget",
     "InMemoryServiceQueue",
+    "InlineExecutor",
     "invocation_record",
 ]
 
@@ -340,9 +343,13 @@ class InMemoryServiceQueue(Generic[T]):
 
 
 class _Event:
-    """An event in the service between acceptance and its outcome."""
+    """An event in the service between acceptance and its outcome.
+
+    It is also the `AttemptHandle` of its next try: an `AttemptExecutor` sees only that.
+    """
 
     __slots__ = (
+        "admitted_at",
         "deadline",
         "duplicate",
         "enqueued_at",
@@ -350,6 +357,7 @@ class _Event:
         "error_message",
         "executions",
         "function_errors",
+        "invoker",
         "last",
         "request",
         "request_id",
@@ -359,6 +367,7 @@ class _Event:
 
     def __init__(
         self,
+        invoker: EventInvoker,
         request_id: str,
         request: str,
         enqueued_at: float,
@@ -367,11 +376,13 @@ class _Event:
         duplicate: bool = False,
         keep: bool = False,
     ) -> None:
+        self.invoker = invoker
         self.request_id = request_id
         self.request = request
         self.enqueued_at = enqueued_at
         self.deadline = deadline
         self.duplicate = duplicate
+        self.admitted_at = enqueued_at
         self.executions = 0
         self.function_errors = 0
         self.system_errors = 0
@@ -379,6 +390,102 @@ class _Event:
         self.error_code = 0
         self.error_message = ""
         self.tries: list[EventAttempt] | None = [] if keep else None
+
+    # -- the AttemptHandle side ---------------------------------------------------------------
+
+    def start(self, now: float) -> bool:
+        return self.invoker._admit(self, now)
+
+    def run(self) -> AttemptResult:
+        invoker = self.invoker
+        return invoker.function.run_attempt(
+            self.request, request_id=self.request_id, clock=invoker.scheduler.clock
+        )
+
+    def finish(self, result: AttemptResult) -> None:
+        self.invoker._finish(self, result)
+
+    def abandon(self, *, requeue: bool = True) -> None:
+        self.invoker._abandon(self, requeue=requeue)
+
+    def cancel(self) -> None:
+        invoker = self.invoker
+        invoker._end(self, EventOutcomeKind.CANCELLED, "Cancelled", invoker.scheduler.now)
+
+
+class AttemptHandle(Protocol):
+    """**Protocol**: an event's next try, as `EventInvoker` hands it to an `AttemptExecutor`.
+
+    The executor calls, in this order:
+
+    - ``start(now)``: the checks before a try at clock time ``now``: the event's age,
+      zero concurrency, an injected system error, a free concurrency slot (throttle).
+      False when the event ended or went back to the queue instead: nothing more to do.
+      True: the try holds a slot and counts as in flight until it is finished.
+    - ``run()``: runs the handler (`Function.run_attempt` on the invoker's clock) and
+      returns its `AttemptResult`; any thread may call it.  A function error is a
+      result; an exception is the model's own failure (a bad ``duration``, say).
+    - ``finish(result)``: hands the result back; the model applies it (success, retry,
+      outcome, destinations) when the clock reaches ``result.ended_at``: at once when
+      called inside ``submit`` and that time has come, otherwise through the scheduler.
+      Call it from the thread that runs the scheduler, or holding the lock it runs under.
+    - ``abandon(requeue=True)`` instead of ``finish`` when ``run`` raised: the slot is
+      given back and the try undone; with ``requeue`` the event goes back to the queue
+      untried (a run resumed after fixing the cause finds nothing half-done), without it
+      the event is left as it is (an executor that stops for good).
+    - ``cancel()`` instead of ``start``: end the event now with `EventOutcomeKind.CANCELLED`
+      (an executor shutting down).
+
+    ``request_id`` names the event.
+    """
+
+    @property
+    def request_id(self) -> str: ...
+
+    def start(self, now: float) -> bool: ...
+
+    def run(self) -> AttemptResult: ...
+
+    def finish(self, result: AttemptResult) -> None: ...
+
+    def abandon(self, *, requeue: bool = True) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
+class AttemptExecutor(Protocol):
+    """**Protocol**: how `EventInvoker` runs an event's tries: its seam for where attempts run.
+
+    ``submit(attempt, now)`` is called by the dispatcher, on the scheduler's thread, for
+    every event due at clock time ``now`` (while ``max_in_flight`` allows), with the
+    try's `AttemptHandle`.  `InlineExecutor` (the default) runs the try at once, on a
+    virtual clock; `BackgroundEventInvoker` runs it on a worker pool on the real clock.
+    """
+
+    def submit(self, attempt: AttemptHandle, now: float) -> None: ...
+
+
+@attrs.frozen
+class InlineExecutor:
+    """The default `AttemptExecutor`: each try runs at once, on the thread that dispatches.
+
+    On a virtual clock the handler runs inline and its modelled duration holds the slot
+    until ``ended_at``; a model failure in ``run`` puts the event back and propagates.
+    """
+
+    def submit(self, attempt: AttemptHandle, now: float) -> None:
+        """``start``, ``run`` and ``finish`` the try (``abandon`` it if ``run`` raised)."""
+        if not attempt.start(now):
+            return
+        try:
+            result = attempt.run()
+        except BaseException:
+            attempt.abandon()
+            raise
+        attempt.finish(result)
+        # A failed attempt's traceback keeps this frame alive; holding the result here too
+        # would make a reference cycle per error, left for the cyclic GC to find.
+        del result
 
 
 def _error_message(result: AttemptResult) -> str:
@@ -468,6 +575,9 @@ class EventInvoker:
         seed: seeds request ids, jitter and duplicate delivery (or pass ``rng``).
         retry_policy: replaces ``EventRetryPolicy.from_config(config)``.
         queue: the `ServiceQueue` to use (default `InMemoryServiceQueue`).
+        executor: the `AttemptExecutor` that runs each try (default `InlineExecutor`:
+            at once, on the thread that runs the scheduler; `BackgroundEventInvoker`
+            brings a worker pool).
         payload_limit: `EVENT_PAYLOAD_LIMIT` (1 MB, default) or `LEGACY_EVENT_PAYLOAD_LIMIT`
             (256 KB, the limit from 2018 to 2025).
         keep_records: keep every `EventOutcome` and every try, queryable with `outcome`,
@@ -516,6 +626,9 @@ class EventInvoker:
         factory=InMemoryServiceQueue,
         validator=implements("queue", "ServiceQueue", _SERVICE_QUEUE_METHODS),
     )
+    executor: AttemptExecutor = attrs.field(
+        factory=InlineExecutor, validator=implements("executor", "AttemptExecutor", ("submit",))
+    )
     payload_limit: int = attrs.field(
         default=EVENT_PAYLOAD_LIMIT,
         validator=one_of("payload_limit", (EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT)),
@@ -553,7 +666,7 @@ class EventInvoker:
     _window_count: int = attrs.field(default=0, init=False)
     _arn: str = attrs.field(default="", init=False)
     _s3_prefix: str = attrs.field(default="", init=False)
-    _launch: Callable[[_Event, float], None] | None = attrs.field(default=None, init=False)
+    _dispatch_now: float | None = attrs.field(default=None, init=False)
     _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -623,6 +736,7 @@ class EventInvoker:
     def _accept(self, request_id: str, request: str, now: float, *, duplicate: bool) -> None:
         keep = self.keep_records
         event = _Event(
+            self,
             request_id,
             request,
             now,
@@ -655,14 +769,18 @@ class EventInvoker:
         queue = self.queue
         take = queue.take
         cap = self.max_in_flight
-        start = self._launch or self._start
-        while cap is None or self._in_flight < cap:
-            event = take(now)
-            if event is None:
-                break
-            start(event, now)
-            if self._again:
-                break
+        submit = self.executor.submit
+        outer, self._dispatch_now = self._dispatch_now, now
+        try:
+            while cap is None or self._in_flight < cap:
+                event = take(now)
+                if event is None:
+                    break
+                submit(event, now)
+                if self._again:
+                    break
+        finally:
+            self._dispatch_now = outer
         self._again = False
         upcoming = queue.next_ready_at()
         if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
@@ -699,6 +817,8 @@ class EventInvoker:
             self._retry(event, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
             return False
         event.executions += 1
+        event.admitted_at = now
+        self._in_flight += 1
         metrics = self.metrics
         metrics.invocations += 1
         age = now - event.enqueued_at
@@ -707,39 +827,31 @@ class EventInvoker:
             metrics.async_event_age_max = age
         return True
 
-    def _start(self, event: _Event, now: float) -> None:
-        if not self._admit(event, now):
-            return
-        try:
-            result = self.function.run_attempt(
-                event.request, request_id=event.request_id, clock=self.scheduler.clock
-            )
-        except BaseException:
-            self._unstart(event, now)
-            raise
-        if result.ended_at <= now:
+    def _finish(self, event: _Event, result: AttemptResult) -> None:
+        now = self._dispatch_now
+        if now is not None and result.ended_at <= now:
+            self._in_flight -= 1
             self._complete(event, result)
         else:
-            self._in_flight += 1
             self.scheduler.at(result.ended_at, self._complete_later, event, result)
-        # A failed attempt's traceback keeps this frame alive; holding the result here too
-        # would make a reference cycle per error, left for the cyclic GC to find.
-        del result
 
-    def _unstart(self, event: _Event, now: float) -> None:
+    def _abandon(self, event: _Event, *, requeue: bool) -> None:
         """Undo `_admit` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
 
         Whatever a handler does is a result, so this is the model's own failure: the
-        slot is given back and the event goes back to the queue untried, so a run
-        resumed after fixing the cause finds nothing half-done.
+        slot is given back and, with ``requeue``, the event goes back to the queue
+        untried, so a run resumed after fixing the cause finds nothing half-done.
         """
+        self._in_flight -= 1
         self.function.release()
+        now = event.admitted_at
         event.executions -= 1
         metrics = self.metrics
         metrics.invocations -= 1
         metrics.async_event_age_sum -= now - event.enqueued_at
-        self.queue.put(event, now)
-        self._wake_at(now)
+        if requeue:
+            self.queue.put(event, now)
+            self._wake_at(now)
 
     def _complete_later(self, event: _Event, result: AttemptResult) -> None:
         self._in_flight -= 1

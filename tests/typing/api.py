@@ -35,7 +35,7 @@ from invokemodels import (
     VirtualClock,
 )
 from invokemodels.core import DeadLetterQueue, DeadLetterTopic
-from invokemodels.event import FunctionTarget, InMemoryServiceQueue
+from invokemodels.event import AttemptExecutor, FunctionTarget, InlineExecutor, InMemoryServiceQueue
 from invokemodels.mapping import SQSPoller, StreamPoller
 
 clock: Clock = VirtualClock()
@@ -59,6 +59,7 @@ event_invoker: Invoker = EventInvoker(event_fn)
 background_invoker: Invoker = BackgroundEventInvoker(event_fn)
 scaled_clock: Clock = ScaledClock(0.01)
 event_queue: ServiceQueue[str] = InMemoryServiceQueue[str]()
+inline_executor: AttemptExecutor = InlineExecutor()
 event_policy: RetryPolicy = EventRetryPolicy()
 function_error_policy: RetryPolicy = FunctionErrorRetries()
 throttle_policy: RetryPolicy = ThrottleBackoff()
