@@ -40,7 +40,7 @@ from invokemodels.core._retry import (
 )
 from invokemodels.core._validate import attribute_of, in_range, instance_of, is_random
 from invokemodels.exceptions import InvocationError, ReadTimeoutError
-from invokemodels.sync._invoker import _FOREVER, ClientContextInput, RequestResponseInvoker
+from invokemodels.sync._invoker import ClientContextInput, RequestResponseInvoker
 
 __all__ = [
     "LEGACY_RETRYABLE_CODES",
@@ -355,7 +355,8 @@ class LambdaClient:
     Every attempt is logged in `attempts`; the invoker's `invocations` show
     the attempts as Lambda ran them, overlapping ones included.
 
-    Time passes through the invoker's scheduler (`RequestResponseInvoker.sleep_until`).
+    Each attempt is one `RequestResponseInvoker.call` with the client's read timeout, and
+    time passes through the invoker's scheduler (`RequestResponseInvoker.sleep_until`).
     On a real clock an attempt runs to its end before the client compares its
     duration with ``read_timeout``, so overlap is modelled on virtual clocks only.
     Arguments are validated when the client is made (not on later assignment).
@@ -417,27 +418,34 @@ class LambdaClient:
             sent_at = invoker.now
             error: InvocationError | ReadTimeoutError
             status: int | None
-            limit = _FOREVER if self.read_timeout is None else self.read_timeout
+            read_timeout = self.read_timeout
             try:
                 # The invoker waits for the response only when it comes within the read
                 # timeout; otherwise the attempt keeps running and the client gives up.
-                row, response = invoker._call(
-                    payload, invocation_type, qualifier, log_type, client_context, limit
+                pending = invoker.call(
+                    payload,
+                    invocation_type=invocation_type,
+                    qualifier=qualifier,
+                    log_type=log_type,
+                    client_context=client_context,
+                    read_timeout=read_timeout,
                 )
             except InvocationError as exc:
                 error, kind, status = exc, _failure_kind(exc), exc.status_code
                 request_id = invoker.last_request_id
             else:
-                started_at, ended_at, request_id = row[3], row[4], row[1]
-                if ended_at - started_at <= limit:
+                done = pending.invocation
+                request_id = done.request_id
+                if read_timeout is None or done.ended_at - done.started_at <= read_timeout:
                     if self._succeeded is not None:
                         self._succeeded(attempt)
                     self.attempts.append(
-                        ClientAttempt(call, attempt, request_id, sent_at, ended_at, row[6])
+                        ClientAttempt(
+                            call, attempt, request_id, sent_at, done.ended_at, done.outcome
+                        )
                     )
-                    return response
-                invoker.sleep_until(started_at + limit)
-                error = ReadTimeoutError(self.endpoint, limit)
+                    return pending.response
+                error = ReadTimeoutError(self.endpoint, read_timeout)
                 kind, status = FailureKind.CLIENT_TIMEOUT, None
             if counts is None:
                 counts = collections.Counter()
