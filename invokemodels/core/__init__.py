@@ -49,9 +49,11 @@ from invokemodels.core._protocols import (
     ServiceQueue,
 )
 from invokemodels.core._retry import (
+    CombinedPolicy,
     Decision,
     Failure,
     FailureKind,
+    MaxAge,
 )
 from invokemodels.core._scheduler import (
     Scheduler,
@@ -73,6 +75,7 @@ __all__ = [
     "ClientContext",
     "Clock",
     "CognitoIdentity",
+    "CombinedPolicy",
     "DeadLetterQueue",
     "DeadLetterTopic",
     "Decision",
@@ -85,6 +88,7 @@ __all__ = [
     "InvokeResponse",
     "Invoker",
     "LambdaContext",
+    "MaxAge",
     "OutcomeKind",
     "Poller",
     "RetryPolicy",
