@@ -14,6 +14,10 @@ from invokemodels.core._clock import (
     on_grid,
     tick_clock,
 )
+from invokemodels.core._combine import (
+    CombinedPolicy,
+    MaxAge,
+)
 from invokemodels.core._context import (
     Client,
     ClientContext,
@@ -49,11 +53,9 @@ from invokemodels.core._protocols import (
     ServiceQueue,
 )
 from invokemodels.core._retry import (
-    CombinedPolicy,
     Decision,
     Failure,
     FailureKind,
-    MaxAge,
 )
 from invokemodels.core._scheduler import (
     Scheduler,

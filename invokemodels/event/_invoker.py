@@ -14,13 +14,13 @@ import heapq
 import itertools
 import json
 import random
-import re
 from collections.abc import Callable
 from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
-from invokemodels.core._clock import iso_timestamp, on_grid
+from invokemodels.core._clock import on_grid
+from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
 from invokemodels.core._function import (
     EVENT_PAYLOAD_LIMIT,
     LEGACY_EVENT_PAYLOAD_LIMIT,
@@ -39,7 +39,8 @@ from invokemodels.core._protocols import (
     RetryPolicy,
     ServiceQueue,
 )
-from invokemodels.core._retry import Failure, FailureKind, SuccessHook, retry_policy, success_hook
+from invokemodels.core._records import dead_letter_attributes, invocation_record
+from invokemodels.core._retry import Failure, FailureKind
 from invokemodels.core._scheduler import Scheduler, Timer
 from invokemodels.core._validate import (
     boolean,
@@ -77,9 +78,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-ERROR_MESSAGE_LIMIT: Final = 1024
-"""The dead-letter ``ErrorMessage`` attribute holds the first 1 KB of the error message."""
 
 _THROTTLE_MESSAGE: Final = "Rate Exceeded."
 
@@ -142,43 +140,6 @@ class EventAttempt:
     def dwell_time(self) -> float:
         """Seconds from acceptance to this try's start: AWS's ``AsyncEventAge`` for it."""
         return self.started_at - self.enqueued_at
-
-
-def invocation_record(
-    *,
-    request_id: str,
-    function_arn: str,
-    condition: str,
-    approximate_invoke_count: int,
-    request: str,
-    last: AttemptResult | None,
-    epoch: float,
-) -> dict[str, Any]:
-    """The asynchronous invocation record, key for key (reference 3.6).
-
-    ``responseContext`` and ``responsePayload`` come from the ``last`` execution;
-    ``functionError`` is absent on success.  For an event that never ran (only throttled,
-    or dropped for zero concurrency) the shape is [UNCONFIRMED]: this library leaves out
-    ``responseContext`` and ``responsePayload`` and reports ``approximateInvokeCount`` 0.
-    """
-    record: dict[str, Any] = {
-        "version": "1.0",
-        "timestamp": iso_timestamp(epoch),
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": function_arn,
-            "condition": condition,
-            "approximateInvokeCount": approximate_invoke_count,
-        },
-        "requestPayload": json.loads(request),
-    }
-    if last is not None:
-        context: dict[str, Any] = {"statusCode": 200, "executedVersion": last.executed_version}
-        if last.function_error is not None:
-            context["functionError"] = last.function_error
-        record["responseContext"] = context
-        record["responsePayload"] = json.loads(last.payload)
-    return record
 
 
 @attrs.frozen(eq=False)
@@ -499,24 +460,6 @@ def _error_message(result: AttemptResult) -> str:
 
 def _is_topic(target: DeadLetterQueue | DeadLetterTopic) -> TypeGuard[DeadLetterTopic]:
     return target.arn.split(":")[2:3] == ["sns"]
-
-
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
-
-def _first_kilobyte(text: str) -> str:
-    """The first KB of an error message as SQS and SNS can carry it.
-
-    A lone surrogate (``ValueError("\\ud800")``) has no UTF-8 form: it becomes
-    U+FFFD, the Unicode replacement character, which Go's ``encoding/json`` (the
-    Runtime API's) also decodes an unpaired ``\\ud800`` escape to.  What Lambda's
-    own DLQ writer does is [UNCONFIRMED].
-    """
-    text = _SURROGATE.sub("\ufffd", text)
-    data = text.encode("utf-8")
-    if len(data) <= ERROR_MESSAGE_LIMIT:
-        return text
-    return data[:ERROR_MESSAGE_LIMIT].decode("utf-8", errors="ignore")
 
 
 def _probability(parameter: str) -> Callable[[Any, Any, Any], None]:
@@ -1021,11 +964,7 @@ class EventInvoker:
         message = event.error_message
         if not message and event.last is not None:
             message = _error_message(event.last)
-        attributes = {
-            "RequestID": {"DataType": "String", "StringValue": event.request_id},
-            "ErrorCode": {"DataType": "Number", "StringValue": str(event.error_code)},
-            "ErrorMessage": {"DataType": "String", "StringValue": _first_kilobyte(message)},
-        }
+        attributes = dead_letter_attributes(event.request_id, event.error_code, message)
         if _is_topic(target):
             if payload_size(event.request) > SNS_MESSAGE_LIMIT:
                 msg = f"message of {payload_size(event.request)} bytes is over SNS's 256 KB limit"

@@ -13,16 +13,9 @@ from typing import Any, Final
 
 import attrs
 
+from invokemodels.core._combine import Composable, SuccessHook, fan_out, retry_policy
 from invokemodels.core._protocols import Destination, RetryPolicy
-from invokemodels.core._retry import (
-    Composable,
-    Decision,
-    Failure,
-    FailureKind,
-    SuccessHook,
-    fan_out,
-    retry_policy,
-)
+from invokemodels.core._retry import Decision, Failure, FailureKind
 from invokemodels.core._validate import (
     attribute_of,
     check_implements,

@@ -28,16 +28,9 @@ from typing import Any, Final
 
 import attrs
 
+from invokemodels.core._combine import Composable, SuccessHook, retry_policy, success_hook
 from invokemodels.core._protocols import InvokeResponse, RetryPolicy
-from invokemodels.core._retry import (
-    Composable,
-    Decision,
-    Failure,
-    FailureKind,
-    SuccessHook,
-    retry_policy,
-    success_hook,
-)
+from invokemodels.core._retry import Decision, Failure, FailureKind
 from invokemodels.core._validate import attribute_of, in_range, instance_of, is_random
 from invokemodels.exceptions import InvocationError, ReadTimeoutError
 from invokemodels.sync._invoker import ClientContextInput, RequestResponseInvoker
