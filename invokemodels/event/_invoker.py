@@ -355,7 +355,49 @@ class _Event:
     # -- the AttemptHandle side ---------------------------------------------------------------
 
     def start(self, now: float) -> bool:
-        return self.invoker._admit(self, now)
+        # The checks before a try; False when the event ended or was requeued instead.
+        invoker = self.invoker
+        if now >= self.deadline:
+            invoker._end(self, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            return False
+        function = invoker.function
+        if function.reserved_concurrency == 0:
+            self.error_code = 429
+            self.error_message = _THROTTLE_MESSAGE
+            invoker._end(
+                self, EventOutcomeKind.ZERO_CONCURRENCY, invoker.zero_concurrency_condition, now
+            )
+            return False
+        if (
+            invoker.service_error_probability
+            and invoker.rng.random() < invoker.service_error_probability
+        ):
+            invoker.metrics.service_errors += 1
+            self.system_errors += 1
+            self.error_code = 500
+            self.error_message = "ServiceException"
+            invoker._note(self, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
+            invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
+            return False
+        reason = function.try_acquire()
+        if reason is not None:
+            invoker.metrics.throttles += 1
+            self.system_errors += 1
+            self.error_code = 429
+            self.error_message = _THROTTLE_MESSAGE
+            invoker._note(self, None, now, now, AttemptOutcome.THROTTLED, reason)
+            invoker._retry(self, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
+            return False
+        self.executions += 1
+        self.admitted_at = now
+        invoker._in_flight += 1
+        metrics = invoker.metrics
+        metrics.invocations += 1
+        age = now - self.enqueued_at
+        metrics.async_event_age_sum += age
+        if age > metrics.async_event_age_max:  # noqa: PLR1730 - the hot path avoids a call
+            metrics.async_event_age_max = age
+        return True
 
     def run(self) -> AttemptResult:
         invoker = self.invoker
@@ -364,7 +406,13 @@ class _Event:
         )
 
     def finish(self, result: AttemptResult) -> None:
-        self.invoker._finish(self, result)
+        invoker = self.invoker
+        now = invoker._dispatch_now
+        if now is not None and result.ended_at <= now:
+            invoker._in_flight -= 1
+            invoker._complete(self, result)
+        else:
+            invoker.scheduler.at(result.ended_at, invoker._complete_later, self, result)
 
     def abandon(self, *, requeue: bool = True) -> None:
         self.invoker._abandon(self, requeue=requeue)
@@ -480,12 +528,6 @@ def _default_policy(invoker: EventInvoker) -> RetryPolicy | None:
 _SERVICE_QUEUE_METHODS: Final = ("put", "take", "next_ready_at")
 
 
-def _new_policy(invoker: EventInvoker, _attribute: Any, policy: RetryPolicy) -> RetryPolicy:
-    # The success hook is looked up once per policy, not once per success.
-    invoker._succeeded = success_hook(policy)
-    return policy
-
-
 @attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
 class EventInvoker:
     """Invokes a `Function` asynchronously (``InvocationType=Event``), as Lambda does.
@@ -563,7 +605,6 @@ class EventInvoker:
     retry_policy: RetryPolicy = attrs.field(
         default=attrs.Factory(_default_policy, takes_self=True),
         validator=retry_policy("retry_policy"),
-        on_setattr=_new_policy,
     )
     queue: ServiceQueue[Any] = attrs.field(
         factory=InMemoryServiceQueue,
@@ -611,8 +652,10 @@ class EventInvoker:
     _s3_prefix: str = attrs.field(default="", init=False)
     _dispatch_now: float | None = attrs.field(default=None, init=False)
     _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
+    _hooked: RetryPolicy | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._hooked = self.retry_policy
         self._succeeded = success_hook(self.retry_policy)
         check_not_self(self.function.arn, self.config)
         if self.dead_letter is not None:
@@ -729,57 +772,8 @@ class EventInvoker:
         if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
             self._wake_at(max(upcoming, now))
 
-    def _admit(self, event: _Event, now: float) -> bool:
-        """Checks before a try; False when the event ended or was requeued instead."""
-        if now >= event.deadline:
-            self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
-            return False
-        function = self.function
-        if function.reserved_concurrency == 0:
-            event.error_code = 429
-            event.error_message = _THROTTLE_MESSAGE
-            self._end(
-                event, EventOutcomeKind.ZERO_CONCURRENCY, self.zero_concurrency_condition, now
-            )
-            return False
-        if self.service_error_probability and self.rng.random() < self.service_error_probability:
-            self.metrics.service_errors += 1
-            event.system_errors += 1
-            event.error_code = 500
-            event.error_message = "ServiceException"
-            self._note(event, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
-            self._retry(event, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
-            return False
-        reason = function.try_acquire()
-        if reason is not None:
-            self.metrics.throttles += 1
-            event.system_errors += 1
-            event.error_code = 429
-            event.error_message = _THROTTLE_MESSAGE
-            self._note(event, None, now, now, AttemptOutcome.THROTTLED, reason)
-            self._retry(event, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
-            return False
-        event.executions += 1
-        event.admitted_at = now
-        self._in_flight += 1
-        metrics = self.metrics
-        metrics.invocations += 1
-        age = now - event.enqueued_at
-        metrics.async_event_age_sum += age
-        if age > metrics.async_event_age_max:  # noqa: PLR1730 - the hot path avoids a call
-            metrics.async_event_age_max = age
-        return True
-
-    def _finish(self, event: _Event, result: AttemptResult) -> None:
-        now = self._dispatch_now
-        if now is not None and result.ended_at <= now:
-            self._in_flight -= 1
-            self._complete(event, result)
-        else:
-            self.scheduler.at(result.ended_at, self._complete_later, event, result)
-
     def _abandon(self, event: _Event, *, requeue: bool) -> None:
-        """Undo `_admit` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
+        """Undo `start` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
 
         Whatever a handler does is a result, so this is the model's own failure: the
         slot is given back and, with ``requeue``, the event goes back to the queue
@@ -814,6 +808,9 @@ class EventInvoker:
             if event.tries is not None:
                 self._note(event, event.executions, result.started_at, result.ended_at,
                            AttemptOutcome.SUCCESS, None)  # fmt: skip
+            policy = self.retry_policy
+            if policy is not self._hooked:  # a policy assigned later: look it up once
+                self._hooked, self._succeeded = policy, success_hook(policy)
             succeeded = self._succeeded
             if succeeded is not None:
                 succeeded(event.executions + event.system_errors)

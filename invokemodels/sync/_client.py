@@ -322,12 +322,6 @@ def _failure_kind(error: InvocationError) -> FailureKind:
     return FailureKind.INVALID_REQUEST
 
 
-def _new_policy(client: LambdaClient, _attribute: Any, policy: RetryPolicy) -> RetryPolicy:
-    # The success hook is looked up once per policy, not once per call.
-    client._succeeded = success_hook(policy)
-    return policy
-
-
 @attrs.define(repr=False, eq=False, on_setattr=attrs.setters.NO_OP)
 class LambdaClient:
     """A boto3-like Lambda client: synchronous invokes with SDK retries and a read timeout.
@@ -358,9 +352,7 @@ class LambdaClient:
     invoker: RequestResponseInvoker = attrs.field(
         validator=instance_of("invoker", RequestResponseInvoker, "a RequestResponseInvoker")
     )
-    retry: RetryPolicy = attrs.field(
-        factory=LegacyRetry, validator=retry_policy("retry"), on_setattr=_new_policy
-    )
+    retry: RetryPolicy = attrs.field(factory=LegacyRetry, validator=retry_policy("retry"))
     read_timeout: float | None = attrs.field(
         default=60.0, validator=in_range("read_timeout", 0.001, 86400, optional=True)
     )
@@ -371,8 +363,10 @@ class LambdaClient:
     attempts: list[ClientAttempt] = attrs.field(factory=list, init=False)
     _calls: int = attrs.field(default=0, init=False)
     _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
+    _hooked: RetryPolicy | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._hooked = self.retry
         self._succeeded = success_hook(self.retry)
 
     def __repr__(self) -> str:
@@ -430,6 +424,8 @@ class LambdaClient:
                 done = pending.invocation
                 request_id = done.request_id
                 if read_timeout is None or done.ended_at - done.started_at <= read_timeout:
+                    if self.retry is not self._hooked:  # assigned later: look it up once
+                        self._hooked, self._succeeded = self.retry, success_hook(self.retry)
                     if self._succeeded is not None:
                         self._succeeded(attempt)
                     self.attempts.append(
