@@ -34,11 +34,12 @@ from invokemodels import (
     TopicTarget,
     VirtualClock,
 )
-from invokemodels.core import DeadLetterQueue, DeadLetterTopic
+from invokemodels.core import CombinedPolicy, DeadLetterQueue, DeadLetterTopic, MaxAge, TickClock
 from invokemodels.event import AttemptExecutor, FunctionTarget, InlineExecutor, InMemoryServiceQueue
 from invokemodels.mapping import SQSPoller, StreamPoller
 
 clock: Clock = VirtualClock()
+tick_clock: TickClock = VirtualClock()
 real_clock: Clock = SystemClock()
 
 sync_invoker: Invoker = RequestResponseInvoker(Function(name="f", handler=lambda e, c: e))
@@ -63,6 +64,9 @@ inline_executor: AttemptExecutor = InlineExecutor()
 event_policy: RetryPolicy = EventRetryPolicy()
 function_error_policy: RetryPolicy = FunctionErrorRetries()
 throttle_policy: RetryPolicy = ThrottleBackoff()
+max_age: RetryPolicy = MaxAge(seconds=60)
+combined_policy: RetryPolicy = FunctionErrorRetries() | MaxAge(seconds=60)
+combined_sync: CombinedPolicy = MaxAge(seconds=1) | StandardRetry()
 event_dest: Destination = FunctionTarget(
     EventInvoker(Function(name="target", handler=lambda e, c: e))
 )
