@@ -32,6 +32,7 @@ from invokemodels import (
 )
 from invokemodels.core import EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT
 from invokemodels.event import (
+    AttemptHandle,
     AttemptOutcome,
     EventOutcome,
     FunctionTarget,
@@ -839,7 +840,7 @@ def test_event_retry_policy_routes_and_looks_ahead() -> None:
     assert FunctionErrorRetries(delays=(5.0,)).decide(
         attrs_evolve(error, kind_count=2), rng
     ) == Decision.after(5.0)
-    policy.succeeded(3)
+    assert policy.succeeded is None  # the built-ins are stateless: nothing to call
 
 
 def attrs_evolve(failure: Failure, **changes: Any) -> Failure:
@@ -865,7 +866,9 @@ def test_custom_policies_cannot_break_the_age_rule_or_loop_forever() -> None:
     invoker.invoke({})
     invoker.scheduler.run_until_idle()
     assert [a.started_at for a in invoker.attempts_of(rid)] == [0.0] * 6
-    assert invoker.outcome(rid).condition == "RetriesExhausted"
+    # The policy's own reason is the condition; the kind says the policy stopped.
+    assert invoker.outcome(rid).condition == "GaveUp"
+    assert invoker.outcome(rid).kind is EventOutcomeKind.RETRIES_EXHAUSTED
 
     class Forever:
         def decide(self, failure: Failure, rng: random.Random) -> Decision:
@@ -1137,3 +1140,34 @@ def test_the_age_deadline_is_on_the_grid_so_no_attempt_starts_at_the_maximum_age
     [outcome] = invoker.outcomes
     assert outcome.kind is EventOutcomeKind.EVENT_AGE_EXCEEDED
     assert outcome.approximate_invoke_count == 1
+
+
+# -- the executor seam ------------------------------------------------------------------------
+
+
+def test_a_users_executor_runs_the_tries_through_the_public_handle() -> None:
+    class Deferred:
+        """Runs each try one second of clock time after it is due, through the handle alone."""
+
+        def __init__(self) -> None:
+            self.submitted: list[tuple[str, float]] = []
+
+        def submit(self, attempt: AttemptHandle, now: float) -> None:
+            self.submitted.append((attempt.request_id, now))
+            invoker.scheduler.at(now + 1.0, self.later, attempt)
+
+        def later(self, attempt: AttemptHandle) -> None:
+            if attempt.start(invoker.scheduler.now):
+                attempt.finish(attempt.run())
+
+    executor = Deferred()
+    invoker = EventInvoker(
+        Function(name="deferred", handler=always_fail), executor=executor, seed=1
+    )
+    rid = invoker.invoke({}).request_id
+    invoker.scheduler.run_until_idle()
+    assert executor.submitted == [(rid, 0.0), (rid, 61.0), (rid, 182.0)]
+    assert [a.started_at for a in invoker.attempts_of(rid)] == [1.0, 62.0, 183.0]
+    assert invoker.outcome(rid).condition == "RetriesExhausted"
+    assert invoker.in_flight == 0
+    assert invoker.function.in_flight == 0

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from invokemodels.core._clock import TICKS_PER_SECOND, VirtualClock, to_ticks
+from invokemodels.core._clock import TICKS_PER_SECOND, TickClock, tick_clock, to_ticks
 from invokemodels.core._function import new_request_id, payload_size
 from invokemodels.core._protocols import Delivery
 from invokemodels.core._scheduler import Scheduler
@@ -503,7 +503,7 @@ class Queue:
     _orders: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
     _sequence: int = attrs.field(default=0, init=False)
     _listeners: list[Any] = attrs.field(factory=list, init=False)
-    _virtual: VirtualClock | None = attrs.field(default=None, init=False)
+    _virtual: TickClock | None = attrs.field(default=None, init=False)
 
     @_counts.default
     def _zero_counts(self) -> dict[MessageState, int]:
@@ -547,8 +547,7 @@ class Queue:
                     "must be in the same account and Region as the source queue",
                 )
         self._sequence = self.rng.randrange(10**19, 18 * 10**18 + 10**19)
-        clock = self.scheduler.clock
-        self._virtual = clock if isinstance(clock, VirtualClock) else None
+        self._virtual = tick_clock(self.scheduler.clock)
 
     def __repr__(self) -> str:
         self._refresh()

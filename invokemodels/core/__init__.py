@@ -9,8 +9,14 @@ from invokemodels.core._clock import (
     Clock,
     ScaledClock,
     SystemClock,
+    TickClock,
     VirtualClock,
     on_grid,
+    tick_clock,
+)
+from invokemodels.core._combine import (
+    CombinedPolicy,
+    MaxAge,
 )
 from invokemodels.core._context import (
     Client,
@@ -75,6 +81,7 @@ __all__ = [
     "ClientContext",
     "Clock",
     "CognitoIdentity",
+    "CombinedPolicy",
     "DeadLetterQueue",
     "DeadLetterTopic",
     "Decision",
@@ -88,6 +95,7 @@ __all__ = [
     "InvokeResponse",
     "Invoker",
     "LambdaContext",
+    "MaxAge",
     "OutcomeKind",
     "Poller",
     "PollerHandle",
@@ -97,9 +105,11 @@ __all__ = [
     "ServiceQueue",
     "SystemClock",
     "ThrottleReason",
+    "TickClock",
     "Timer",
     "VirtualClock",
     "encode_payload",
     "new_request_id",
     "on_grid",
+    "tick_clock",
 ]

@@ -1,11 +1,16 @@
 """Time, the only module that reads the wall clock.
 
-Everything time-aware in invokemodels takes a `Clock`.  Two are provided:
+Everything time-aware in invokemodels takes a `Clock`, and a clock says what it
+is (``virtual``): the models decide threading and timeouts from that, never from
+the clock's type.  Three are provided:
 
 - `VirtualClock` starts at 0, never goes backwards and moves only when the
   `Scheduler` advances it.  It counts integer nanosecond ticks, so a million
-  steps of 0.01 s end at exactly 10000.0 s: there is no floating drift.
-- `SystemClock` reads `time.monotonic()` and really sleeps.
+  steps of 0.01 s end at exactly 10000.0 s: there is no floating drift.  It is
+  also a `TickClock`, which lets the scheduler and the queues read and move it in
+  ticks, without a float round trip.
+- `SystemClock` reads `time.monotonic()` and really sleeps; `ScaledClock` is
+  real time slowed down or sped up.
 
 Every time a model computes (a retry, a batching window closing, a backoff
 ending, an attempt ending, a visibility deadline) goes through `on_grid`, so it
@@ -22,7 +27,7 @@ import datetime as _dt
 import math
 import threading
 import time
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import attrs
 
@@ -33,8 +38,10 @@ __all__ = [
     "Clock",
     "ScaledClock",
     "SystemClock",
+    "TickClock",
     "VirtualClock",
     "on_grid",
+    "tick_clock",
 ]
 
 TICKS_PER_SECOND = 1_000_000_000
@@ -114,7 +121,17 @@ class Clock(Protocol):
 
     ``now()`` is seconds on the clock's own axis (virtual time starts at 0);
     ``epoch()`` is the same instant as Unix time, for record timestamps.
+
+    ``virtual`` says what the clock is.  True: time moves only when the scheduler
+    moves it, and ``sleep_until(when)`` jumps to ``when`` at once; handlers run
+    inline, their durations and timeouts are modelled, and nothing sleeps for real.
+    False: a real clock, whose ``sleep_until`` really waits; handlers run on threads
+    and timeouts are enforced in real time.  A class attribute will do
+    (``virtual = True``).
     """
+
+    @property
+    def virtual(self) -> bool: ...
 
     def now(self) -> float: ...
 
@@ -123,14 +140,51 @@ class Clock(Protocol):
     def sleep_until(self, when: float) -> None: ...
 
 
+class TickClock(Clock, Protocol):
+    """**Protocol**: a virtual `Clock` that counts integer nanosecond ticks (optional).
+
+    A virtual clock that offers these members is read and moved in ticks by the
+    `Scheduler` and the in-memory services, a fast path with no float round trip;
+    any other virtual clock is driven through `Clock` alone (``now``, ``epoch``,
+    ``sleep_until``).  ``epoch_origin + ticks / TICKS_PER_SECOND`` must be
+    ``epoch()``; ``advance_to_ticks`` never goes backwards.
+    """
+
+    @property
+    def ticks(self) -> int: ...
+
+    @property
+    def epoch_origin(self) -> float: ...
+
+    def advance_to_ticks(self, ticks: int) -> None: ...
+
+
+def tick_clock(clock: Clock) -> TickClock | None:
+    """``clock`` when it is virtual and a `TickClock`, else None (then use `Clock` alone).
+
+    Asked once, when a component is made: the answer picks its fast path.
+    """
+    if not clock.virtual:
+        return None
+    for member in ("ticks", "epoch_origin", "advance_to_ticks"):
+        if not hasattr(clock, member):
+            return None
+    return clock  # type: ignore[return-value]  # checked member by member above
+
+
 @attrs.define(repr=False)
 class VirtualClock:
     """Virtual time: starts at 0 and moves only when the scheduler advances it.
+
+    A `TickClock` (``virtual`` is True).
 
     Args:
         epoch_origin: the Unix time that virtual time 0 stands for (default
             ``1_700_000_000.0``, 2023-11-14T22:13:20Z), used by record timestamps.
     """
+
+    virtual: ClassVar[bool] = True
+    """A virtual clock: time moves only when the scheduler moves it."""
 
     epoch_origin: float = attrs.field(
         default=EPOCH_ORIGIN, validator=in_range("epoch_origin", 0, _LAST_EPOCH)
@@ -171,8 +225,11 @@ class SystemClock:
     """Real time: ``now()`` is seconds since the clock was made, ``sleep_until`` really sleeps.
 
     ``wake()`` interrupts a sleep early (used by background workers when new
-    work arrives).
+    work arrives).  ``virtual`` is False.
     """
+
+    virtual: ClassVar[bool] = False
+    """A real clock."""
 
     _origin: float = attrs.field(factory=time.monotonic, init=False)
     _epoch_origin: float = attrs.field(factory=time.time, init=False)
@@ -208,7 +265,11 @@ class ScaledClock:
     ``now()`` counts model seconds since the clock was made; ``sleep_until`` really sleeps
     for the scaled time; ``epoch()`` is the Unix time at creation plus model seconds (so
     record timestamps follow the model's timeline).  ``scale=1`` is plain real time.
+    ``virtual`` is False.
     """
+
+    virtual: ClassVar[bool] = False
+    """A real clock."""
 
     scale: float = attrs.field(default=1.0, validator=in_range("time_scale", 1e-6, 1e6))
     base: SystemClock = attrs.field(

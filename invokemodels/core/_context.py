@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from invokemodels.core._clock import Clock, VirtualClock
+from invokemodels.core._clock import Clock
 from invokemodels.core._validate import instance_of, mapping, render_value, text
 
 __all__ = ["Client", "ClientContext", "CognitoIdentity", "LambdaContext"]
@@ -173,7 +173,7 @@ class LambdaContext:
             msg = f"context.spend() takes a finite number of seconds >= 0, got {shown}"
             raise ValueError(msg)
         seconds = float(seconds)
-        if isinstance(self._clock, VirtualClock):
+        if self._clock.virtual:
             self._spent += seconds
         else:
             self._clock.sleep_until(self._clock.now() + seconds)

@@ -26,8 +26,14 @@ from typing import Any, Final
 
 import attrs
 
-from invokemodels.core._clock import EPOCH_ORIGIN, Clock, VirtualClock, iso_timestamp, on_grid
+from invokemodels.core._clock import EPOCH_ORIGIN, Clock, iso_timestamp, on_grid
 from invokemodels.core._context import ClientContext, CognitoIdentity, LambdaContext
+from invokemodels.core._records import (
+    error_document,
+    exit_document,
+    response_too_large_document,
+    timeout_document,
+)
 from invokemodels.core._validate import ACCOUNT_ID, REGION, check_range, in_range, instance_of, text
 from invokemodels.exceptions import (
     HandlerImportError,
@@ -306,15 +312,13 @@ class AttemptResult:
         if self._payload is None:
             exc = self._exception
             assert exc is not None
-            document = {
-                "errorMessage": self._message,
-                "errorType": type(exc).__name__,
-                "requestId": self.request_id,
+            document = error_document(
+                type(exc).__name__,
+                self._message,
+                self.request_id,
                 # Drop the first frame: it is this library's call into the handler.
-                "stackTrace": _format_stack(
-                    exc.__traceback__.tb_next if exc.__traceback__ else None
-                ),
-            }
+                _format_stack(exc.__traceback__.tb_next if exc.__traceback__ else None),
+            )
             self._payload = _dumps(document)
             self._exception = None
         return self._payload
@@ -717,7 +721,7 @@ class Function:
 
         The handler gets a fresh parsed copy of the request.  The result is
         the response JSON text, or the Python runtime's error document.  On a
-        `VirtualClock` the handler runs at once and the attempt is given its
+        virtual clock (``clock.virtual``) the handler runs at once and the attempt is given its
         modelled duration (``duration`` plus ``context.spend``, plus any clock
         time that passed while it ran, e.g. in a nested synchronous invoke); the
         caller advances time.  On a real clock the handler runs in a thread and the
@@ -725,7 +729,7 @@ class Function:
         Python threads cannot be killed; its result is discarded).
         """
         started = clock.now()
-        if isinstance(clock, VirtualClock):
+        if clock.virtual:
             return self._run_virtual(request, request_id, clock, started, qualifier, client_context)
         return self._run_real(request, request_id, clock, started, qualifier, client_context)
 
@@ -858,11 +862,7 @@ class Function:
         except BaseException as exc:  # uncaught by the runtime: it exits
             return self._exit_error(request_id, started, ended, exc)
         if (len(text) if text.isascii() else len(text.encode("utf-8"))) > RESPONSE_PAYLOAD_LIMIT:
-            document = {
-                "errorMessage": "Response payload size exceeded maximum allowed payload size "
-                f"({RESPONSE_PAYLOAD_LIMIT} bytes).",
-                "errorType": "Function.ResponseSizeTooLarge",
-            }
+            document = response_too_large_document(RESPONSE_PAYLOAD_LIMIT)
             return AttemptResult(
                 request_id, started, ended, "Unhandled", "Function.ResponseSizeTooLarge",
                 self.version, _dumps(document),
@@ -882,12 +882,7 @@ class Function:
         self, request_id: str, started: float, ended: float, error_type: str, message: str
     ) -> AttemptResult:
         """A runtime ``FaultException``'s error document: no stack trace."""
-        document: dict[str, Any] = {
-            "errorMessage": message,
-            "errorType": error_type,
-            "requestId": request_id,
-            "stackTrace": [],
-        }
+        document = error_document(error_type, message, request_id, [])
         return AttemptResult(
             request_id, started, ended, "Unhandled", error_type, self.version, _dumps(document)
         )
@@ -903,23 +898,14 @@ class Function:
         """
         if exc.error_type == "Runtime.ExitError":
             return self._exited(request_id, started, ended, exc.message)
-        document = {
-            "errorMessage": exc.message,
-            "errorType": exc.error_type,
-            "requestId": "",
-            "stackTrace": exc.stack_trace,
-        }
+        document = error_document(exc.error_type, exc.message, "", exc.stack_trace)
         return AttemptResult(
             request_id, started, ended, "Unhandled", exc.error_type, self.version,
             _dumps(document),
         )  # fmt: skip
 
     def _timed_out(self, request_id: str, started: float) -> AttemptResult:
-        document = {
-            "errorType": "Sandbox.Timedout",
-            "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
-            f"{self.timeout:.2f} seconds",
-        }
+        document = timeout_document(request_id, self.timeout)
         return AttemptResult(
             request_id, started, on_grid(started + self.timeout), "Unhandled",
             "Sandbox.Timedout", self.version, _dumps(document),
@@ -933,10 +919,7 @@ class Function:
 
     def _exited(self, request_id: str, started: float, ended: float, reason: str) -> AttemptResult:
         """Lambda's document for a runtime process that ended (reference 2.3)."""
-        document = {
-            "errorType": "Runtime.ExitError",
-            "errorMessage": f"RequestId: {request_id} Error: {reason}",
-        }
+        document = exit_document(request_id, reason)
         return AttemptResult(
             request_id, started, ended, "Unhandled", "Runtime.ExitError", self.version,
             _dumps(document),

@@ -6,7 +6,7 @@ gets:
 - `Invoker`: invoke a function with a payload, get an `InvokeResponse` (the sync and Event
   models, the SDK client).
 - `RetryPolicy`: decide whether and when a failed attempt is tried again, from a `Failure`
-  (values in `invokemodels.core._retry`).
+  (values and the `CombinedPolicy` combinator in `invokemodels.core._retry`).
 - `ServiceQueue`: the queue where asynchronous events wait between attempts.
 - `Poller`: a source's side of an event source mapping; it hands out `Batch` values and is
   told each `BatchOutcome`.  A `BindablePoller` is also handed the mapping's `PollerHandle`
@@ -119,15 +119,20 @@ class ServiceQueue(Protocol[T]):
 class RetryPolicy(Protocol):
     """**Protocol**: decides whether, and after how long, a failed attempt is tried again.
 
-    ``decide`` is called once per failure.  ``succeeded`` is called when an
-    attempt succeeds (after ``attempts`` tries), so stateful policies such as
-    the SDK's standard-mode retry quota can refund tokens; stateless policies
-    make it a no-op.
+    ``decide(failure, rng)`` is called once per failure, for built-in and custom
+    policies alike, and answers with a `Decision`: ``Decision.after(delay)`` or
+    ``Decision.stop(reason)``.  The reason reaches the records as it is: an ``Event``
+    outcome's ``condition`` (the invocation record's ``requestContext.condition``), a
+    `LambdaClient` attempt's ``reason``.  Randomness comes from ``rng`` only.
+
+    Optional: ``succeeded(attempts)``, called when an attempt succeeds (after
+    ``attempts`` tries), so stateful policies such as the SDK's standard-mode retry
+    quota can refund tokens.  A stateless policy leaves it out (or sets it to None);
+    a model looks it up once, when the model is made.  Compose policies with
+    `CombinedPolicy` (``a | b`` for the built-ins).
     """
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision: ...
-
-    def succeeded(self, attempts: int) -> None: ...
 
 
 class OutcomeKind(enum.Enum):

@@ -5,6 +5,8 @@ a poller) describes each failed attempt as a `Failure` and asks a policy for
 a `Decision`: retry after some delay, or stop (with a reason that ends up in
 records).  Randomness (jitter) comes from the ``rng`` the model passes, so one
 seed gives one timeline.
+
+How policies compose (`CombinedPolicy`, `MaxAge`) is in `invokemodels.core._combine`.
 """
 
 from __future__ import annotations

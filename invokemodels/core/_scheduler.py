@@ -15,7 +15,14 @@ from typing import Any
 
 import attrs
 
-from invokemodels.core._clock import TICKS_PER_SECOND, Clock, VirtualClock, to_ticks
+from invokemodels.core._clock import (
+    TICKS_PER_SECOND,
+    Clock,
+    TickClock,
+    VirtualClock,
+    tick_clock,
+    to_ticks,
+)
 from invokemodels.core._validate import implements
 
 __all__ = ["Scheduler", "Timer"]
@@ -63,11 +70,12 @@ def _default_clock() -> Clock:
 
 @attrs.define(repr=False)
 class Scheduler:
-    """Runs callbacks at points in time, on a `VirtualClock` (default) or a `SystemClock`.
+    """Runs callbacks at points in time, on a `VirtualClock` (default) or any `Clock`.
 
-    On a virtual clock, running the scheduler jumps time from one callback to
-    the next, so a six-hour retry window passes in microseconds.  On a system
-    clock it sleeps until each callback is due.
+    On a virtual clock (``clock.virtual``), running the scheduler jumps time from
+    one callback to the next, so a six-hour retry window passes in microseconds:
+    a `TickClock` is moved in ticks, any other virtual clock with ``sleep_until``.
+    On a real clock it sleeps until each callback is due.
 
     Example::
 
@@ -79,16 +87,17 @@ class Scheduler:
 
     clock: Clock = attrs.field(
         factory=_default_clock,
-        validator=implements("clock", "Clock", ("now", "epoch", "sleep_until")),
+        validator=implements("clock", "Clock", ("now", "epoch", "sleep_until"), ("virtual",)),
     )
     _heap: list[Timer] = attrs.field(factory=list, init=False)
     _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
-    _virtual: VirtualClock | None = attrs.field(default=None, init=False)
+    _virtual: TickClock | None = attrs.field(default=None, init=False)
+    _is_virtual: bool = attrs.field(default=False, init=False)
     _running: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.clock, VirtualClock):
-            self._virtual = self.clock
+        self._is_virtual = bool(self.clock.virtual)
+        self._virtual = tick_clock(self.clock)
 
     def __repr__(self) -> str:
         return f"<Scheduler now={self.now!r} pending={len(self)}>"
@@ -103,8 +112,8 @@ class Scheduler:
 
     @property
     def is_virtual(self) -> bool:
-        """True when the scheduler drives a `VirtualClock`."""
-        return self._virtual is not None
+        """True when the scheduler drives a virtual clock (``clock.virtual``)."""
+        return self._is_virtual
 
     @property
     def running(self) -> bool:

@@ -5,6 +5,8 @@ configuration, and the real-clock worker.
 from __future__ import annotations
 
 from invokemodels.event._invoker import (
+    AttemptExecutor,
+    AttemptHandle,
     AttemptOutcome,
     EventAttempt,
     EventInvoker,
@@ -12,6 +14,7 @@ from invokemodels.event._invoker import (
     EventOutcome,
     EventOutcomeKind,
     FunctionTarget,
+    InlineExecutor,
     InMemoryServiceQueue,
     invocation_record,
 )
@@ -30,6 +33,8 @@ from invokemodels.event._realtime import (
 __all__ = [
     "DEFAULT_MAXIMUM_EVENT_AGE",
     "DEFAULT_MAXIMUM_RETRY_ATTEMPTS",
+    "AttemptExecutor",
+    "AttemptHandle",
     "AttemptOutcome",
     "BackgroundEventInvoker",
     "EventAttempt",
@@ -42,6 +47,7 @@ __all__ = [
     "FunctionErrorRetries",
     "FunctionTarget",
     "InMemoryServiceQueue",
+    "InlineExecutor",
     "ThrottleBackoff",
     "invocation_record",
 ]

@@ -14,13 +14,13 @@ import heapq
 import itertools
 import json
 import random
-import re
 from collections.abc import Callable
-from typing import Any, Final, Generic, TypeGuard, TypeVar, cast
+from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
-from invokemodels.core._clock import iso_timestamp, on_grid
+from invokemodels.core._clock import on_grid
+from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
 from invokemodels.core._function import (
     EVENT_PAYLOAD_LIMIT,
     LEGACY_EVENT_PAYLOAD_LIMIT,
@@ -39,6 +39,7 @@ from invokemodels.core._protocols import (
     RetryPolicy,
     ServiceQueue,
 )
+from invokemodels.core._records import dead_letter_attributes, invocation_record
 from invokemodels.core._retry import Failure, FailureKind
 from invokemodels.core._scheduler import Scheduler, Timer
 from invokemodels.core._validate import (
@@ -62,6 +63,8 @@ from invokemodels.event._policy import (
 from invokemodels.exceptions import RequestEntityTooLargeError, TooManyRequestsError, describe_error
 
 __all__ = [
+    "AttemptExecutor",
+    "AttemptHandle",
     "AttemptOutcome",
     "EventAttempt",
     "EventInvoker",
@@ -70,13 +73,11 @@ __all__ = [
     "EventOutcomeKind",
     "FunctionTarget",
     "InMemoryServiceQueue",
+    "InlineExecutor",
     "invocation_record",
 ]
 
 T = TypeVar("T")
-
-ERROR_MESSAGE_LIMIT: Final = 1024
-"""The dead-letter ``ErrorMessage`` attribute holds the first 1 KB of the error message."""
 
 _THROTTLE_MESSAGE: Final = "Rate Exceeded."
 
@@ -87,7 +88,8 @@ class EventOutcomeKind(enum.Enum):
     SUCCEEDED = "Success"
     """An attempt succeeded (record ``condition`` ``Success``)."""
     RETRIES_EXHAUSTED = "RetriesExhausted"
-    """Function errors used up ``MaximumRetryAttempts`` (or a custom policy stopped)."""
+    """The retry policy stopped: function errors used up ``MaximumRetryAttempts``, or a
+    policy stopped with a reason of its own (the outcome's ``condition`` carries it)."""
     EVENT_AGE_EXCEEDED = "EventAgeExceeded"
     """The next attempt would have started at or past ``MaximumEventAgeInSeconds``."""
     ZERO_CONCURRENCY = "ZeroConcurrency"
@@ -140,43 +142,6 @@ class EventAttempt:
         return self.started_at - self.enqueued_at
 
 
-def invocation_record(
-    *,
-    request_id: str,
-    function_arn: str,
-    condition: str,
-    approximate_invoke_count: int,
-    request: str,
-    last: AttemptResult | None,
-    epoch: float,
-) -> dict[str, Any]:
-    """The asynchronous invocation record, key for key (reference 3.6).
-
-    ``responseContext`` and ``responsePayload`` come from the ``last`` execution;
-    ``functionError`` is absent on success.  For an event that never ran (only throttled,
-    or dropped for zero concurrency) the shape is [UNCONFIRMED]: this library leaves out
-    ``responseContext`` and ``responsePayload`` and reports ``approximateInvokeCount`` 0.
-    """
-    record: dict[str, Any] = {
-        "version": "1.0",
-        "timestamp": iso_timestamp(epoch),
-        "requestContext": {
-            "requestId": request_id,
-            "functionArn": function_arn,
-            "condition": condition,
-            "approximateInvokeCount": approximate_invoke_count,
-        },
-        "requestPayload": json.loads(request),
-    }
-    if last is not None:
-        context: dict[str, Any] = {"statusCode": 200, "executedVersion": last.executed_version}
-        if last.function_error is not None:
-            context["functionError"] = last.function_error
-        record["responseContext"] = context
-        record["responsePayload"] = json.loads(last.payload)
-    return record
-
-
 @attrs.frozen(eq=False)
 class EventOutcome:
     """The terminal outcome of one event (one per accepted event, one per duplicate copy).
@@ -184,8 +149,11 @@ class EventOutcome:
     Attributes:
         request_id: the event's request id.
         kind: an `EventOutcomeKind`.
-        condition: the record's ``requestContext.condition`` (``Success``,
-            ``RetriesExhausted``, ``EventAgeExceeded``; see `EventInvoker` for zero concurrency).
+        condition: the record's ``requestContext.condition``: ``Success``,
+            ``RetriesExhausted``, ``EventAgeExceeded`` (see `EventInvoker` for zero
+            concurrency), or the reason of a retry policy's ``Decision.stop(reason)`` as it
+            is (then ``kind`` is ``RETRIES_EXHAUSTED``, or ``EVENT_AGE_EXCEEDED`` for the
+            reason ``"EventAgeExceeded"``).
         approximate_invoke_count: executions of the function (1 + retries taken).
         enqueued_at: clock time of acceptance.
         ended_at: clock time the outcome was decided.
@@ -336,9 +304,13 @@ class InMemoryServiceQueue(Generic[T]):
 
 
 class _Event:
-    """An event in the service between acceptance and its outcome."""
+    """An event in the service between acceptance and its outcome.
+
+    It is also the `AttemptHandle` of its next try: an `AttemptExecutor` sees only that.
+    """
 
     __slots__ = (
+        "admitted_at",
         "deadline",
         "duplicate",
         "enqueued_at",
@@ -346,6 +318,7 @@ class _Event:
         "error_message",
         "executions",
         "function_errors",
+        "invoker",
         "last",
         "request",
         "request_id",
@@ -355,6 +328,7 @@ class _Event:
 
     def __init__(
         self,
+        invoker: EventInvoker,
         request_id: str,
         request: str,
         enqueued_at: float,
@@ -363,11 +337,13 @@ class _Event:
         duplicate: bool = False,
         keep: bool = False,
     ) -> None:
+        self.invoker = invoker
         self.request_id = request_id
         self.request = request
         self.enqueued_at = enqueued_at
         self.deadline = deadline
         self.duplicate = duplicate
+        self.admitted_at = enqueued_at
         self.executions = 0
         self.function_errors = 0
         self.system_errors = 0
@@ -375,6 +351,150 @@ class _Event:
         self.error_code = 0
         self.error_message = ""
         self.tries: list[EventAttempt] | None = [] if keep else None
+
+    # -- the AttemptHandle side ---------------------------------------------------------------
+
+    def start(self, now: float) -> bool:
+        # The checks before a try; False when the event ended or was requeued instead.
+        invoker = self.invoker
+        if now >= self.deadline:
+            invoker._end(self, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+            return False
+        function = invoker.function
+        if function.reserved_concurrency == 0:
+            self.error_code = 429
+            self.error_message = _THROTTLE_MESSAGE
+            invoker._end(
+                self, EventOutcomeKind.ZERO_CONCURRENCY, invoker.zero_concurrency_condition, now
+            )
+            return False
+        if (
+            invoker.service_error_probability
+            and invoker.rng.random() < invoker.service_error_probability
+        ):
+            invoker.metrics.service_errors += 1
+            self.system_errors += 1
+            self.error_code = 500
+            self.error_message = "ServiceException"
+            invoker._note(self, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
+            invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
+            return False
+        reason = function.try_acquire()
+        if reason is not None:
+            invoker.metrics.throttles += 1
+            self.system_errors += 1
+            self.error_code = 429
+            self.error_message = _THROTTLE_MESSAGE
+            invoker._note(self, None, now, now, AttemptOutcome.THROTTLED, reason)
+            invoker._retry(self, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
+            return False
+        self.executions += 1
+        self.admitted_at = now
+        invoker._in_flight += 1
+        metrics = invoker.metrics
+        metrics.invocations += 1
+        age = now - self.enqueued_at
+        metrics.async_event_age_sum += age
+        if age > metrics.async_event_age_max:  # noqa: PLR1730 - the hot path avoids a call
+            metrics.async_event_age_max = age
+        return True
+
+    def run(self) -> AttemptResult:
+        invoker = self.invoker
+        return invoker.function.run_attempt(
+            self.request, request_id=self.request_id, clock=invoker.scheduler.clock
+        )
+
+    def finish(self, result: AttemptResult) -> None:
+        invoker = self.invoker
+        now = invoker._dispatch_now
+        if now is not None and result.ended_at <= now:
+            invoker._in_flight -= 1
+            invoker._complete(self, result)
+        else:
+            invoker.scheduler.at(result.ended_at, invoker._complete_later, self, result)
+
+    def abandon(self, *, requeue: bool = True) -> None:
+        self.invoker._abandon(self, requeue=requeue)
+
+    def cancel(self) -> None:
+        invoker = self.invoker
+        invoker._end(self, EventOutcomeKind.CANCELLED, "Cancelled", invoker.scheduler.now)
+
+
+class AttemptHandle(Protocol):
+    """**Protocol**: an event's next try, as `EventInvoker` hands it to an `AttemptExecutor`.
+
+    The executor calls, in this order:
+
+    - ``start(now)``: the checks before a try at clock time ``now``: the event's age,
+      zero concurrency, an injected system error, a free concurrency slot (throttle).
+      False when the event ended or went back to the queue instead: nothing more to do.
+      True: the try holds a slot and counts as in flight until it is finished.
+    - ``run()``: runs the handler (`Function.run_attempt` on the invoker's clock) and
+      returns its `AttemptResult`; any thread may call it.  A function error is a
+      result; an exception is the model's own failure (a bad ``duration``, say).
+    - ``finish(result)``: hands the result back; the model applies it (success, retry,
+      outcome, destinations) when the clock reaches ``result.ended_at``: at once when
+      called inside ``submit`` and that time has come, otherwise through the scheduler.
+      Call it from the thread that runs the scheduler, or holding the lock it runs under.
+    - ``abandon(requeue=True)`` instead of ``finish`` when ``run`` raised: the slot is
+      given back and the try undone; with ``requeue`` the event goes back to the queue
+      untried (a run resumed after fixing the cause finds nothing half-done), without it
+      the event is left as it is (an executor that stops for good).
+    - ``cancel()`` instead of ``start``: end the event now with `EventOutcomeKind.CANCELLED`
+      (an executor shutting down).
+
+    ``request_id`` names the event.
+    """
+
+    @property
+    def request_id(self) -> str: ...
+
+    def start(self, now: float) -> bool: ...
+
+    def run(self) -> AttemptResult: ...
+
+    def finish(self, result: AttemptResult) -> None: ...
+
+    def abandon(self, *, requeue: bool = True) -> None: ...
+
+    def cancel(self) -> None: ...
+
+
+class AttemptExecutor(Protocol):
+    """**Protocol**: how `EventInvoker` runs an event's tries: its seam for where attempts run.
+
+    ``submit(attempt, now)`` is called by the dispatcher, on the scheduler's thread, for
+    every event due at clock time ``now`` (while ``max_in_flight`` allows), with the
+    try's `AttemptHandle`.  `InlineExecutor` (the default) runs the try at once, on a
+    virtual clock; `BackgroundEventInvoker` runs it on a worker pool on the real clock.
+    """
+
+    def submit(self, attempt: AttemptHandle, now: float) -> None: ...
+
+
+@attrs.frozen
+class InlineExecutor:
+    """The default `AttemptExecutor`: each try runs at once, on the thread that dispatches.
+
+    On a virtual clock the handler runs inline and its modelled duration holds the slot
+    until ``ended_at``; a model failure in ``run`` puts the event back and propagates.
+    """
+
+    def submit(self, attempt: AttemptHandle, now: float) -> None:
+        """``start``, ``run`` and ``finish`` the try (``abandon`` it if ``run`` raised)."""
+        if not attempt.start(now):
+            return
+        try:
+            result = attempt.run()
+        except BaseException:
+            attempt.abandon()
+            raise
+        attempt.finish(result)
+        # A failed attempt's traceback keeps this frame alive; holding the result here too
+        # would make a reference cycle per error, left for the cyclic GC to find.
+        del result
 
 
 def _error_message(result: AttemptResult) -> str:
@@ -388,24 +508,6 @@ def _error_message(result: AttemptResult) -> str:
 
 def _is_topic(target: DeadLetterQueue | DeadLetterTopic) -> TypeGuard[DeadLetterTopic]:
     return target.arn.split(":")[2:3] == ["sns"]
-
-
-_SURROGATE: Final = re.compile("[\ud800-\udfff]")
-
-
-def _first_kilobyte(text: str) -> str:
-    """The first KB of an error message as SQS and SNS can carry it.
-
-    A lone surrogate (``ValueError("\\ud800")``) has no UTF-8 form: it becomes
-    U+FFFD, the Unicode replacement character, which Go's ``encoding/json`` (the
-    Runtime API's) also decodes an unpaired ``\\ud800`` escape to.  What Lambda's
-    own DLQ writer does is [UNCONFIRMED].
-    """
-    text = _SURROGATE.sub("\ufffd", text)
-    data = text.encode("utf-8")
-    if len(data) <= ERROR_MESSAGE_LIMIT:
-        return text
-    return data[:ERROR_MESSAGE_LIMIT].decode("utf-8", errors="ignore")
 
 
 def _probability(parameter: str) -> Callable[[Any, Any, Any], None]:
@@ -458,6 +560,9 @@ class EventInvoker:
         seed: seeds request ids, jitter and duplicate delivery (or pass ``rng``).
         retry_policy: replaces ``EventRetryPolicy.from_config(config)``.
         queue: the `ServiceQueue` to use (default `InMemoryServiceQueue`).
+        executor: the `AttemptExecutor` that runs each try (default `InlineExecutor`:
+            at once, on the thread that runs the scheduler; `BackgroundEventInvoker`
+            brings a worker pool).
         payload_limit: `EVENT_PAYLOAD_LIMIT` (1 MB, default) or `LEGACY_EVENT_PAYLOAD_LIMIT`
             (256 KB, the limit from 2018 to 2025).
         keep_records: keep every `EventOutcome` and every try, queryable with `outcome`,
@@ -499,11 +604,14 @@ class EventInvoker:
     )
     retry_policy: RetryPolicy = attrs.field(
         default=attrs.Factory(_default_policy, takes_self=True),
-        validator=implements("retry_policy", "RetryPolicy", ("decide", "succeeded")),
+        validator=retry_policy("retry_policy"),
     )
     queue: ServiceQueue[Any] = attrs.field(
         factory=InMemoryServiceQueue,
         validator=implements("queue", "ServiceQueue", _SERVICE_QUEUE_METHODS),
+    )
+    executor: AttemptExecutor = attrs.field(
+        factory=InlineExecutor, validator=implements("executor", "AttemptExecutor", ("submit",))
     )
     payload_limit: int = attrs.field(
         default=EVENT_PAYLOAD_LIMIT,
@@ -542,9 +650,13 @@ class EventInvoker:
     _window_count: int = attrs.field(default=0, init=False)
     _arn: str = attrs.field(default="", init=False)
     _s3_prefix: str = attrs.field(default="", init=False)
-    _launch: Callable[[_Event, float], None] | None = attrs.field(default=None, init=False)
+    _dispatch_now: float | None = attrs.field(default=None, init=False)
+    _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
+    _hooked: RetryPolicy | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._hooked = self.retry_policy
+        self._succeeded = success_hook(self.retry_policy)
         check_not_self(self.function.arn, self.config)
         if self.dead_letter is not None:
             check_dead_letter(self.dead_letter)
@@ -610,6 +722,7 @@ class EventInvoker:
     def _accept(self, request_id: str, request: str, now: float, *, duplicate: bool) -> None:
         keep = self.keep_records
         event = _Event(
+            self,
             request_id,
             request,
             now,
@@ -642,91 +755,40 @@ class EventInvoker:
         queue = self.queue
         take = queue.take
         cap = self.max_in_flight
-        start = self._launch or self._start
-        while cap is None or self._in_flight < cap:
-            event = take(now)
-            if event is None:
-                break
-            start(event, now)
-            if self._again:
-                break
+        submit = self.executor.submit
+        outer, self._dispatch_now = self._dispatch_now, now
+        try:
+            while cap is None or self._in_flight < cap:
+                event = take(now)
+                if event is None:
+                    break
+                submit(event, now)
+                if self._again:
+                    break
+        finally:
+            self._dispatch_now = outer
         self._again = False
         upcoming = queue.next_ready_at()
         if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
             self._wake_at(max(upcoming, now))
 
-    def _admit(self, event: _Event, now: float) -> bool:
-        """Checks before a try; False when the event ended or was requeued instead."""
-        if now >= event.deadline:
-            self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
-            return False
-        function = self.function
-        if function.reserved_concurrency == 0:
-            event.error_code = 429
-            event.error_message = _THROTTLE_MESSAGE
-            self._end(
-                event, EventOutcomeKind.ZERO_CONCURRENCY, self.zero_concurrency_condition, now
-            )
-            return False
-        if self.service_error_probability and self.rng.random() < self.service_error_probability:
-            self.metrics.service_errors += 1
-            event.system_errors += 1
-            event.error_code = 500
-            event.error_message = "ServiceException"
-            self._note(event, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
-            self._retry(event, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
-            return False
-        reason = function.try_acquire()
-        if reason is not None:
-            self.metrics.throttles += 1
-            event.system_errors += 1
-            event.error_code = 429
-            event.error_message = _THROTTLE_MESSAGE
-            self._note(event, None, now, now, AttemptOutcome.THROTTLED, reason)
-            self._retry(event, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
-            return False
-        event.executions += 1
-        metrics = self.metrics
-        metrics.invocations += 1
-        age = now - event.enqueued_at
-        metrics.async_event_age_sum += age
-        if age > metrics.async_event_age_max:  # noqa: PLR1730 - the hot path avoids a call
-            metrics.async_event_age_max = age
-        return True
-
-    def _start(self, event: _Event, now: float) -> None:
-        if not self._admit(event, now):
-            return
-        try:
-            result = self.function.run_attempt(
-                event.request, request_id=event.request_id, clock=self.scheduler.clock
-            )
-        except BaseException:
-            self._unstart(event, now)
-            raise
-        if result.ended_at <= now:
-            self._complete(event, result)
-        else:
-            self._in_flight += 1
-            self.scheduler.at(result.ended_at, self._complete_later, event, result)
-        # A failed attempt's traceback keeps this frame alive; holding the result here too
-        # would make a reference cycle per error, left for the cyclic GC to find.
-        del result
-
-    def _unstart(self, event: _Event, now: float) -> None:
-        """Undo `_admit` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
+    def _abandon(self, event: _Event, *, requeue: bool) -> None:
+        """Undo `start` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
 
         Whatever a handler does is a result, so this is the model's own failure: the
-        slot is given back and the event goes back to the queue untried, so a run
-        resumed after fixing the cause finds nothing half-done.
+        slot is given back and, with ``requeue``, the event goes back to the queue
+        untried, so a run resumed after fixing the cause finds nothing half-done.
         """
+        self._in_flight -= 1
         self.function.release()
+        now = event.admitted_at
         event.executions -= 1
         metrics = self.metrics
         metrics.invocations -= 1
         metrics.async_event_age_sum -= now - event.enqueued_at
-        self.queue.put(event, now)
-        self._wake_at(now)
+        if requeue:
+            self.queue.put(event, now)
+            self._wake_at(now)
 
     def _complete_later(self, event: _Event, result: AttemptResult) -> None:
         self._in_flight -= 1
@@ -747,8 +809,11 @@ class EventInvoker:
                 self._note(event, event.executions, result.started_at, result.ended_at,
                            AttemptOutcome.SUCCESS, None)  # fmt: skip
             policy = self.retry_policy
-            if type(policy) is not EventRetryPolicy or not policy._built_in:
-                policy.succeeded(event.executions + event.system_errors)  # built-ins: no-ops
+            if policy is not self._hooked:  # a policy assigned later: look it up once
+                self._hooked, self._succeeded = policy, success_hook(policy)
+            succeeded = self._succeeded
+            if succeeded is not None:
+                succeeded(event.executions + event.system_errors)
             self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
             return
         self.metrics.errors += 1
@@ -797,28 +862,24 @@ class EventInvoker:
 
     def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
         count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
-        policy = self.retry_policy
-        delay: float | str
-        if type(policy) is EventRetryPolicy and policy._built_in:
-            # The same answer as ``decide``, without a Failure and two Decisions per try.
-            delay = policy._delay_or_stop(kind, count, now, event.enqueued_at, self.rng)
-        else:
-            failure = Failure(
-                attempt=event.executions + event.system_errors,
-                kind=kind,
-                kind_count=count,
-                code=code,
-                status_code=status,
-                first_attempt_at=event.enqueued_at,
-                failed_at=now,
-            )
-            decision = policy.decide(failure, self.rng)
-            delay = decision.reason if decision.delay is None else decision.delay
-        if isinstance(delay, str):
-            if delay == EVENT_AGE_EXCEEDED:
-                self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
+        failure = Failure(
+            attempt=event.executions + event.system_errors,
+            kind=kind,
+            kind_count=count,
+            code=code,
+            status_code=status,
+            first_attempt_at=event.enqueued_at,
+            failed_at=now,
+        )
+        decision = self.retry_policy.decide(failure, self.rng)
+        delay = decision.delay
+        if delay is None:
+            # The policy's reason is the record's condition; the kind classifies it.
+            reason = decision.reason or RETRIES_EXHAUSTED
+            if reason == EVENT_AGE_EXCEEDED:
+                self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, reason, now)
             else:
-                self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, RETRIES_EXHAUSTED, now)
+                self._end(event, EventOutcomeKind.RETRIES_EXHAUSTED, reason, now)
             return
         # On the clock's grid: a float ready time a hair past the tick the wake-up lands on
         # would never be "due" at that tick, and dispatch would spin.
@@ -900,11 +961,7 @@ class EventInvoker:
         message = event.error_message
         if not message and event.last is not None:
             message = _error_message(event.last)
-        attributes = {
-            "RequestID": {"DataType": "String", "StringValue": event.request_id},
-            "ErrorCode": {"DataType": "Number", "StringValue": str(event.error_code)},
-            "ErrorMessage": {"DataType": "String", "StringValue": _first_kilobyte(message)},
-        }
+        attributes = dead_letter_attributes(event.request_id, event.error_code, message)
         if _is_topic(target):
             if payload_size(event.request) > SNS_MESSAGE_LIMIT:
                 msg = f"message of {payload_size(event.request)} bytes is over SNS's 256 KB limit"

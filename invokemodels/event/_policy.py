@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import random
-from typing import Any, Final, Protocol, cast
+from typing import Any, Final
 
 import attrs
 
+from invokemodels.core._combine import Composable, SuccessHook, fan_out, retry_policy
 from invokemodels.core._protocols import Destination, RetryPolicy
 from invokemodels.core._retry import Decision, Failure, FailureKind
 from invokemodels.core._validate import (
@@ -46,6 +47,10 @@ DESTINATION_ARN_LIMIT: Final = 350
 _DESTINATION_SERVICES: Final = ("sqs", "sns", "lambda", "events", "s3")
 RETRIES_EXHAUSTED: Final = "RetriesExhausted"
 EVENT_AGE_EXCEEDED: Final = "EventAgeExceeded"
+# The policies answer with these shared, immutable values instead of building new ones.
+_STOP_RETRIES: Final = Decision.stop(RETRIES_EXHAUSTED)
+_STOP_AGE: Final = Decision.stop(EVENT_AGE_EXCEEDED)
+_TABLE_SIZE: Final = 64
 
 
 def _service(arn: str) -> str:
@@ -187,7 +192,7 @@ def _delays(_instance: Any, _attribute: Any, value: Any) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class FunctionErrorRetries:
+class FunctionErrorRetries(Composable):
     """Lambda's retries of *function errors* for ``Event`` invokes (reference 3.3).
 
     "a one-minute wait between the first two attempts, and two minutes between the second
@@ -203,6 +208,7 @@ class FunctionErrorRetries:
 
     A delay (plus jitter) that reaches past the event's maximum age ends the event with
     ``"EventAgeExceeded"`` at once (the look-ahead rule of `EventRetryPolicy`).
+    Stateless (no ``succeeded``); ``|`` combines it with another policy (`CombinedPolicy`).
     """
 
     maximum_retry_attempts: int = attrs.field(
@@ -213,29 +219,25 @@ class FunctionErrorRetries:
         default=(60.0, 120.0), converter=_as_delays, validator=_delays
     )
     jitter: float = attrs.field(default=0.0, converter=seconds, validator=_non_negative("jitter"))
+    _decisions: tuple[Decision, ...] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # Without jitter every answer is known in advance: the model's hot path allocates none.
+        object.__setattr__(self, "_decisions", tuple(Decision.after(d) for d in self.delays))
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Retry after the delay for this retry, or stop with ``"RetriesExhausted"``."""
-        delay = self._delay_or_stop(failure.kind_count, rng)
-        return Decision.stop(delay) if isinstance(delay, str) else Decision.after(delay)
-
-    def _delay_or_stop(self, retry: int, rng: random.Random) -> float | str:
-        """`decide` for the ``retry``-th function error, without the objects."""
+        retry = failure.kind_count
         if retry > self.maximum_retry_attempts:
-            return RETRIES_EXHAUSTED
-        delays = self.delays
-        delay = delays[retry - 1] if retry <= len(delays) else delays[-1]
+            return _STOP_RETRIES
+        index = retry - 1 if retry <= len(self.delays) else -1
         if self.jitter:
-            delay += rng.random() * self.jitter
-        return delay
-
-    def succeeded(self, attempts: int) -> None:
-        """Stateless: nothing to do."""
-        del attempts
+            return Decision.after(self.delays[index] + rng.random() * self.jitter)
+        return self._decisions[index]
 
 
 @attrs.frozen(kw_only=True)
-class ThrottleBackoff:
+class ThrottleBackoff(Composable):
     """Lambda's backoff for throttles (429) and system errors (5xx) of ``Event`` invokes.
 
     "The retry interval increases exponentially from 1 second after the first attempt to a
@@ -252,7 +254,8 @@ class ThrottleBackoff:
 
     A zero ``initial`` or ``cap`` is refused: every delay would be 0, and a throttled
     event would be retried at the same instant forever, the clock never reaching the
-    maximum age that ends it.
+    maximum age that ends it.  Stateless (no ``succeeded``); ``|`` combines it with
+    another policy (`CombinedPolicy`).
     """
 
     initial: float = attrs.field(
@@ -267,6 +270,21 @@ class ThrottleBackoff:
         validator=in_range("cap", SHORTEST_THROTTLE_DELAY, LONGEST_DELAY),
     )
     jitter: float = attrs.field(default=0.0, validator=in_range("jitter", 0, 1))
+    _table: tuple[Decision, ...] = attrs.field(init=False, eq=False, repr=False)
+    _tail: Decision | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        # The answers without jitter, up to the cap (after which every answer is the cap's).
+        table: list[Decision] = []
+        tail = None
+        for count in range(1, _TABLE_SIZE + 1):
+            delay = self.delay(count)
+            table.append(Decision.after(delay))
+            if delay >= self.cap or self.factor == 1:
+                tail = table[-1]
+                break
+        object.__setattr__(self, "_table", tuple(table))
+        object.__setattr__(self, "_tail", tail)
 
     def delay(self, count: int) -> float:
         """The delay after the ``count``-th throttle (1-based), without jitter."""
@@ -277,30 +295,20 @@ class ThrottleBackoff:
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Always retry, after ``min(initial * factor ** (n - 1), cap)`` seconds."""
-        return Decision.after(self._delay_or_stop(failure.kind_count, rng))
-
-    def _delay_or_stop(self, count: int, rng: random.Random) -> float:
-        """`decide` for the ``count``-th throttle, without the objects (it never stops)."""
-        delay = self.delay(count)
+        count = failure.kind_count
         if self.jitter:
-            delay += rng.random() * self.jitter * delay
-        return delay
-
-    def succeeded(self, attempts: int) -> None:
-        """Stateless: nothing to do."""
-        del attempts
-
-
-class _BuiltIn(Protocol):
-    def _delay_or_stop(self, count: int, rng: random.Random, /) -> float | str: ...
-
-
-def _policy(_instance: Any, attribute: Any, value: Any) -> None:
-    check_implements(attribute.name, value, "RetryPolicy", ("decide", "succeeded"))
+            delay = self.delay(count)
+            return Decision.after(delay + rng.random() * self.jitter * delay)
+        table = self._table
+        if 0 < count <= len(table):
+            return table[count - 1]
+        if count > 0 and self._tail is not None:
+            return self._tail
+        return Decision.after(self.delay(count))
 
 
 @attrs.frozen(kw_only=True)
-class EventRetryPolicy:
+class EventRetryPolicy(Composable):
     """The whole ``Event`` retry rule: function errors, throttles, and the event-age look-ahead.
 
     Function errors go to ``function_errors``, throttles and system errors to ``throttles``
@@ -310,7 +318,11 @@ class EventRetryPolicy:
     with ``"EventAgeExceeded"``.  AWS recorded this early ending: with a 60 s maximum age
     a failing function runs once, with 90 s twice (reference 3.3).  The boundary is
     inclusive (an attempt may not start exactly at the maximum age), so the 60 s case holds
-    even when attempts take no time.
+    even when attempts take no time.  A sub-policy's stop reason is passed on as it is.
+
+    ``succeeded`` is the sub-policies' ``succeeded`` (both, in that order), or None when
+    neither has one (the built-ins are stateless); ``|`` combines the whole rule with
+    another policy (`CombinedPolicy`).
 
     Args:
         function_errors: policy for function errors (default `FunctionErrorRetries`).
@@ -319,13 +331,21 @@ class EventRetryPolicy:
             None disables the rule.
     """
 
-    function_errors: RetryPolicy = attrs.field(factory=FunctionErrorRetries, validator=_policy)
-    throttles: RetryPolicy = attrs.field(factory=ThrottleBackoff, validator=_policy)
+    function_errors: RetryPolicy = attrs.field(
+        factory=FunctionErrorRetries, validator=retry_policy("function_errors")
+    )
+    throttles: RetryPolicy = attrs.field(
+        factory=ThrottleBackoff, validator=retry_policy("throttles")
+    )
     maximum_event_age: float | None = attrs.field(
         default=DEFAULT_MAXIMUM_EVENT_AGE,
         converter=seconds_or_none,
         validator=in_range("MaximumEventAgeInSeconds", 0, LONGEST_DELAY, optional=True),
     )
+    succeeded: SuccessHook | None = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "succeeded", fan_out((self.function_errors, self.throttles)))
 
     @classmethod
     def from_config(cls, config: EventInvokeConfig) -> EventRetryPolicy:
@@ -339,61 +359,17 @@ class EventRetryPolicy:
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Route ``failure`` by kind, then apply the look-ahead age rule."""
-        delay = self._delay_or_stop(
-            failure.kind,
-            failure.kind_count,
-            failure.failed_at,
-            failure.first_attempt_at,
-            rng,
-            failure,
-        )
-        return Decision.stop(delay) if isinstance(delay, str) else Decision.after(delay)
-
-    def _delay_or_stop(
-        self,
-        kind: FailureKind,
-        count: int,
-        failed_at: float,
-        first_attempt_at: float,
-        rng: random.Random,
-        failure: Failure | None = None,
-    ) -> float | str:
-        """`decide` as a delay in seconds or the reason to stop.
-
-        ``failure`` goes to the sub-policies' ``decide``.  With the built-in sub-policies
-        (``_built_in``) the asynchronous model passes None instead and they answer without
-        building objects: the same answer, a few microseconds cheaper per failed try.
-        """
+        kind = failure.kind
         if kind is FailureKind.FUNCTION_ERROR:
-            policy = self.function_errors
+            decision = self.function_errors.decide(failure, rng)
         elif kind is FailureKind.THROTTLE or kind is FailureKind.SERVICE_ERROR:
-            policy = self.throttles
+            decision = self.throttles.decide(failure, rng)
         else:
-            return RETRIES_EXHAUSTED
-        delay: float | str
-        if failure is None:
-            delay = cast("_BuiltIn", policy)._delay_or_stop(count, rng)
-            if isinstance(delay, str):
-                return delay
-        else:
-            decision = policy.decide(failure, rng)
-            if decision.delay is None:
-                return decision.reason
-            delay = decision.delay
+            return _STOP_RETRIES
+        delay = decision.delay
+        if delay is None:
+            return decision
         age = self.maximum_event_age
-        if age is not None and failed_at + delay >= first_attempt_at + age:
-            return EVENT_AGE_EXCEEDED
-        return delay
-
-    def succeeded(self, attempts: int) -> None:
-        """Pass the success on to both policies."""
-        self.function_errors.succeeded(attempts)
-        self.throttles.succeeded(attempts)
-
-    @property
-    def _built_in(self) -> bool:
-        """True when both sub-policies are the built-in, stateless ones."""
-        return (
-            type(self.function_errors) is FunctionErrorRetries
-            and type(self.throttles) is ThrottleBackoff
-        )
+        if age is not None and failure.failed_at + delay >= failure.first_attempt_at + age:
+            return _STOP_AGE
+        return decision

@@ -19,17 +19,16 @@ import attrs
 from typing_extensions import Self
 
 from invokemodels.core._clock import ScaledClock
-from invokemodels.core._function import AttemptResult, Function
+from invokemodels.core._function import Function
 from invokemodels.core._protocols import DeadLetterQueue, DeadLetterTopic, InvokeResponse
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import boolean, in_range
 from invokemodels.event._invoker import (
+    AttemptHandle,
     EventAttempt,
     EventInvoker,
     EventMetrics,
     EventOutcome,
-    EventOutcomeKind,
-    _Event,
 )
 from invokemodels.event._policy import EventInvokeConfig
 from invokemodels.exceptions import InvalidParameterValueError
@@ -39,7 +38,16 @@ __all__ = ["BackgroundEventInvoker"]
 
 # The EventInvoker arguments BackgroundEventInvoker sets itself (its own arguments and clock).
 _OWN_OPTIONS: Final = frozenset(
-    {"function", "config", "dead_letter", "scheduler", "seed", "keep_records", "max_in_flight"}
+    {
+        "function",
+        "config",
+        "dead_letter",
+        "scheduler",
+        "seed",
+        "keep_records",
+        "max_in_flight",
+        "executor",
+    }
 )
 
 
@@ -133,9 +141,9 @@ class BackgroundEventInvoker:
             seed=self.seed,
             keep_records=self.keep_records,
             max_in_flight=self.max_workers,
+            executor=_WorkerPool(self),
             **options,
         )
-        self.invoker._launch = self._launch
         self._executor = ThreadPoolExecutor(
             max_workers=self.max_workers, thread_name_prefix="invokemodels-event-worker"
         )
@@ -266,32 +274,29 @@ class BackgroundEventInvoker:
 
         return on_outcome
 
-    def _launch(self, event: _Event, now: float) -> None:
+    def _submit(self, attempt: AttemptHandle, now: float) -> None:
         """Start a try on a worker thread (called by the dispatcher, lock held)."""
-        invoker = self.invoker
         if self._closing:
-            self._cancelled.append(event.request_id)
-            invoker._end(event, EventOutcomeKind.CANCELLED, "Cancelled", now)
+            self._cancelled.append(attempt.request_id)
+            attempt.cancel()
             return
-        if not invoker._admit(event, now):
+        if not attempt.start(now):
             return
-        invoker._in_flight += 1
-        self._executor.submit(self._attempt, event)
+        self._executor.submit(self._attempt, attempt)
 
-    def _attempt(self, event: _Event) -> None:
+    def _attempt(self, attempt: AttemptHandle) -> None:
         try:
-            result = self.function.run_attempt(
-                event.request, request_id=event.request_id, clock=self.clock
-            )
+            result = attempt.run()
         except BaseException as exc:
             # Not a function error (those are results): the model broke.  Give the slot
             # back so the background thread can stop instead of waiting for this try.
             with self._cond:
-                self.invoker._in_flight -= 1
-                self.function.release()
+                attempt.abandon(requeue=False)
                 self._fail(exc)
             return
-        self._completed(event, result)
+        with self._cond:
+            attempt.finish(result)
+            self._cond.notify_all()
 
     def _fail(self, exc: BaseException) -> None:
         """Keep the first error and stop taking work (lock held)."""
@@ -299,11 +304,6 @@ class BackgroundEventInvoker:
             self._error = exc
         self._closing = True
         self._cond.notify_all()
-
-    def _completed(self, event: _Event, result: AttemptResult) -> None:
-        with self._cond:
-            self.invoker.scheduler.at(self.clock.now(), self.invoker._complete_later, event, result)
-            self._cond.notify_all()
 
     def _loop(self) -> None:
         try:
@@ -341,3 +341,13 @@ class BackgroundEventInvoker:
                         self._cond.notify_all()
                     continue
                 self._cond.wait(None if due is None else clock.real_delay(due - now))
+
+
+@attrs.frozen
+class _WorkerPool:
+    """The `AttemptExecutor` of a `BackgroundEventInvoker`: its worker threads."""
+
+    background: BackgroundEventInvoker
+
+    def submit(self, attempt: AttemptHandle, now: float) -> None:
+        self.background._submit(attempt, now)

@@ -28,11 +28,12 @@ from typing import Any, Final
 
 import attrs
 
+from invokemodels.core._combine import Composable, SuccessHook, retry_policy, success_hook
 from invokemodels.core._protocols import InvokeResponse, RetryPolicy
 from invokemodels.core._retry import Decision, Failure, FailureKind
-from invokemodels.core._validate import attribute_of, implements, in_range, instance_of, is_random
+from invokemodels.core._validate import attribute_of, in_range, instance_of, is_random
 from invokemodels.exceptions import InvocationError, ReadTimeoutError
-from invokemodels.sync._invoker import _FOREVER, ClientContextInput, RequestResponseInvoker
+from invokemodels.sync._invoker import ClientContextInput, RequestResponseInvoker
 
 __all__ = [
     "LEGACY_RETRYABLE_CODES",
@@ -117,8 +118,12 @@ STANDARD_THROTTLING_CODES: Final = frozenset(
 _TIMEOUT_ERRORS: Final = frozenset({"ReadTimeoutError", "ConnectTimeoutError"})
 
 
+_MAX_ATTEMPTS: Final = Decision.stop("max_attempts")
+_NOT_RETRYABLE: Final = Decision.stop("not_retryable")
+
+
 @attrs.frozen(kw_only=True)
-class LegacyRetry:
+class LegacyRetry(Composable):
     """botocore's ``legacy`` retry mode, the default of boto3 (reference 2.8).
 
     Args:
@@ -133,6 +138,7 @@ class LegacyRetry:
     code sent with HTTP 400.  The delay before retry ``n`` (``n`` = attempts
     made) is ``rand() * 2 ** (n - 1)`` seconds, uncapped.  Lambda marks no
     errors ``retryable``, and a function error is a 200 response: never retried.
+    Stateless (no ``succeeded``); ``|`` combines it with another policy.
     """
 
     total_max_attempts: int = attrs.field(
@@ -151,25 +157,22 @@ class LegacyRetry:
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Retry after ``rand * 2 ** (attempt - 1)`` s, or stop: max_attempts, not_retryable."""
         if failure.attempt >= self.total_max_attempts:
-            return Decision.stop("max_attempts")
+            return _MAX_ATTEMPTS
         if not self.retryable(failure):
-            return Decision.stop("not_retryable")
+            return _NOT_RETRYABLE
         return Decision.after(rng.random() * 2 ** (failure.attempt - 1))
-
-    def succeeded(self, attempts: int) -> None:
-        """Legacy mode keeps no state."""
 
 
 @attrs.frozen
-class NoRetry:
-    """No client retries: boto3's ``retries={"max_attempts": 0}``, the advice for long invokes."""
+class NoRetry(Composable):
+    """No client retries: boto3's ``retries={"max_attempts": 0}``, the advice for long invokes.
+
+    Stateless (no ``succeeded``).
+    """
 
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """Always stop (``max_attempts``)."""
-        return Decision.stop("max_attempts")
-
-    def succeeded(self, attempts: int) -> None:
-        """Nothing to track."""
+        return _MAX_ATTEMPTS
 
 
 @attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
@@ -207,7 +210,7 @@ class RetryQuota:
 
 
 @attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
-class StandardRetry:
+class StandardRetry(Composable):
     """botocore's ``standard`` retry mode (reference 2.8).
 
     Args:
@@ -227,7 +230,8 @@ class StandardRetry:
     attempts are not used up, *and* the quota has the tokens.  A success after
     retries refunds the last retry's cost.  The delay before retry ``n`` is
     ``rand() * min(2 ** (n - 1), max_backoff)``.  Arguments are validated when the
-    policy is made (not on later assignment).
+    policy is made (not on later assignment).  ``|`` combines it with another policy;
+    put it last, so that it pays its quota only for retries that happen.
     """
 
     total_max_attempts: int = attrs.field(
@@ -269,9 +273,9 @@ class StandardRetry:
         Stops with ``max_attempts``, ``not_retryable`` or ``retry_quota_exhausted``.
         """
         if failure.attempt >= self.total_max_attempts:
-            return Decision.stop("max_attempts")
+            return _MAX_ATTEMPTS
         if not self.retryable(failure):
-            return Decision.stop("not_retryable")
+            return _NOT_RETRYABLE
         cost = self.timeout_retry_cost if failure.code in _TIMEOUT_ERRORS else self.retry_cost
         if not self.quota.acquire(cost):
             return Decision.stop("retry_quota_exhausted")
@@ -338,7 +342,8 @@ class LambdaClient:
     Every attempt is logged in `attempts`; the invoker's `invocations` show
     the attempts as Lambda ran them, overlapping ones included.
 
-    Time passes through the invoker's scheduler (`RequestResponseInvoker.sleep_until`).
+    Each attempt is one `RequestResponseInvoker.call` with the client's read timeout, and
+    time passes through the invoker's scheduler (`RequestResponseInvoker.sleep_until`).
     On a real clock an attempt runs to its end before the client compares its
     duration with ``read_timeout``, so overlap is modelled on virtual clocks only.
     Arguments are validated when the client is made (not on later assignment).
@@ -347,10 +352,7 @@ class LambdaClient:
     invoker: RequestResponseInvoker = attrs.field(
         validator=instance_of("invoker", RequestResponseInvoker, "a RequestResponseInvoker")
     )
-    retry: RetryPolicy = attrs.field(
-        factory=LegacyRetry,
-        validator=implements("retry", "RetryPolicy", ("decide", "succeeded")),
-    )
+    retry: RetryPolicy = attrs.field(factory=LegacyRetry, validator=retry_policy("retry"))
     read_timeout: float | None = attrs.field(
         default=60.0, validator=in_range("read_timeout", 0.001, 86400, optional=True)
     )
@@ -360,6 +362,12 @@ class LambdaClient:
     )
     attempts: list[ClientAttempt] = attrs.field(factory=list, init=False)
     _calls: int = attrs.field(default=0, init=False)
+    _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
+    _hooked: RetryPolicy | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._hooked = self.retry
+        self._succeeded = success_hook(self.retry)
 
     def __repr__(self) -> str:
         return (
@@ -397,26 +405,36 @@ class LambdaClient:
             sent_at = invoker.now
             error: InvocationError | ReadTimeoutError
             status: int | None
-            limit = _FOREVER if self.read_timeout is None else self.read_timeout
+            read_timeout = self.read_timeout
             try:
                 # The invoker waits for the response only when it comes within the read
                 # timeout; otherwise the attempt keeps running and the client gives up.
-                row, response = invoker._call(
-                    payload, invocation_type, qualifier, log_type, client_context, limit
+                pending = invoker.call(
+                    payload,
+                    invocation_type=invocation_type,
+                    qualifier=qualifier,
+                    log_type=log_type,
+                    client_context=client_context,
+                    read_timeout=read_timeout,
                 )
             except InvocationError as exc:
                 error, kind, status = exc, _failure_kind(exc), exc.status_code
                 request_id = invoker.last_request_id
             else:
-                started_at, ended_at, request_id = row[3], row[4], row[1]
-                if ended_at - started_at <= limit:
-                    self.retry.succeeded(attempt)
+                done = pending.invocation
+                request_id = done.request_id
+                if read_timeout is None or done.ended_at - done.started_at <= read_timeout:
+                    if self.retry is not self._hooked:  # assigned later: look it up once
+                        self._hooked, self._succeeded = self.retry, success_hook(self.retry)
+                    if self._succeeded is not None:
+                        self._succeeded(attempt)
                     self.attempts.append(
-                        ClientAttempt(call, attempt, request_id, sent_at, ended_at, row[6])
+                        ClientAttempt(
+                            call, attempt, request_id, sent_at, done.ended_at, done.outcome
+                        )
                     )
-                    return response
-                invoker.sleep_until(started_at + limit)
-                error = ReadTimeoutError(self.endpoint, limit)
+                    return pending.response
+                error = ReadTimeoutError(self.endpoint, read_timeout)
                 kind, status = FailureKind.CLIENT_TIMEOUT, None
             if counts is None:
                 counts = collections.Counter()

@@ -388,6 +388,35 @@ class RequestResponseInvoker:
         )
         return PendingInvoke(Invocation(*row), response)
 
+    def call(
+        self,
+        payload: Any = None,
+        *,
+        invocation_type: str | None = None,
+        qualifier: str | None = None,
+        log_type: str | None = None,
+        client_context: ClientContextInput | None = None,
+        read_timeout: float | None = None,
+    ) -> PendingInvoke:
+        """One Invoke call as an SDK client with a ``read_timeout`` makes it.
+
+        The same validation and refusals as `invoke`.  When the attempt ends within
+        ``read_timeout`` seconds of its start (None: no limit) the call returns at its
+        end, as `invoke` does, and ``pending.response`` is the answer.  Otherwise it
+        returns when the client gives up, ``read_timeout`` seconds after the start (at
+        once inside a scheduler callback), and the attempt runs on, holding its slot
+        until ``pending.ended_at``: the client timed out when
+        ``pending.ended_at - pending.started_at > read_timeout``.  `LambdaClient` makes
+        every attempt through this method.
+        """
+        limit = _FOREVER if read_timeout is None else read_timeout
+        row, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, limit
+        )
+        if row[4] - row[3] > limit:
+            self.sleep_until(row[3] + limit)
+        return PendingInvoke(Invocation(*row), response)
+
     def wait(self, pending: PendingInvoke) -> InvokeResponse:
         """Wait (in clock time) until ``pending``'s attempt ends; return its response."""
         self.sleep_until(pending.invocation.ended_at)

@@ -35,11 +35,20 @@ from invokemodels import (
     TopicTarget,
     VirtualClock,
 )
-from invokemodels.core import BindablePoller, DeadLetterQueue, DeadLetterTopic, PollerHandle
-from invokemodels.event import FunctionTarget, InMemoryServiceQueue
+from invokemodels.core import (
+    BindablePoller,
+    CombinedPolicy,
+    DeadLetterQueue,
+    DeadLetterTopic,
+    MaxAge,
+    PollerHandle,
+    TickClock,
+)
+from invokemodels.event import AttemptExecutor, FunctionTarget, InlineExecutor, InMemoryServiceQueue
 from invokemodels.mapping import SQSPoller, StreamPoller
 
 clock: Clock = VirtualClock()
+tick_clock: TickClock = VirtualClock()
 real_clock: Clock = SystemClock()
 
 sync_invoker: Invoker = RequestResponseInvoker(Function(name="f", handler=lambda e, c: e))
@@ -58,9 +67,13 @@ event_invoker: Invoker = EventInvoker(event_fn)
 background_invoker: Invoker = BackgroundEventInvoker(event_fn)
 scaled_clock: Clock = ScaledClock(0.01)
 event_queue: ServiceQueue[str] = InMemoryServiceQueue[str]()
+inline_executor: AttemptExecutor = InlineExecutor()
 event_policy: RetryPolicy = EventRetryPolicy()
 function_error_policy: RetryPolicy = FunctionErrorRetries()
 throttle_policy: RetryPolicy = ThrottleBackoff()
+max_age: RetryPolicy = MaxAge(seconds=60)
+combined_policy: RetryPolicy = FunctionErrorRetries() | MaxAge(seconds=60)
+combined_sync: CombinedPolicy = MaxAge(seconds=1) | StandardRetry()
 event_dest: Destination = FunctionTarget(
     EventInvoker(Function(name="target", handler=lambda e, c: e))
 )
