@@ -79,8 +79,8 @@ def test_starting_position_is_required() -> None:
             "FunctionResponseTypes",
             "must be []",
         ),
-        ({"enabled": "yes"}, "Enabled", "true or false"),
-        ({"bisect_batch_on_function_error": 1}, "BisectBatchOnFunctionError", "true or false"),
+        ({"enabled": "yes"}, "Enabled", "True or False"),
+        ({"bisect_batch_on_function_error": 1}, "BisectBatchOnFunctionError", "True or False"),
         ({"on_success": QueueTarget()}, "DestinationConfig.OnSuccess", "Not supported"),
         ({"on_failure": "arn:aws:sqs:x"}, "DestinationConfig.OnFailure", "Destination"),
         (

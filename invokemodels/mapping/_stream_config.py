@@ -15,7 +15,7 @@ from typing import Any, Final
 import attrs
 
 from invokemodels.core._protocols import Destination
-from invokemodels.core._validate import check_range, in_range, one_of, seconds_or_none
+from invokemodels.core._validate import boolean, check_range, in_range, one_of, seconds_or_none
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria
 from invokemodels.mapping._params import (
@@ -40,14 +40,6 @@ _RECORD_AGE_MESSAGE: Final = (
     "record age is 60s. Although values less than 60 and greater than -1 fall within the "
     "parameter's absolute range, they are not allowed"
 )
-
-
-def _boolean(parameter: str) -> Any:
-    def validate(_instance: Any, _attribute: Any, value: Any) -> None:
-        if not isinstance(value, bool):
-            raise InvalidParameterValueError(parameter, value, "must be true or false")
-
-    return validate
 
 
 def _timestamp(value: Any) -> Any:
@@ -115,7 +107,7 @@ class StreamMappingConfig:
     maximum_batching_window: float | None = attrs.field(
         default=None, converter=seconds_or_none, validator=batching_window(optional=True)
     )
-    enabled: bool = attrs.field(default=True, validator=_boolean("Enabled"))
+    enabled: bool = attrs.field(default=True, validator=boolean("Enabled"))
     function_response_types: tuple[str, ...] = attrs.field(
         default=(), converter=response_types, validator=check_response_types
     )
@@ -129,7 +121,7 @@ class StreamMappingConfig:
         default=-1, converter=seconds_or_none, validator=_check_record_age
     )
     bisect_batch_on_function_error: bool = attrs.field(
-        default=False, validator=_boolean("BisectBatchOnFunctionError")
+        default=False, validator=boolean("BisectBatchOnFunctionError")
     )
     parallelization_factor: int = attrs.field(
         default=1, validator=in_range("ParallelizationFactor", 1, 10, integer=True)
