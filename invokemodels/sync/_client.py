@@ -421,7 +421,7 @@ class LambdaClient:
                 error, kind, status = exc, _failure_kind(exc), exc.status_code
                 request_id = invoker.last_request_id
             else:
-                done = pending.invocation
+                done = pending.span
                 request_id = done.request_id
                 if read_timeout is None or done.ended_at - done.started_at <= read_timeout:
                     if self.retry is not self._hooked:  # assigned later: look it up once
@@ -430,7 +430,12 @@ class LambdaClient:
                         self._succeeded(attempt)
                     self.attempts.append(
                         ClientAttempt(
-                            call, attempt, request_id, sent_at, done.ended_at, done.outcome
+                            call,
+                            attempt,
+                            request_id,
+                            sent_at,
+                            done.ended_at,
+                            "Success" if done.error_type is None else done.error_type,
                         )
                     )
                     return pending.response
