@@ -128,19 +128,26 @@ class Span:
         )
 
 
-_Entry = tuple[Callable[..., Span], tuple[Any, ...]]
+def _given(span: Span) -> Span:
+    return span
+
+
+def _started_at(span: Span) -> float:
+    return span.started_at
 
 
 class History:
-    """The spans of one or more models, in the order they were recorded.
+    """The spans of one or more models, in time order (by ``started_at``; ties as recorded).
 
     Args:
         keep: False keeps nothing (`record` and `defer` are no-ops and models build no
             span at all); default True.
 
-    Spans are recorded when a try ends (a throttle or refusal at once, an execution at
-    its end), so a history shared by models on one scheduler is ordered by ``ended_at``.
-    Queries: iteration and ``len``, `of`, `where`, `counts`, `clear`.
+    A model records a span when the try ends (a throttle or refusal at once, an execution
+    at its end; a synchronous call when it is answered); reading gives every span in order
+    of ``started_at``, ties in the order recorded (a model's own tries keep their order), so
+    a history shared by models on one scheduler is one timeline.  Queries: iteration, ``len`` and
+    indexing, `spans`, `of`, `where`, `counts`; `clear` forgets.
 
     Example::
 
@@ -151,64 +158,82 @@ class History:
         assert span.outcome is Outcome.SUCCESS and span.model is Model.REQUEST_RESPONSE
     """
 
-    __slots__ = ("_entries", "_spans", "keep")
+    __slots__ = ("_args", "_makes", "_spans", "keep")
 
     def __init__(self, keep: bool = True) -> None:
         if not isinstance(keep, bool):
             raise InvalidParameterValueError("keep", keep, "must be True or False")
         self.keep: bool = keep
         """True when spans are kept (read it before building one)."""
-        self._entries: list[_Entry | Span] = []
+        # Two parallel lists, not a list of pairs: no container per span for the cyclic
+        # garbage collector to scan (a tuple of plain values is untracked once it survives
+        # a collection), which keeps a long kept history cheap.
+        self._makes: list[Callable[..., Span]] = []
+        self._args: list[tuple[Any, ...]] = []
         self._spans: list[Span] = []
 
     def __repr__(self) -> str:
-        return f"<History spans={len(self._entries)} keep={self.keep}>"
+        return f"<History spans={len(self._makes)} keep={self.keep}>"
 
     # -- recording --------------------------------------------------------------------------
 
     def record(self, span: Span) -> None:
         """Add ``span`` (nothing when not kept)."""
         if self.keep:
-            self._entries.append(span)
+            self._makes.append(_given)
+            self._args.append((span,))
 
     def defer(self, make: Callable[..., Span], *args: Any) -> None:
         """Add the span ``make(*args)`` returns, built when the history is first read.
 
-        The hot path of a model: ``args`` must not change afterwards.  Nothing when not
-        kept (a model that checks `keep` first does not even build ``args``).
+        The hot path of a model: ``args`` must not change afterwards, and are cheapest
+        kept as plain values (strings, numbers, None, tuples of them: an enum member's
+        ``value`` rather than the member).  Nothing when not kept (a model that checks
+        `keep` first does not even build ``args``).
         """
         if self.keep:
-            self._entries.append((make, args))
+            self._makes.append(make)
+            self._args.append(args)
 
     def clear(self) -> None:
         """Forget every span."""
-        self._entries.clear()
+        self._makes.clear()
+        self._args.clear()
         self._spans.clear()
 
     # -- reading ----------------------------------------------------------------------------
 
     def spans(self) -> list[Span]:
-        """Every span, in the order recorded (a new list)."""
+        """Every span, in time order (a new list)."""
         return list(self._built())
 
     def _built(self) -> list[Span]:
-        spans, entries = self._spans, self._entries
-        if len(spans) < len(entries):
-            for entry in entries[len(spans) :]:
-                spans.append(entry if isinstance(entry, Span) else entry[0](*entry[1]))
+        spans, makes = self._spans, self._makes
+        start = len(spans)
+        if start < len(makes):
+            args = self._args
+            for index in range(start, len(makes)):
+                spans.append(makes[index](*args[index]))
+            # Time order: a try is mostly recorded when it ends, so one that started
+            # earlier may come later; sort (stable, so ties keep the recorded order) only
+            # when a new span started before one already there.
+            for index in range(max(start, 1), len(spans)):
+                if spans[index].started_at < spans[index - 1].started_at:
+                    spans.sort(key=_started_at)
+                    break
         return spans
 
     def __iter__(self) -> Iterator[Span]:
         return iter(list(self._built()))
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._makes)
 
     def __getitem__(self, index: int) -> Span:
         return self._built()[index]
 
     def of(self, item_id: str) -> list[Span]:
-        """The spans that carried ``item_id`` or have it as request id, in order.
+        """The spans that carried ``item_id`` or have it as request id, in time order.
 
         An event's request id gives every try of the event; a message id or a sequence
         number every batch that carried it; a batch invocation's request id that batch.
@@ -225,7 +250,7 @@ class History:
         lane: Hashable = None,
         ran: bool | None = None,
     ) -> list[Span]:
-        """The spans matching every given filter (None: any), in order.
+        """The spans matching every given filter (None: any), in time order.
 
         ``item`` keeps the spans `of` that id; ``ran=True`` keeps the executions,
         ``ran=False`` the tries that did not run (throttles, refusals, service errors).

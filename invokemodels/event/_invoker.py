@@ -98,8 +98,11 @@ class EventOutcomeKind(enum.Enum):
 
 
 _EVENT: Final = Model.EVENT
-_SUCCESS: Final = Outcome.SUCCESS
-_FUNCTION_ERROR: Final = Outcome.FUNCTION_ERROR
+# The history is handed plain values (see History.defer): the outcomes' values.
+_SUCCESS: Final = Outcome.SUCCESS.value
+_FUNCTION_ERROR: Final = Outcome.FUNCTION_ERROR.value
+_THROTTLED: Final = Outcome.THROTTLED.value
+_SERVICE_ERROR: Final = Outcome.SERVICE_ERROR.value
 
 
 def _event_span(
@@ -110,14 +113,14 @@ def _event_span(
     enqueued_at: float,
     started_at: float,
     ended_at: float,
-    outcome: Outcome,
+    outcome: str,
     error_type: str | None,
     in_flight: int | None,
 ) -> Span:
     # Built when the history is read; the hot path hands over the values only.
     return Span(
         _EVENT, function, request_id, attempt, execution, enqueued_at, started_at, ended_at,
-        outcome, error_type, None, None, 1, (request_id,), (), in_flight,
+        Outcome(outcome), error_type, None, None, 1, (request_id,), (), in_flight,
     )  # fmt: skip
 
 
@@ -352,7 +355,7 @@ class _Event:
             if history.keep:
                 history.defer(_event_span, function.name, self.request_id,
                               self.executions + self.system_errors, None, self.enqueued_at,
-                              now, now, Outcome.SERVICE_ERROR, "ServiceException",
+                              now, now, _SERVICE_ERROR, "ServiceException",
                               None)  # fmt: skip
             invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
             return False
@@ -366,7 +369,7 @@ class _Event:
             if history.keep:
                 history.defer(_event_span, function.name, self.request_id,
                               self.executions + self.system_errors, None, self.enqueued_at,
-                              now, now, Outcome.THROTTLED, reason, None)  # fmt: skip
+                              now, now, _THROTTLED, reason, None)  # fmt: skip
             invoker._retry(self, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
             return False
         self.executions += 1

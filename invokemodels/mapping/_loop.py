@@ -57,6 +57,10 @@ _ESM: Final = Model.EVENT_SOURCE_MAPPING
 _SUCCESS: Final = Outcome.SUCCESS
 _FUNCTION_ERROR: Final = Outcome.FUNCTION_ERROR
 _THROTTLED: Final = Outcome.THROTTLED
+# The history is handed plain values (see History.defer): the outcomes' values.
+_SUCCESS_VALUE: Final = _SUCCESS.value
+_FUNCTION_ERROR_VALUE: Final = _FUNCTION_ERROR.value
+_THROTTLED_VALUE: Final = _THROTTLED.value
 
 
 def _failed_ids(payload: str) -> tuple[str, ...]:
@@ -82,7 +86,7 @@ def _batch_span(
     size: int,
     ids: tuple[str, ...],
     attempt: int,
-    kind: Outcome,
+    kind: str,
     started_at: float,
     ended_at: float,
     error_type: str | None,
@@ -92,7 +96,7 @@ def _batch_span(
     # Built when the history is read: the partial batch response is parsed only then.
     return Span(
         _ESM, function, request_id, attempt, None if in_flight is None else 1, started_at,
-        started_at, ended_at, kind, error_type, None, lane, size, ids,
+        started_at, ended_at, Outcome(kind), error_type, None, lane, size, ids,
         () if payload is None else _failed_ids(payload), in_flight,
     )  # fmt: skip
 
@@ -374,7 +378,7 @@ class EventSourceMapping(Generic[P]):
             history = self.history
             if history.keep:
                 history.defer(_batch_span, self.function.name, request_id, batch.lane,
-                              len(batch.records), batch.ids, batch.attempt, _THROTTLED, now,
+                              len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE, now,
                               now, reason, None, None)  # fmt: skip
             self.poller.complete(
                 batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason)
@@ -406,7 +410,8 @@ class EventSourceMapping(Generic[P]):
         if history.keep:
             ok = kind is _SUCCESS
             history.defer(_batch_span, function.name, attempt.request_id, batch.lane,
-                          len(batch.records), batch.ids, batch.attempt, kind,
+                          len(batch.records), batch.ids, batch.attempt,
+                          _SUCCESS_VALUE if ok else _FUNCTION_ERROR_VALUE,
                           attempt.started_at, attempt.ended_at,
                           None if ok else attempt.error_type,
                           attempt.payload if ok else None, in_flight)  # fmt: skip

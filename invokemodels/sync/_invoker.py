@@ -81,16 +81,25 @@ Fault = Callable[[int, random.Random], "InvocationError | None"]
 """``fault(call_number, rng)``: an invocation error to raise instead of the call, or None."""
 
 
-_Row = tuple[Model, str, str, int, "int | None", float, float, float, Outcome, "str | None", int]
-"""A `Span`'s first fields, as the hot path hands them to the history."""
-
 _SYNC_MODEL: Final = Model.REQUEST_RESPONSE
-_SUCCESS: Final = Outcome.SUCCESS
-_FUNCTION_ERROR: Final = Outcome.FUNCTION_ERROR
 
 
-def _call_span(row: _Row, in_flight: int | None) -> Span:
-    return Span(*row, None, 1, (), (), in_flight)
+def _call_span(
+    function: str,
+    request_id: str,
+    started_at: float,
+    arrived_at: float,
+    ended_at: float,
+    error_type: str | None,
+    failed: bool,
+    in_flight: int,
+) -> Span:
+    # A call that ran; built when the history is read (see History.defer).
+    return Span(
+        _SYNC_MODEL, function, request_id, 1, 1, arrived_at, started_at, ended_at,
+        Outcome.FUNCTION_ERROR if failed else Outcome.SUCCESS, error_type, 200, None, 1, (),
+        (), in_flight,
+    )  # fmt: skip
 
 
 @attrs.define(repr=False, eq=False)
@@ -488,16 +497,16 @@ class RequestResponseInvoker:
         started = attempt.started_at
         result: Span | None = None
         if span or history.keep:
-            row: _Row = (
-                _SYNC_MODEL, function.name, request_id, 1, 1, now, started, ended,
-                _SUCCESS if function_error is None else _FUNCTION_ERROR,
-                None if function_error is None else (attempt.error_type or "Unhandled"), 200,
-            )  # fmt: skip
+            failed = function_error is not None
+            error_type = (attempt.error_type or "Unhandled") if failed else None
             if span:
-                result = _call_span(row, in_flight)
+                result = _call_span(
+                    function.name, request_id, started, now, ended, error_type, failed, in_flight
+                )
                 history.record(result)
             else:
-                history.defer(_call_span, row, in_flight)
+                history.defer(_call_span, function.name, request_id, started, now, ended,
+                              error_type, failed, in_flight)  # fmt: skip
         response = InvokeResponse(
             200,
             attempt.payload.encode(),
