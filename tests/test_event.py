@@ -934,7 +934,7 @@ def test_without_keep_records_outcomes_are_streamed_not_kept() -> None:
         make(Script())[1].outcome("nope")
 
 
-def test_attempts_of_an_event_still_in_flight() -> None:
+def test_the_history_has_the_tries_of_an_event_still_in_flight() -> None:
     _, invoker = make(always_fail)
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run(until=100.0)

@@ -15,6 +15,8 @@ from invokemodels import (
     Function,
     History,
     KinesisStream,
+    LambdaClient,
+    LegacyRetry,
     Outcome,
     Queue,
     RequestResponseInvoker,
@@ -24,7 +26,11 @@ from invokemodels import (
     StreamMappingConfig,
 )
 from invokemodels.core import Model
-from invokemodels.exceptions import InvalidParameterValueError, TooManyRequestsError
+from invokemodels.exceptions import (
+    InvalidParameterValueError,
+    ReadTimeoutError,
+    TooManyRequestsError,
+)
 
 
 def failing_when(event: Any, context: Any) -> Any:
@@ -268,3 +274,19 @@ def test_every_try_of_every_model_appears_exactly_once(
     assert len(history) == len(event_spans) + len(batch_spans)
     starts = [s.started_at for s in history]
     assert starts == sorted(starts)
+
+
+def test_a_client_attempt_references_the_span_lambda_ran() -> None:
+    fn = Function(name="slow", handler=lambda e, c: c.spend(90), timeout=300)
+    invoker = RequestResponseInvoker(fn, seed=1)
+    client = LambdaClient(invoker, retry=LegacyRetry(total_max_attempts=2), read_timeout=60.0)
+    with pytest.raises(ReadTimeoutError):
+        client.invoke({})
+    assert [a.span for a in client.attempts] == list(invoker.history)
+    first = client.attempts[0]
+    assert first.span is not None
+    assert (first.outcome, first.answered_at, first.span.ended_at) == (
+        "ReadTimeoutError",
+        60.0,
+        90.0,
+    )

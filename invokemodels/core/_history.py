@@ -214,6 +214,7 @@ class History:
             args = self._args
             for index in range(start, len(makes)):
                 spans.append(makes[index](*args[index]))
+                args[index] = ()  # built: the span holds the values now
             # Time order: a try is mostly recorded when it ends, so one that started
             # earlier may come later; sort (stable, so ties keep the recorded order) only
             # when a new span started before one already there.
