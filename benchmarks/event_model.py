@@ -4,7 +4,8 @@ Simulates N events (default 1e6) arriving at a steady rate, each execution faili
 probability 0.3, with the default `EventInvokeConfig` (2 retries, 60 s then 120 s, six-hour
 maximum age).  Prints events per second of wall time and peak traced memory for:
 
-- `EventInvoker` with ``keep_records=False`` (outcomes streamed, not kept), and
+- `EventInvoker` with ``keep_records=False`` and ``history=History(keep=False)`` (outcomes
+  streamed, no span built; ``KEEP_HISTORY=1`` in the environment keeps the default history), and
 - a ~40-line heapq simulation of the same retry rule, with no Lambda semantics at all.
 
 Both run in this process, one after the other.  Peak memory is measured with tracemalloc
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import os
 import random
 import sys
 import time
@@ -24,7 +26,14 @@ import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from invokemodels import EventInvoker, Function, InvokeResponse, Scheduler, VirtualClock
+from invokemodels import (
+    EventInvoker,
+    Function,
+    History,
+    InvokeResponse,
+    Scheduler,
+    VirtualClock,
+)
 from invokemodels.core import encode_payload
 from invokemodels.core import new_request_id as make_request_id
 
@@ -89,6 +98,7 @@ def model(n: int, seed: int = 7) -> dict[str, int]:
         scheduler=sched,
         seed=seed,
         keep_records=False,
+        history=History(keep=bool(os.environ.get("KEEP_HISTORY"))),
         invoke_rate_factor=None,
     )
     payload = b'{"order": 1}'

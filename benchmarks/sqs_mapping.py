@@ -16,24 +16,27 @@ per-CPU-second figure is steadier.  Run:
 from __future__ import annotations
 
 import gc
+import os
 import random
 import sys
 import time
 from typing import Any
 
-from invokemodels import Function, Queue, RedrivePolicy, Scheduler, SQSMappingConfig
+from invokemodels import Function, History, Queue, RedrivePolicy, Scheduler, SQSMappingConfig
 from invokemodels.aws import MessageState
+
+KEEP_HISTORY = bool(os.environ.get("KEEP_HISTORY"))  # KEEP_HISTORY=1: keep the spans
 
 
 def run(n: int, p_fail: float, seed: int = 7) -> dict[str, Any]:
     """One run; returns the figures."""
     sched = Scheduler()
-    dlq = Queue("bench-dlq", scheduler=sched, seed=seed, keep_history=False)
+    dlq = Queue("bench-dlq", scheduler=sched, seed=seed, keep_events=False)
     queue = Queue(
         "bench",
         scheduler=sched,
         seed=seed,
-        keep_history=False,
+        keep_events=False,
         redrive_policy=RedrivePolicy(dead_letter_target=dlq, max_receive_count=5),
     )
     rng = random.Random(seed)
@@ -44,7 +47,10 @@ def run(n: int, p_fail: float, seed: int = 7) -> dict[str, Any]:
         return len(event["Records"])
 
     mapping = queue.map_to(
-        Function("bench", handler), SQSMappingConfig(batch_size=10), seed=seed, keep_trace=False
+        Function("bench", handler),
+        SQSMappingConfig(batch_size=10),
+        seed=seed,
+        history=History(keep=KEEP_HISTORY),
     )
     gc.collect()
     cpu_started = time.process_time()

@@ -17,16 +17,19 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import random
 import sys
 import time
 from typing import Any
 
-from invokemodels import Function, KinesisStream, Scheduler, StreamMappingConfig
+from invokemodels import Function, History, KinesisStream, Scheduler, StreamMappingConfig
 from invokemodels.mapping import RecordFate
 
 SHARDS = 4
 BATCH = 100
+
+KEEP_HISTORY = bool(os.environ.get("KEEP_HISTORY"))  # KEEP_HISTORY=1: keep the spans
 
 
 def make_handler(p_fail: float, seed: int) -> Any:
@@ -54,7 +57,7 @@ def through_mapping(n: int, p_fail: float) -> tuple[float, float, int, float]:
     sched, stream, put_seconds = filled_stream(n)
     fn = Function("bench", make_handler(p_fail, seed=11))
     config = StreamMappingConfig(starting_position="TRIM_HORIZON", batch_size=BATCH)
-    mapping = stream.map_to(fn, config, seed=1, keep_trace=False)
+    mapping = stream.map_to(fn, config, seed=1, history=History(keep=KEEP_HISTORY))
     gc.collect()
     started = time.process_time()
     sched.run_until_idle()

@@ -216,7 +216,7 @@ def test_sqs_mapping_conserves_messages_whatever_handlers_do(
     for n, when in enumerate(at):
         sched.at(when, lambda n=n: sent.append(q.send_message(str(n)).message_id))
     run_to_idle(sched)
-    terminal = [e.message_id for e in q.history if e.kind in {"deleted", "moved_to_dlq", "expired"}]
+    terminal = [e.message_id for e in q.events if e.kind in {"deleted", "moved_to_dlq", "expired"}]
     assert sorted(terminal) == sorted(sent)
     moved = [e.message_id for e in q.fates if e.kind == "moved_to_dlq"]
     assert sorted(dlq.message_ids) == sorted(moved)

@@ -153,8 +153,8 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], Make]] = {
 ACCEPTED: dict[str, dict[str, str]] = {
     "Account": {"concurrency_limit": "1", "unreserved_minimum": "1"},
     "BackgroundEventInvoker": {
-        "dead_letter": "None", "keep_records": "True", "max_workers": "1", "options": "{}",
-        "seed": SEEDS, "time_scale": "1 1.5",
+        "dead_letter": "None", "history": "None", "keep_records": "True", "max_workers": "1",
+        "options": "{}", "seed": SEEDS, "time_scale": "1 1.5",
     },
     "BucketTarget": {"name": "'x'|10 MB"},
     "Client": dict.fromkeys(
@@ -172,11 +172,12 @@ ACCEPTED: dict[str, dict[str, str]] = {
     },
     "EventInvoker": {
         "dead_letter": "None", "duplicate_probability": "1", "invoke_rate_factor": "None 1 1.5",
-        "keep_records": "True", "max_in_flight": "None 1", "on_outcome": "None",
+        "history": "None", "keep_records": "True", "max_in_flight": "None 1",
+        "on_outcome": "None",
         "seed": SEEDS, "service_error_probability": "1",
     },
     "EventRetryPolicy": {"maximum_event_age": "None 1 1.5"},
-    "EventSourceMapping": {"keep_trace": "True", "max_concurrency": "None 1", "seed": SEEDS},
+    "EventSourceMapping": {"history": "None", "max_concurrency": "None 1", "seed": SEEDS},
     "FilterCriteria": {
         "allow_eventbridge_extensions": "True", "event_source": "None", "max_filters": "1",
         "patterns": "[]",
@@ -190,14 +191,14 @@ ACCEPTED: dict[str, dict[str, str]] = {
     "LambdaClient": {"read_timeout": "None 1 1.5"},
     "LegacyRetry": {"total_max_attempts": "1"},
     "Queue": {
-        "delay_seconds": "1", "keep_history": "True", "name": "'x'",
+        "delay_seconds": "1", "keep_events": "True", "name": "'x'",
         "receive_message_wait_time_seconds": "1", "redrive_policy": "None", "seed": SEEDS,
         "sender_id": "'x'|10 MB", "visibility_timeout": "1",
     },
     "QueueTarget": {"name": "'x'|10 MB"},
     "RedrivePolicy": {"max_receive_count": "1"},
     "RequestResponseInvoker": {
-        "client_context": "None {}", "fault": "None", "keep_log": "True",
+        "client_context": "None {}", "fault": "None", "history": "None",
         "qualifier": "None 'x'", "seed": SEEDS,
     },
     "RetryQuota": {"capacity": "1"},

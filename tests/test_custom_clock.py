@@ -67,7 +67,7 @@ def test_the_event_model_jumps_a_users_virtual_clock_through_its_retries() -> No
     wall = time.perf_counter()
     invoker.scheduler.run_until_idle()
     assert time.perf_counter() - wall < 5.0  # 180 s of retries, no real sleeping
-    assert [a.started_at for a in invoker.attempts_of(rid)] == [0.0, 60.0, 180.0]
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == [0.0, 60.0, 180.0]
     assert invoker.outcome(rid).condition == "RetriesExhausted"
     assert clock.jumps == [60.0, 180.0]
     assert invoker.outcome(rid).record()["timestamp"].startswith("2027-01-15T08:03:00")

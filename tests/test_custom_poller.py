@@ -22,7 +22,7 @@ from invokemodels import (
     Destination,
     EventSourceMapping,
     Function,
-    OutcomeKind,
+    Outcome,
     QueueTarget,
     Scheduler,
 )
@@ -65,9 +65,9 @@ class Retrying:
     def complete(self, batch: Batch, outcome: BatchOutcome) -> None:
         assert self.handle is not None
         self.busy = False
-        if outcome.kind is not OutcomeKind.THROTTLED:
+        if outcome.kind is not Outcome.THROTTLED:
             self.attempts += 1
-        if outcome.kind is OutcomeKind.SUCCESS:
+        if outcome.kind is Outcome.SUCCESS:
             self.done.extend(batch.records)
         elif self.attempts >= self.limit:
             self.given_up.extend(batch.records)
@@ -230,7 +230,7 @@ def test_records_given_up_on_are_sent_to_a_queue_target_through_the_handle() -> 
     assert context["functionArn"] == mapping.handle.function.arn
     assert context["condition"] == "RetryAttemptsExhausted"
     assert context["approximateInvokeCount"] == 2
-    assert context["requestId"] == mapping.trace[1].request_id
+    assert context["requestId"] == mapping.history[1].request_id
     assert record["epoch"] == pytest.approx(mapping.handle.epoch() - sched.now + log[1][0])
     assert record["mapping"] == mapping.uuid
     assert record["records"] == ["bad"]

@@ -68,7 +68,7 @@ def test_a_custom_policy_drives_the_event_model_and_its_reason_is_recorded() -> 
     )
     rid = invoker.invoke({"n": 1}).request_id
     invoker.scheduler.run_until_idle()
-    assert [a.started_at for a in invoker.attempts_of(rid)] == [0.0, 5.0, 10.0]
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == [0.0, 5.0, 10.0]
     assert policy.seen == [(n, FailureKind.FUNCTION_ERROR, "RuntimeError") for n in (1, 2, 3)]
     outcome = invoker.outcome(rid)
     assert (outcome.kind, outcome.condition) == (EventOutcomeKind.RETRIES_EXHAUSTED, "my_reason")
@@ -155,7 +155,7 @@ def test_a_combined_policy_drives_the_event_model() -> None:
     )
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run_until_idle()
-    assert [a.started_at for a in invoker.attempts_of(rid)] == [0.0, 60.0]
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == [0.0, 60.0]
     assert invoker.outcome(rid).condition == "TooOld"
 
 

@@ -157,7 +157,7 @@ def test_on_failure_record_is_ddb_stream_batch_info_without_milliseconds() -> No
     table.put_item(ITEM)
     sched.run_until_idle()
     (record,) = queue.records
-    (invocation,) = mapping.trace
+    (invocation,) = list(mapping.history)
     seq = table.stream.shards[0].records[0].sequence_number
     assert record == {
         "requestContext": {

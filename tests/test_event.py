@@ -30,10 +30,9 @@ from invokemodels import (
     ThrottleBackoff,
     TopicTarget,
 )
-from invokemodels.core import EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT
+from invokemodels.core import EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT, History, Outcome
 from invokemodels.event import (
     AttemptHandle,
-    AttemptOutcome,
     EventOutcome,
     FunctionTarget,
     InMemoryServiceQueue,
@@ -85,7 +84,7 @@ def timeline(
 ) -> list[tuple[float, str]]:
     return [
         (a.started_at, a.outcome.value)
-        for a in invoker.attempts_of(request_id, throttles=throttles)
+        for a in invoker.history.where(item=request_id, ran=None if throttles else True)
     ]
 
 
@@ -212,7 +211,7 @@ def test_maximum_retry_attempts(retries: int, starts: list[float]) -> None:
     _, invoker = make(always_fail, config=EventInvokeConfig(maximum_retry_attempts=retries))
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run_until_idle()
-    assert [a.started_at for a in invoker.attempts_of(rid)] == starts
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == starts
     assert invoker.outcome(rid).condition == "RetriesExhausted"
 
 
@@ -236,7 +235,7 @@ def test_delays_count_from_the_end_of_the_failed_attempt() -> None:
     _, invoker = make(handler, timeout=30)
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run_until_idle()
-    assert [(a.started_at, a.ended_at) for a in invoker.attempts_of(rid)] == [
+    assert [(a.started_at, a.ended_at) for a in invoker.history.where(item=rid, ran=True)] == [
         (0.0, 10.0),
         (70.0, 80.0),
         (200.0, 210.0),
@@ -247,7 +246,7 @@ def test_timeouts_are_function_errors_and_are_retried() -> None:
     _, invoker = make(Script(spend=5.0), timeout=1)
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run_until_idle()
-    attempts = invoker.attempts_of(rid)
+    attempts = invoker.history.where(item=rid, ran=True)
     assert [(a.started_at, a.error_type) for a in attempts] == [
         (0.0, "Sandbox.Timedout"),
         (61.0, "Sandbox.Timedout"),
@@ -268,7 +267,7 @@ def test_jitter_is_configurable_and_seeded() -> None:
         invoker = EventInvoker(fn, retry_policy=EventRetryPolicy(function_errors=policy), seed=3)
         rid = invoker.invoke({}).request_id
         invoker.scheduler.run_until_idle()
-        starts.append([a.started_at for a in invoker.attempts_of(rid)])
+        starts.append([a.started_at for a in invoker.history.where(item=rid, ran=True)])
     assert starts[0] == starts[1]
     first, second = starts[0][1], starts[0][2] - starts[0][1]
     assert 30.0 <= first <= 35.0
@@ -300,7 +299,7 @@ def test_throttled_events_back_off_without_using_the_retry_budget() -> None:
         (75.0, "FunctionError"),
         (195.0, "FunctionError"),
     ]
-    tries = invoker.attempts_of(rid, throttles=True)
+    tries = invoker.history.of(rid)
     assert [a.execution for a in tries] == [None, None, None, None, 1, 2, 3]
     assert tries[0].error_type == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert tries[4].dwell_time == 15.0
@@ -348,7 +347,7 @@ def test_events_throttled_until_they_age_out_have_no_response_in_their_record() 
     rid = invoker.invoke({"second": True}).request_id
     invoker.scheduler.run_until_idle()
     # Throttled at 0, 1, 3, 7, 15, 31; the next try (31 + 32 = 63) would be past 60 s.
-    assert [a.started_at for a in invoker.attempts_of(rid, throttles=True)] == [
+    assert [a.started_at for a in invoker.history.of(rid)] == [
         0.0, 1.0, 3.0, 7.0, 15.0, 31.0,
     ]  # fmt: skip
     outcome = invoker.outcome(rid)
@@ -370,10 +369,7 @@ def test_max_in_flight_makes_events_wait_without_throttles() -> None:
     _, invoker = make(handler, max_in_flight=1, timeout=10)
     ids = [invoker.invoke({"n": n}).request_id for n in range(3)]
     invoker.scheduler.run_until_idle()
-    assert [
-        [(a.started_at, a.dwell_time) for a in invoker.attempts_of(rid, throttles=True)]
-        for rid in ids
-    ] == [
+    assert [[(a.started_at, a.dwell_time) for a in invoker.history.of(rid)] for rid in ids] == [
         [(0.0, 0.0)],
         [(5.0, 5.0)],
         [(10.0, 10.0)],
@@ -415,7 +411,7 @@ def test_reserved_concurrency_zero_goes_straight_to_the_dlq_and_on_failure() -> 
     outcome = invoker.outcome(rid)
     assert outcome.kind is EventOutcomeKind.ZERO_CONCURRENCY
     assert outcome.condition == "RetriesExhausted"
-    assert outcome.attempts == ()
+    assert invoker.history.of(rid) == []
     assert failures.records[0]["requestContext"]["approximateInvokeCount"] == 0
     assert dlq.messages[0].body == '{"order": 3}'
     assert dlq.messages[0].attributes["ErrorCode"]["StringValue"] == "429"
@@ -865,7 +861,7 @@ def test_custom_policies_cannot_break_the_age_rule_or_loop_forever() -> None:
     rid = invoker.invoke({}).request_id
     invoker.invoke({})
     invoker.scheduler.run_until_idle()
-    assert [a.started_at for a in invoker.attempts_of(rid)] == [0.0] * 6
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == [0.0] * 6
     # The policy's own reason is the condition; the kind says the policy stopped.
     assert invoker.outcome(rid).condition == "GaveUp"
     assert invoker.outcome(rid).kind is EventOutcomeKind.RETRIES_EXHAUSTED
@@ -920,10 +916,16 @@ def test_duplicates_are_off_by_default_and_seeded() -> None:
 
 def test_without_keep_records_outcomes_are_streamed_not_kept() -> None:
     streamed: list[EventOutcome] = []
-    _, invoker = make(Script("fail"), keep_records=False, on_outcome=streamed.append)
+    _, invoker = make(
+        Script("fail"),
+        keep_records=False,
+        history=History(keep=False),
+        on_outcome=streamed.append,
+    )
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run_until_idle()
-    assert [(o.request_id, o.condition, o.attempts) for o in streamed] == [(rid, "Success", ())]
+    assert [(o.request_id, o.condition) for o in streamed] == [(rid, "Success")]
+    assert (len(invoker.history), invoker.history.of(rid)) == (0, [])
     assert streamed[0].record()["requestContext"]["approximateInvokeCount"] == 2
     assert invoker.outcomes == []
     with pytest.raises(KeyError, match="not kept"):
@@ -932,11 +934,11 @@ def test_without_keep_records_outcomes_are_streamed_not_kept() -> None:
         make(Script())[1].outcome("nope")
 
 
-def test_attempts_of_an_event_still_in_flight() -> None:
+def test_the_history_has_the_tries_of_an_event_still_in_flight() -> None:
     _, invoker = make(always_fail)
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run(until=100.0)
-    assert [a.started_at for a in invoker.attempts_of(rid)] == [0.0, 60.0]
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == [0.0, 60.0]
     assert invoker.pending == 1
 
 
@@ -973,9 +975,9 @@ def test_metrics_and_reprs() -> None:
     assert repr(queue) == "<InMemoryServiceQueue pending=1>"
     outcome = invoker.outcomes[0]
     assert outcome.age == 60.0
-    assert [a.outcome for a in outcome.executions()] == [
-        AttemptOutcome.FUNCTION_ERROR,
-        AttemptOutcome.SUCCESS,
+    assert [a.outcome for a in invoker.history.where(item=outcome.request_id, ran=True)] == [
+        Outcome.FUNCTION_ERROR,
+        Outcome.SUCCESS,
     ]
     assert fn.in_flight == 0
 
@@ -1042,7 +1044,7 @@ def test_the_account_limit_throttles_unreserved_functions() -> None:
     invoker = EventInvoker(other, scheduler=sched, seed=5)
     rid = invoker.invoke({}).request_id
     sched.run_until_idle()
-    tries = invoker.attempts_of(rid, throttles=True)
+    tries = invoker.history.of(rid)
     assert [(t.started_at, t.outcome.value, t.error_type) for t in tries] == [
         (0.0, "Throttled", "ConcurrentInvocationLimitExceeded"),
         (1.0, "Throttled", "ConcurrentInvocationLimitExceeded"),
@@ -1118,9 +1120,9 @@ def test_dispatch_wakes_at_the_first_tick_after_an_off_grid_ready_time() -> None
     invoker.invoke({})
     invoker.scheduler.run_until_idle(max_steps=100)
     assert [o.kind for o in invoker.outcomes] == [EventOutcomeKind.SUCCEEDED]
-    assert [t.started_at for t in invoker.attempts_of(invoker.outcomes[0].request_id)] == [
-        0.333333334
-    ]
+    assert [
+        t.started_at for t in invoker.history.where(item=invoker.outcomes[0].request_id, ran=True)
+    ] == [0.333333334]
 
 
 def test_the_age_deadline_is_on_the_grid_so_no_attempt_starts_at_the_maximum_age() -> None:
@@ -1167,7 +1169,7 @@ def test_a_users_executor_runs_the_tries_through_the_public_handle() -> None:
     rid = invoker.invoke({}).request_id
     invoker.scheduler.run_until_idle()
     assert executor.submitted == [(rid, 0.0), (rid, 61.0), (rid, 182.0)]
-    assert [a.started_at for a in invoker.attempts_of(rid)] == [1.0, 62.0, 183.0]
+    assert [a.started_at for a in invoker.history.where(item=rid, ran=True)] == [1.0, 62.0, 183.0]
     assert invoker.outcome(rid).condition == "RetriesExhausted"
     assert invoker.in_flight == 0
     assert invoker.function.in_flight == 0

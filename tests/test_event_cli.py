@@ -11,7 +11,7 @@ import pytest
 from invokemodels._cli import _demo_event
 from invokemodels._cli import _main as cli
 from invokemodels._cli._event import attempt_line
-from invokemodels.event import AttemptOutcome, EventAttempt
+from invokemodels.core import Model, Outcome, Span
 
 FAIL = "invokemodels.examples:fail"
 HELLO = "invokemodels.examples:hello"
@@ -114,9 +114,10 @@ def test_demo_section(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_a_throttled_try_reads_as_not_invoked() -> None:
-    throttle = EventAttempt(
-        "r", 1, None, 0.0, 3.0, 3.0, AttemptOutcome.THROTTLED, "ConcurrentInvocationLimitExceeded"
-    )
+    throttle = Span(
+        Model.EVENT, "f", "r", 1, None, 0.0, 3.0, 3.0, Outcome.THROTTLED,
+        "ConcurrentInvocationLimitExceeded",
+    )  # fmt: skip
     assert attempt_line(throttle) == (
         "t=    3.00s  Throttled (ConcurrentInvocationLimitExceeded), not invoked"
     )

@@ -79,7 +79,7 @@ def test_invocations_are_one_plus_retries_taken_bounded_by_budget_and_age(
 
     starts, condition = expected_starts(fails, maximum_retries, maximum_age, duration)
     outcome = invoker.outcome(rid)
-    attempts = invoker.attempts_of(rid)
+    attempts = invoker.history.where(item=rid, ran=True)
     assert [a.started_at for a in attempts] == starts
     assert outcome.condition == condition
     # Decided when the last attempt ends: the age rule does not wait for the deadline.
@@ -111,7 +111,7 @@ def test_throttles_never_consume_the_retry_budget(blocked_for: int, maximum_retr
     rid = invoker.invoke("victim").request_id
     invoker.scheduler.run_until_idle()
 
-    tries = invoker.attempts_of(rid, throttles=True)
+    tries = invoker.history.of(rid)
     throttled = [t for t in tries if t.execution is None]
     executions = [t for t in tries if t.execution is not None]
     assert len(executions) == 1 + maximum_retries
@@ -232,7 +232,8 @@ def test_every_event_ends_in_exactly_one_terminal_outcome(spec: dict[str, Any]) 
     for outcome in outcomes:
         assert outcome.approximate_invoke_count <= 1 + spec["maximum_retries"]
         assert all(
-            a.started_at < outcome.enqueued_at + spec["maximum_age"] for a in outcome.attempts
+            a.started_at < outcome.enqueued_at + spec["maximum_age"]
+            for a in invoker.history.of(outcome.request_id)
         )
         if spec["reserved"] == 0:
             assert outcome.kind is EventOutcomeKind.ZERO_CONCURRENCY
@@ -250,7 +251,13 @@ def test_same_seed_gives_the_same_timeline(spec: dict[str, Any]) -> None:
     def observe() -> list[tuple[Any, ...]]:
         invoker, _, _ = run_scenario(spec)
         return [
-            (o.request_id, o.condition, o.ended_at, tuple(o.attempts), o.duplicate)
+            (
+                o.request_id,
+                o.condition,
+                o.ended_at,
+                tuple(invoker.history.of(o.request_id)),
+                o.duplicate,
+            )
             for o in invoker.outcomes
         ]
 
@@ -265,7 +272,13 @@ def test_built_in_policies_answer_as_their_decide_does(spec: dict[str, Any]) -> 
     def observe(*, delegate: bool) -> list[tuple[Any, ...]]:
         invoker, _, _ = run_scenario(spec, delegate=delegate)
         return [
-            (o.request_id, o.condition, o.ended_at, tuple(o.attempts), o.duplicate)
+            (
+                o.request_id,
+                o.condition,
+                o.ended_at,
+                tuple(invoker.history.of(o.request_id)),
+                o.duplicate,
+            )
             for o in invoker.outcomes
         ]
 

@@ -29,10 +29,10 @@ TOP_LEVEL = [
     "Account", "BackgroundEventInvoker", "Batch", "BatchOutcome", "BucketTarget", "Clock",
     "Decision", "Destination", "EventBusTarget", "EventInvokeConfig", "EventInvoker",
     "EventOutcomeKind", "EventRetryPolicy", "EventSourceMapping", "Failure", "FailureKind",
-    "FilterCriteria", "Function", "FunctionErrorRetries", "InvokeResponse", "Invoker",
-    "KinesisStream", "LambdaClient", "LambdaContext", "LegacyRetry", "NoRetry", "OutcomeKind",
+    "FilterCriteria", "Function", "FunctionErrorRetries", "History", "InvokeResponse", "Invoker",
+    "KinesisStream", "LambdaClient", "LambdaContext", "LegacyRetry", "NoRetry", "Outcome",
     "Poller", "Queue", "QueueTarget", "RedrivePolicy", "RequestResponseInvoker", "RetryPolicy",
-    "SQSMappingConfig", "ScaledClock", "Scheduler", "ServiceQueue", "StandardRetry",
+    "SQSMappingConfig", "ScaledClock", "Scheduler", "ServiceQueue", "Span", "StandardRetry",
     "StreamMappingConfig", "SystemClock", "Table", "ThrottleBackoff", "TopicTarget",
     "VirtualClock", "__version__", "exceptions",
 ]  # fmt: skip

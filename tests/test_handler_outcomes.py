@@ -189,7 +189,7 @@ def test_a_deep_payload_is_refused_by_the_sync_invoker_and_logged() -> None:
     invoker = RequestResponseInvoker(fn, seed=1)
     with pytest.raises(InvalidRequestContentError):
         invoker.invoke(deep(1000))
-    assert (fn.in_flight, [i.status_code for i in invoker.invocations]) == (0, [400])
+    assert (fn.in_flight, [i.status_code for i in invoker.history]) == (0, [400])
 
 
 # -- duration and context.spend ------------------------------------------------------------------

@@ -13,12 +13,11 @@ from invokemodels import (
     BatchOutcome,
     EventSourceMapping,
     Function,
-    OutcomeKind,
+    Outcome,
     Scheduler,
 )
-from invokemodels.core import ThrottleReason
+from invokemodels.core import History, Model, ThrottleReason
 from invokemodels.exceptions import InvalidParameterValueError, RequestEntityTooLargeError
-from invokemodels.mapping import InvocationTrace
 
 
 @attrs.define
@@ -42,7 +41,7 @@ class ListPoller:
     def complete(self, batch: Batch, outcome: BatchOutcome) -> None:
         self.busy = False
         self.outcomes.append(outcome)
-        if outcome.kind is OutcomeKind.SUCCESS:
+        if outcome.kind is Outcome.SUCCESS:
             del self.items[: len(batch.records)]
             self.done.extend(batch.records)
         else:
@@ -97,14 +96,20 @@ def test_a_custom_poller_drives_the_loop() -> None:
     assert poller.done == ["a", "b", "boom", "c", "d"]
     assert (mapping.invocations, mapping.function_errors, mapping.throttles) == (4, 1, 0)
     assert [o.kind for o in poller.outcomes] == [
-        OutcomeKind.SUCCESS, OutcomeKind.FUNCTION_ERROR, OutcomeKind.SUCCESS, OutcomeKind.SUCCESS,
+        Outcome.SUCCESS, Outcome.FUNCTION_ERROR, Outcome.SUCCESS, Outcome.SUCCESS,
     ]  # fmt: skip
     assert poller.outcomes[0].response() == {"n": 2}
     assert poller.outcomes[1].function_error == "Unhandled"
     assert poller.outcomes[1].response()["errorType"] == "ValueError"
-    assert mapping.trace[1] == InvocationTrace(
-        "list", poller.outcomes[1].request_id, 1.0, 2.0, OutcomeKind.FUNCTION_ERROR, 2
+    span = mapping.history[1]
+    assert (span.lane, span.request_id, span.started_at, span.ended_at, span.outcome) == (
+        "list",
+        poller.outcomes[1].request_id,
+        1.0,
+        2.0,
+        Outcome.FUNCTION_ERROR,
     )
+    assert (span.size, span.model, span.error_type) == (2, Model.EVENT_SOURCE_MAPPING, "ValueError")
     assert fn.in_flight == 0
 
 
@@ -115,9 +120,9 @@ def test_throttled_batches_never_reach_the_function() -> None:
     mapping = EventSourceMapping(fn, poller, sched, seed=1).start()
     sched.run(until=12.0)
     assert [(o.kind, o.started_at, o.throttle_reason) for o in poller.outcomes] == [
-        (OutcomeKind.THROTTLED, 0.0, ThrottleReason.RESERVED),
-        (OutcomeKind.THROTTLED, 5.0, ThrottleReason.RESERVED),
-        (OutcomeKind.THROTTLED, 10.0, ThrottleReason.RESERVED),
+        (Outcome.THROTTLED, 0.0, ThrottleReason.RESERVED),
+        (Outcome.THROTTLED, 5.0, ThrottleReason.RESERVED),
+        (Outcome.THROTTLED, 10.0, ThrottleReason.RESERVED),
     ]
     assert poller.outcomes[0].attempt is None
     assert poller.outcomes[0].response() is None
@@ -181,12 +186,14 @@ def test_max_concurrency_caps_batches_without_spinning() -> None:
     assert mapping.in_flight == 0
 
 
-def test_trace_can_be_turned_off_and_repr_is_short() -> None:
+def test_history_can_be_turned_off_and_repr_is_short() -> None:
     sched = Scheduler()
     fn = Function("f", lambda e, c: None)
-    mapping = EventSourceMapping(fn, Many(["a"]), sched, seed=1, keep_trace=False).start()
+    mapping = EventSourceMapping(
+        fn, Many(["a"]), sched, seed=1, history=History(keep=False)
+    ).start()
     sched.run_until_idle()
-    assert mapping.trace == []
+    assert list(mapping.history) == []
     assert mapping.invocations == 1
     assert repr(mapping) == (
         f"<EventSourceMapping {mapping.uuid} Enabled function=f in_flight=0 invocations=1>"
@@ -199,7 +206,7 @@ def test_same_seed_same_request_ids() -> None:
         fn = Function("f", lambda e, c: None)
         mapping = EventSourceMapping(fn, Many(["a", "b"]), sched, seed=seed).start()
         sched.run_until_idle()
-        return [mapping.uuid, *(t.request_id for t in mapping.trace)]
+        return [mapping.uuid, *(t.request_id for t in mapping.history)]
 
     assert ids(7) == ids(7)
     assert ids(7) != ids(8)
@@ -257,7 +264,7 @@ class OffGrid:
 
     def complete(self, batch: Batch, outcome: BatchOutcome) -> None:
         self.busy = False
-        if outcome.kind is OutcomeKind.SUCCESS:
+        if outcome.kind is Outcome.SUCCESS:
             del self.items[0]
         else:
             self.retry_at = outcome.ended_at + 1 / 3

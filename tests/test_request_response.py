@@ -19,7 +19,7 @@ from invokemodels import (
     Scheduler,
     SystemClock,
 )
-from invokemodels.core import ClientContext, ThrottleReason
+from invokemodels.core import ClientContext, History, Model, Outcome, Span, ThrottleReason
 from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,
@@ -28,7 +28,21 @@ from invokemodels.exceptions import (
     ServiceError,
     TooManyRequestsError,
 )
-from invokemodels.sync import Invocation
+
+
+def label(span: Span) -> str:
+    """A call's outcome in one word: Success, the errorType, DryRun or the refusal's wire code."""
+    if span.outcome is Outcome.THROTTLED:
+        return "TooManyRequestsException"
+    return (
+        span.error_type
+        if span.outcome is not Outcome.SUCCESS and span.error_type
+        else (span.outcome.value)
+    )
+
+
+def timeline(invoker: RequestResponseInvoker) -> list[tuple[float, float, str]]:
+    return [(s.started_at, s.ended_at, label(s)) for s in invoker.history]
 
 
 def greet(event: Any, context: Any) -> Any:
@@ -65,7 +79,7 @@ def test_function_error_is_a_200_response_with_unhandled() -> None:
         "FunctionError": "Unhandled",
         "ExecutedVersion": "$LATEST",
     }
-    assert invoker.invocations[0].outcome == "ValueError"
+    assert label(invoker.history[0]) == "ValueError"
 
 
 def test_timeout_is_a_200_response_at_the_timeout() -> None:
@@ -77,7 +91,7 @@ def test_timeout_is_a_200_response_at_the_timeout() -> None:
         "errorMessage": f"RequestId: {response.request_id} Error: "
         "Task timed out after 2.00 seconds",
     }
-    assert invoker.timeline() == [(0.0, 2.0, "Sandbox.Timedout")]
+    assert timeline(invoker) == [(0.0, 2.0, "Sandbox.Timedout")]
 
 
 def test_successive_invokes_form_a_timeline() -> None:
@@ -85,13 +99,13 @@ def test_successive_invokes_form_a_timeline() -> None:
     invoker = RequestResponseInvoker(fn, seed=3)
     for seconds in (1.0, 2.5, 0.5):
         invoker.invoke({"name": "x", "seconds": seconds})
-    assert invoker.timeline() == [
+    assert timeline(invoker) == [
         (0.0, 1.0, "Success"),
         (1.0, 3.5, "Success"),
         (3.5, 4.0, "Success"),
     ]
-    assert [inv.number for inv in invoker.invocations] == [1, 2, 3]
-    assert invoker.calls == 3
+    assert [(s.attempt, s.model) for s in invoker.history] == [(1, Model.REQUEST_RESPONSE)] * 3
+    assert len(invoker.history) == invoker.calls == 3
 
 
 def test_dry_run_validates_and_never_runs_the_handler() -> None:
@@ -104,8 +118,8 @@ def test_dry_run_validates_and_never_runs_the_handler() -> None:
     assert response.json() is None
     assert ran == []
     assert (invoker.now, fn.in_flight) == (0.0, 0)
-    assert invoker.invocations[0].outcome == "DryRun"
-    assert not invoker.invocations[0].ran
+    assert label(invoker.history[0]) == "DryRun"
+    assert not invoker.history[0].ran
     with pytest.raises(InvalidRequestContentError):
         invoker.invoke(b"{not json")
     with pytest.raises(RequestEntityTooLargeError):
@@ -143,12 +157,13 @@ def test_reserved_concurrency_throttle_raises_429_with_reason() -> None:
         "message": "Rate Exceeded.",
         "ResponseMetadata": {"HTTPStatusCode": 429},
     }
-    throttled = invoker.invocations[-1]
-    assert (throttled.status_code, throttled.outcome, throttled.ran) == (
+    throttled = invoker.history[-1]
+    assert (throttled.status_code, label(throttled), throttled.ran) == (
         429,
         "TooManyRequestsException",
         False,
     )
+    assert (throttled.outcome, throttled.error_type) == (Outcome.THROTTLED, ThrottleReason.RESERVED)
     assert invoker.wait(first).json()["hello"] == "a"
     assert invoker.now == 10.0
     assert invoker.invoke({"name": "c"}).status_code == 200
@@ -172,11 +187,11 @@ def test_started_attempts_overlap_and_hold_their_slots_until_they_end() -> None:
     sched.run(until=4.0)
     b = invoker.start({"name": "b", "seconds": 10})
     assert fn.in_flight == 2
-    assert [(inv.started_at, inv.ended_at, inv.in_flight) for inv in invoker.invocations] == [
+    assert [(inv.started_at, inv.ended_at, inv.in_flight) for inv in invoker.history] == [
         (0.0, 10.0, 1),
         (4.0, 14.0, 2),
     ]
-    assert a.invocation.overlaps(b.invocation)
+    assert a.span.overlaps(b.span)
     assert (a.started_at, a.ended_at, a.request_id) == (0.0, 10.0, a.response.request_id)
     assert repr(a).startswith("<PendingInvoke ")
     sched.run(until=10.0)
@@ -186,9 +201,10 @@ def test_started_attempts_overlap_and_hold_their_slots_until_they_end() -> None:
 
 
 def test_invocation_overlap_needs_both_to_have_run() -> None:
-    ran = Invocation(1, "a", "RequestResponse", 0.0, 5.0, 200, "Success", None, 1)
-    later = Invocation(2, "b", "RequestResponse", 5.0, 6.0, 200, "Success", None, 1)
-    refused = Invocation(3, "c", "RequestResponse", 1.0, 1.0, 429, "TooManyRequestsException")
+    sync, ok = Model.REQUEST_RESPONSE, Outcome.SUCCESS
+    ran = Span(sync, "f", "a", 1, 1, 0.0, 0.0, 5.0, ok, None, 200, in_flight=1)
+    later = Span(sync, "f", "b", 1, 1, 5.0, 5.0, 6.0, ok, None, 200, in_flight=1)
+    refused = Span(sync, "f", "c", 1, None, 1.0, 1.0, 1.0, Outcome.THROTTLED, "x", 429)
     assert not ran.overlaps(later)
     assert not ran.overlaps(refused)
     assert ran.duration == 5.0
@@ -237,12 +253,12 @@ def test_a_nested_synchronous_invoke_counts_in_the_callers_duration() -> None:
     invoker = RequestResponseInvoker(fn, scheduler=sched, seed=2)
     assert invoker.invoke({"inner": 1.5}).json() == {"inner": "x", "remaining": 1500}
     # the outer attempt lasted its own second plus the 1.5 s it waited for the inner one
-    assert invoker.timeline() == [(0.0, 2.5, "Success")]
-    assert inner.timeline() == [(0.0, 1.5, "Success")]
+    assert timeline(invoker) == [(0.0, 2.5, "Success")]
+    assert timeline(inner) == [(0.0, 1.5, "Success")]
     # waiting 5 s for the inner function overruns the outer's 3 s timeout
     response = invoker.invoke({"inner": 5})
     assert response.json()["errorType"] == "Sandbox.Timedout"
-    assert invoker.timeline()[-1] == (2.5, 5.5, "Sandbox.Timedout")
+    assert timeline(invoker)[-1] == (2.5, 5.5, "Sandbox.Timedout")
 
 
 def e_seconds(event: Any) -> float:
@@ -310,10 +326,10 @@ def test_client_context_that_is_not_json_is_refused_with_400() -> None:
         invoker.invoke({}, client_context={"custom": {"when": object()}})
     with pytest.raises(InvalidRequestContentError, match="Client context must be"):
         invoker.invoke({}, client_context={"custom": {"x": float("nan")}})
-    refused = invoker.invocations
-    assert [(inv.number, inv.status_code, inv.outcome) for inv in refused] == [
-        (1, 400, "InvalidRequestContentException"),
-        (2, 400, "InvalidRequestContentException"),
+    refused = list(invoker.history)
+    assert [(inv.outcome, inv.status_code, inv.error_type) for inv in refused] == [
+        (Outcome.REFUSED, 400, "InvalidRequestContentException"),
+        (Outcome.REFUSED, 400, "InvalidRequestContentException"),
     ]
     assert invoker.last_request_id == refused[-1].request_id != refused[0].request_id
 
@@ -327,8 +343,8 @@ def test_every_refusal_is_logged_with_its_own_request_id() -> None:
     with pytest.raises(InvalidParameterValueError):
         invoker.invoke({}, client_context={"custom": {"k": "x" * 4000}})
     assert invoker.invoke({}).json() == "ok"
-    log = invoker.invocations
-    assert [(inv.status_code, inv.outcome, inv.ran) for inv in log] == [
+    log = list(invoker.history)
+    assert [(inv.status_code, label(inv), inv.ran) for inv in log] == [
         (404, "ResourceNotFoundException", False),
         (400, "InvalidParameterValueException", False),
         (200, "Success", True),
@@ -405,12 +421,15 @@ def test_injected_errors_refuse_calls_in_order_without_running_the_handler() -> 
         invoker.invoke(2)
     invoker.invoke(3)
     assert ran == [3]
-    assert [(inv.status_code, inv.outcome) for inv in invoker.invocations] == [
+    assert [(inv.status_code, label(inv)) for inv in invoker.history] == [
         (500, "ServiceException"),
         (429, "TooManyRequestsException"),
         (200, "Success"),
     ]
-    assert invoker.last_request_id == invoker.invocations[-1].request_id
+    assert [inv.outcome for inv in invoker.history] == [
+        Outcome.SERVICE_ERROR, Outcome.THROTTLED, Outcome.SUCCESS,
+    ]  # fmt: skip
+    assert invoker.last_request_id == invoker.history[-1].request_id
     assert fn.in_flight == 0
 
 
@@ -467,21 +486,21 @@ def test_real_clock_invoke_releases_at_once() -> None:
     assert invoker.wait(pending).status_code == 200
 
 
-def test_keep_log_off_and_clear_log() -> None:
+def test_history_off_and_cleared() -> None:
     fn = Function(name="f", handler=greet, reserved_concurrency=0)
-    invoker = RequestResponseInvoker(fn, keep_log=False)
+    invoker = RequestResponseInvoker(fn, history=History(keep=False))
     assert invoker.invoke({"name": "x"}, invocation_type="DryRun").status_code == 204
     with pytest.raises(TooManyRequestsError):
         invoker.invoke({"name": "x"})
     fn.set_reserved_concurrency(None)
     invoker.invoke({"name": "x"})
-    assert invoker.invocations == []
+    assert list(invoker.history) == []
     assert invoker.calls == 3
     logged = RequestResponseInvoker(Function(name="f", handler=greet), seed=1)
     logged.invoke({"name": "x"})
-    assert len(logged.invocations) == 1
-    logged.clear_log()
-    assert (logged.invocations, logged.timeline(), logged.calls) == ([], [], 1)
+    assert len(logged.history) == 1
+    logged.history.clear()
+    assert (list(logged.history), timeline(logged), logged.calls) == ([], [], 1)
     assert repr(logged) == "<RequestResponseInvoker f calls=1 in_flight=0>"
 
 
@@ -495,16 +514,16 @@ def test_one_seed_gives_one_run(seed: int, durations: list[float]) -> None:
         fn = Function(name="f", handler=greet, timeout=20, duration=lambda event: event["d"])
         invoker = RequestResponseInvoker(fn, seed=seed)
         payloads = [invoker.invoke({"name": "n", "d": d}).payload for d in durations]
-        return [inv.request_id for inv in invoker.invocations], invoker.timeline(), payloads
+        return [inv.request_id for inv in invoker.history], timeline(invoker), payloads
 
     first, second = run(), run()
     assert first == second
-    ids, timeline, _ = first
+    ids, rows, _ = first
     assert len(set(ids)) == len(ids)
     # each attempt starts exactly when the previous one ended and lasts min(duration, timeout),
     # on the clock's nanosecond grid
     start = 0.0
-    for (started, ended, outcome), d in zip(timeline, durations, strict=True):
+    for (started, ended, outcome), d in zip(rows, durations, strict=True):
         assert started == start
         assert ended - started == pytest.approx(min(d, 20.0), abs=1e-9)
         assert outcome == ("Success" if d <= 20 else "Sandbox.Timedout")
@@ -550,5 +569,5 @@ def test_concurrency_and_throttles_match_a_plain_model(
         assert fn.in_flight == len(holding)
     sched.run_until_idle()
     assert fn.in_flight == 0
-    throttled = [inv for inv in invoker.invocations if inv.status_code == 429]
+    throttled = [inv for inv in invoker.history if inv.status_code == 429]
     assert all(not inv.ran for inv in throttled)

@@ -22,7 +22,7 @@ from invokemodels import (
     StandardRetry,
     SystemClock,
 )
-from invokemodels.core import ThrottleReason
+from invokemodels.core import Outcome, ThrottleReason
 from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvalidRequestContentError,
@@ -163,7 +163,7 @@ def test_a_client_makes_exactly_total_max_attempts_with_backoff_in_bounds(
     with pytest.raises(type(error)):
         client.invoke({"x": 1})
     assert ran == []
-    assert len(client.attempts) == len(invoker.invocations) == total
+    assert len(client.attempts) == len(list(invoker.history)) == total
     assert [a.attempt for a in client.attempts] == list(range(1, total + 1))
     assert client.attempts[-1].retry_delay is None
     assert client.attempts[-1].reason == "max_attempts"
@@ -347,11 +347,11 @@ def test_read_timeout_duplicates_a_long_invoke_while_the_first_still_runs() -> N
         (pytest.approx(60.0 + delay, abs=1e-9), pytest.approx(120.0 + delay, abs=1e-9)),
     ]
     # Lambda's view: both attempts ran the handler to the end, overlapping, 2 in flight
-    first, second = invoker.invocations
+    first, second = list(invoker.history)
     assert (first.started_at, first.ended_at, first.outcome, first.in_flight) == (
         0.0,
         120.0,
-        "Success",
+        Outcome.SUCCESS,
         1,
     )
     assert (second.started_at, second.in_flight) == (pytest.approx(60.0 + delay, abs=1e-9), 2)
@@ -389,10 +389,10 @@ def test_every_client_attempt_runs_the_handler_when_the_function_outlasts_the_re
     client = LambdaClient(invoker, retry=policy, read_timeout=60.0)
     with pytest.raises(ReadTimeoutError):
         client.invoke({"seconds": seconds})
-    assert len(runs) == len(invoker.invocations) == total
-    attempts = invoker.invocations
+    assert len(runs) == len(list(invoker.history)) == total
+    attempts = list(invoker.history)
     for a in attempts:
-        assert a.outcome == "Success"
+        assert a.outcome is Outcome.SUCCESS
         assert a.duration == pytest.approx(seconds)
     # each retry is sent 60 s (the read timeout) + backoff (at most 2^(n-1) s) after the
     # previous one, and overlaps it exactly when that is sooner than the `seconds` it runs
@@ -446,8 +446,8 @@ def test_a_throttled_duplicate_under_reserved_concurrency_one() -> None:
         "TooManyRequestsException",
         "TooManyRequestsException",
     ]
-    assert [inv.ran for inv in invoker.invocations] == [True, False, False]
-    assert client.attempts[1].request_id == invoker.invocations[1].request_id
+    assert [inv.ran for inv in invoker.history] == [True, False, False]
+    assert client.attempts[1].request_id == invoker.history[1].request_id
 
 
 class _NoJitter(random.Random):
@@ -477,8 +477,8 @@ def test_client_on_a_real_clock_judges_the_timeout_after_the_attempt() -> None:
     with pytest.raises(ReadTimeoutError):
         slow_client.invoke({})
     assert [a.outcome for a in slow_client.attempts] == ["ReadTimeoutError"] * 2
-    first, second = slow_invoker.invocations
-    assert (first.outcome, second.outcome) == ("Success", "Success")
+    first, second = list(slow_invoker.history)
+    assert (first.outcome, second.outcome) == (Outcome.SUCCESS, Outcome.SUCCESS)
     assert first.duration >= 0.03
     # on a real clock the attempt ran to its end first: the retry follows it, no overlap
     assert second.started_at >= first.ended_at

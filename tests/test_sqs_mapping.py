@@ -14,7 +14,7 @@ from invokemodels import (
     EventSourceMapping,
     FilterCriteria,
     Function,
-    OutcomeKind,
+    Outcome,
     Queue,
     RedrivePolicy,
     Scheduler,
@@ -301,11 +301,11 @@ def test_failing_message_reappears_after_visibility_timeout_then_goes_to_dlq() -
     dlq = q.redrive_policy.dead_letter_target if q.redrive_policy else None
     assert dlq is not None
     assert dlq.message_ids == [bad.message_id]
-    assert [(t.started_at, t.kind) for t in mapping.trace] == [
-        (0.0, OutcomeKind.SUCCESS),
-        (0.0, OutcomeKind.FUNCTION_ERROR),
-        (30.0, OutcomeKind.FUNCTION_ERROR),
-        (60.0, OutcomeKind.FUNCTION_ERROR),
+    assert [(t.started_at, t.outcome) for t in mapping.history] == [
+        (0.0, Outcome.SUCCESS),
+        (0.0, Outcome.FUNCTION_ERROR),
+        (30.0, Outcome.FUNCTION_ERROR),
+        (60.0, Outcome.FUNCTION_ERROR),
     ]
     poller = mapping.poller
     assert (poller.processed, poller.failed_batches) == (1, 3)
@@ -456,7 +456,7 @@ def test_partial_batch_response_table(case: str, response: Any, kept: set[int] |
     assert calls[0] == ["m0", "m1", "m2"]
     assert calls[1:] == ([expected_again] if expected_again else [])
     if expected_again:
-        assert {t.started_at for t in mapping.trace[1:]} == {30.0}
+        assert {t.started_at for t in mapping.history[1:]} == {30.0}
     assert q.count(MessageState.DELETED) == 3
     assert mapping.poller.partial_batches == (1 if kept else 0)
     assert mapping.poller.failed_batches == (1 if kept is None else 0)
@@ -627,7 +627,7 @@ def test_throttled_batch_is_retried_until_its_visibility_timeout_then_reappears(
     mapping = q.map_to(fn, SQSMappingConfig(batch_size=1))
     sent = q.send_message("m")
     sched.run(until=45.0)
-    throttles = [t.started_at for t in mapping.trace if t.kind is OutcomeKind.THROTTLED]
+    throttles = [t.started_at for t in mapping.history if t.outcome is Outcome.THROTTLED]
     # Retries back off 1, 2, 4, 8 s; the next (16 s) would pass the 30 s deadline: let go.
     # At 30 s the message is visible again and a new receive starts the same sequence.
     assert throttles == [0.0, 1.0, 3.0, 7.0, 15.0, 30.0, 31.0, 33.0, 37.0, 45.0]
@@ -644,7 +644,7 @@ def test_throttle_deadline_counts_from_the_receive_not_the_flush() -> None:
     mapping = q.map_to(fn, config)
     q.send_message("m")
     sched.run(until=30.0)
-    throttles = [t.started_at for t in mapping.trace if t.kind is OutcomeKind.THROTTLED]
+    throttles = [t.started_at for t in mapping.history if t.outcome is Outcome.THROTTLED]
     # Received at 0, flushed at 5 when the window closes; the retry due at 20 would pass the
     # message's deadline (0 + 17), so the poller lets go after the throttle at 12.
     assert throttles == [5.0, 6.0, 8.0, 12.0, 22.0, 23.0, 25.0, 29.0]
@@ -659,7 +659,7 @@ def test_a_throttle_at_an_off_grid_time_retries_on_the_grid_and_goes_idle() -> N
     mapping = q.map_to(fn)
     sched.at(2.559826087, q.send_message, "x")
     sched.run_until_idle(max_steps=10_000)
-    throttles = [t.started_at for t in mapping.trace if t.kind is OutcomeKind.THROTTLED]
+    throttles = [t.started_at for t in mapping.history if t.outcome is Outcome.THROTTLED]
     assert throttles[:5] == [2.559826087, 3.559826087, 5.559826087, 9.559826087, 17.559826087]
     assert [(e.kind, e.detail) for e in q.fates] == [("expired", "MessageRetentionPeriod")]
 
@@ -671,7 +671,7 @@ def test_a_batching_window_opened_off_the_grid_closes_on_it() -> None:
     mapping = q.map_to(fn, SQSMappingConfig(batch_size=6, maximum_batching_window=4))
     sched.at(31.31903458274959, q.send_message, "x")
     sched.run_until_idle(max_steps=1_000)
-    assert [t.started_at for t in mapping.trace] == [35.319034583]
+    assert [t.started_at for t in mapping.history] == [35.319034583]
     assert [(e.kind, e.detail) for e in q.fates] == [("deleted", "processed")]
 
 
@@ -849,7 +849,7 @@ def test_conservation_every_message_ends_exactly_once(
     sched.run_until_idle()
     fates = q.fates
     # Exactly once: the history (not only the fates table) holds one terminal event each.
-    terminal = [e.message_id for e in q.history if e.kind in {"deleted", "moved_to_dlq", "expired"}]
+    terminal = [e.message_id for e in q.events if e.kind in {"deleted", "moved_to_dlq", "expired"}]
     assert sorted(terminal) == sorted(sent)
     assert sorted(e.message_id for e in fates) == sorted(sent)
     assert q.counts()[MessageState.VISIBLE] == q.counts()[MessageState.IN_FLIGHT] == 0
@@ -907,8 +907,8 @@ def test_same_seed_same_timeline() -> None:
         for i in range(10):
             q.send_message(f"m{i}")
         sched.run(until=60.0)
-        return list(q.history), [
-            (t.request_id, t.started_at, t.kind, t.size) for t in mapping.trace
+        return list(q.events), [
+            (t.request_id, t.started_at, t.outcome, t.size) for t in mapping.history
         ]
 
     assert run(4) == run(4)

@@ -241,7 +241,7 @@ def test_visibility_timeout_timeline() -> None:
     ]
     assert len(handles) == 3
     assert q.state_of(sent.message_id) is MessageState.VISIBLE
-    kinds = [(e.at, e.kind, e.receive_count) for e in q.history]
+    kinds = [(e.at, e.kind, e.receive_count) for e in q.events]
     assert kinds == [
         (0.0, "sent", 0),
         (0.0, "received", 1),
@@ -272,7 +272,7 @@ def test_delete_and_stale_handles() -> None:
         2,
         "DeleteMessage",
     )
-    assert [e.kind for e in q.history].count("stale_delete") == 2
+    assert [e.kind for e in q.events].count("stale_delete") == 2
     with pytest.raises(ReceiptHandleIsInvalidError, match="not a valid receipt handle"):
         q.delete_message("AQEBnope")
     with pytest.raises(KeyError):
@@ -417,7 +417,7 @@ def test_redrive_on_the_receive_that_would_exceed_max_receive_count() -> None:
     assert dead.attributes["SentTimestamp"] == str(EPOCH_MS)
     assert dead.attributes["ApproximateReceiveCount"] == "1"
     assert dead.attributes["DeadLetterQueueSourceArn"] == q.arn
-    assert [(e.at, e.kind) for e in dlq.history] == [(11.0, "sent"), (16.0, "received")]
+    assert [(e.at, e.kind) for e in dlq.events] == [(11.0, "sent"), (16.0, "received")]
 
 
 def test_standard_dead_letter_retention_counts_from_the_original_send() -> None:
@@ -471,7 +471,7 @@ def test_fifo_deduplication_window() -> None:
     fresh = q.send_message("c", message_group_id="g", message_deduplication_id="1")
     assert not fresh.deduplicated
     assert [m.body for m in q.peek()] == ["a", "c"]
-    assert [e.kind for e in q.history] == ["sent", "deduplicated", "sent"]
+    assert [e.kind for e in q.events] == ["sent", "deduplicated", "sent"]
 
 
 def test_fifo_content_based_deduplication_and_scope() -> None:

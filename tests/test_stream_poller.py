@@ -13,7 +13,7 @@ from invokemodels import (
     BucketTarget,
     Function,
     KinesisStream,
-    OutcomeKind,
+    Outcome,
     QueueTarget,
     Scheduler,
     StreamMappingConfig,
@@ -105,7 +105,7 @@ def test_one_batch_at_a_time_per_shard_in_order() -> None:
         stream.put_record(f"r{i}", "same-key")
     sched.run_until_idle()
     assert log == [(0.0, ["r0", "r1"]), (0.5, ["r2", "r3"]), (1.0, ["r4"])]
-    assert [t.size for t in esm.trace] == [2, 2, 1]
+    assert [t.size for t in esm.history] == [2, 2, 1]
 
 
 def test_records_put_between_polls_wait_for_the_next_poll_of_the_shard() -> None:
@@ -167,7 +167,7 @@ def test_batches_are_capped_at_6_mb() -> None:
     for _ in range(11):
         stream.put_record(blob, "k")
     sched.run_until_idle()
-    assert [t.size for t in esm.trace] == [4, 4, 3]
+    assert [t.size for t in esm.history] == [4, 4, 3]
     assert all(size <= SYNC_PAYLOAD_LIMIT for size in sizes)
     assert all(o.fate is RecordFate.PROCESSED for o in esm.poller.outcomes)
 
@@ -197,9 +197,9 @@ def test_a_batch_may_be_exactly_6_mb_and_not_a_byte_more(over: int) -> None:
     esm.enable()
     sched.run_until_idle()
     if over:
-        assert [t.size for t in esm.trace] == [4, 1]
+        assert [t.size for t in esm.history] == [4, 1]
     else:
-        assert [t.size for t in esm.trace] == [5]
+        assert [t.size for t in esm.history] == [5]
         assert sizes == [SYNC_PAYLOAD_LIMIT]
 
 
@@ -221,7 +221,7 @@ def test_function_error_blocks_the_shard_until_the_retry_quota_is_used() -> None
     }
     (record,) = queue.records
     assert record["requestContext"]["approximateInvokeCount"] == 3
-    assert record["requestContext"]["requestId"] == esm.trace[3].request_id
+    assert record["requestContext"]["requestId"] == esm.history[3].request_id
 
 
 def test_the_whole_batch_is_retried() -> None:
@@ -350,7 +350,7 @@ def test_throttles_do_not_consume_retry_attempts() -> None:
     sched.run_until_idle()
     assert log == [(6.0, ["a"])]
     assert esm.throttles == 6
-    assert [t.kind for t in esm.trace] == [OutcomeKind.THROTTLED] * 6 + [OutcomeKind.SUCCESS]
+    assert [t.outcome for t in esm.history] == [Outcome.THROTTLED] * 6 + [Outcome.SUCCESS]
     assert fates(esm) == {"a": ("processed", 6.0, None)}
 
 
@@ -371,7 +371,7 @@ def test_throttled_until_the_record_is_too_old() -> None:
     # Never invoked, like a record too old when first read: counted 1 (reference 4.1).
     assert record["requestContext"]["approximateInvokeCount"] == 1
     assert record["requestContext"]["condition"] == "RecordAgeExceeded"
-    assert record["requestContext"]["requestId"] == esm.trace[-1].request_id
+    assert record["requestContext"]["requestId"] == esm.history[-1].request_id
 
 
 # -- bisect ----------------------------------------------------------------------------------
@@ -504,7 +504,7 @@ def test_partial_batch_responses_that_mean_complete_failure(response: Any) -> No
     first, last = (o.sequence_number for o in esm.poller.outcomes[::2])
     assert record == {
         "requestContext": {
-            "requestId": esm.trace[-1].request_id,
+            "requestId": esm.history[-1].request_id,
             "functionArn": esm.function.arn,
             "condition": "RetryAttemptsExhausted",
             "approximateInvokeCount": 2,
@@ -646,7 +646,7 @@ def test_kinesis_on_failure_record_key_for_key() -> None:
     (record,) = topic.records
     assert record == {
         "requestContext": {
-            "requestId": esm.trace[0].request_id,
+            "requestId": esm.history[0].request_id,
             "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:consumer",
             "condition": "RetryAttemptsExhausted",
             "approximateInvokeCount": 1,
@@ -1013,7 +1013,10 @@ def test_parallelization_factor_runs_batches_of_a_shard_concurrently_per_key() -
             (0.0, [f"{keys[1]}-{i}" for i in range(3)]),
         ]
     )
-    assert {t.lane for t in esm.trace} == {("shardId-000000000000", 0), ("shardId-000000000000", 1)}
+    assert {t.lane for t in esm.history} == {
+        ("shardId-000000000000", 0),
+        ("shardId-000000000000", 1),
+    }
 
 
 def test_parallel_lanes_follow_the_partition_key_not_the_explicit_hash_key() -> None:

@@ -157,7 +157,7 @@ def test_sqs_mapping_goes_idle_at_any_time(
     for n, when in enumerate(at):
         sched.at(when, send, n)
     run_to_idle(sched)
-    terminal = [e.message_id for e in q.history if e.kind in {"deleted", "moved_to_dlq", "expired"}]
+    terminal = [e.message_id for e in q.events if e.kind in {"deleted", "moved_to_dlq", "expired"}]
     assert sorted(terminal) == sorted(sent)
     assert sorted(e.message_id for e in q.fates) == sorted(sent)
     assert fn.in_flight == 0

@@ -32,7 +32,7 @@ def _fails_first(times: int) -> Any:
 
 def _show(out: TextIO, invoker: EventInvoker, request_id: str) -> None:
     outcome = invoker.outcome(request_id)
-    for attempt in outcome.attempts:
+    for attempt in invoker.history.of(request_id):
         out.write(f"  {attempt_line(attempt)}\n")
     out.write(f"  {outcome_line(outcome)}\n")
 

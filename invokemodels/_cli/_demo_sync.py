@@ -6,6 +6,7 @@ import random
 from typing import TextIO
 
 from invokemodels import examples
+from invokemodels._cli._event import outcome_text
 from invokemodels.core._function import Function
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.exceptions import ReadTimeoutError, TooManyRequestsError
@@ -83,10 +84,10 @@ def run(out: TextIO, *, seed: int = 1) -> None:
             f"{attempt.outcome} at t={attempt.answered_at:.2f}s{delay}\n"
         )
     out.write("  what Lambda ran (every attempt ran the handler to the end):\n")
-    for inv in invoker.invocations:
+    for span in invoker.history:
         out.write(
-            f"    {inv.request_id[:8]}: t={inv.started_at:7.2f}s -> t={inv.ended_at:7.2f}s "
-            f"{inv.outcome}, {inv.in_flight} in flight at start\n"
+            f"    {span.request_id[:8]}: t={span.started_at:7.2f}s -> t={span.ended_at:7.2f}s "
+            f"{outcome_text(span)}, {span.in_flight or 0} in flight at start\n"
         )
     sched = Scheduler()
     report = Function(name="report", handler=examples.slow, timeout=900)
@@ -95,6 +96,6 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     _show(
         out,
         sched.now,
-        f"fix: read_timeout=901 (above the function's timeout): {len(invoker.invocations)} "
+        f"fix: read_timeout=901 (above the function's timeout): {len(invoker.history)} "
         f"attempt, StatusCode {response.status_code}",
     )

@@ -1,8 +1,9 @@
 """``invokemodels invoke --invocation-type Event``: the asynchronous model on the command line.
 
 Prints ``{"StatusCode": 202}`` as ``aws lambda invoke`` does, then (being in-process) runs the
-service queue to completion on a virtual clock and prints the attempt timeline and the final
-outcome.  ``--report FILE`` writes the attempts, the outcome and the destination records as JSON.
+service queue to completion on a virtual clock and prints the attempt timeline (the event's
+spans in the invoker's `History`) and the final outcome.  ``--report FILE`` writes the
+attempts, the outcome and the destination records as JSON.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Any, TextIO
 
 from invokemodels.aws._targets import QueueTarget
 from invokemodels.core._function import Function
+from invokemodels.core._history import Outcome, Span
 from invokemodels.core._scheduler import Scheduler
-from invokemodels.event._invoker import EventAttempt, EventInvoker, EventOutcome
+from invokemodels.event._invoker import EventInvoker, EventOutcome
 from invokemodels.event._policy import (
     DEFAULT_MAXIMUM_EVENT_AGE,
     DEFAULT_MAXIMUM_RETRY_ATTEMPTS,
@@ -24,12 +26,12 @@ from invokemodels.event._policy import (
 )
 from invokemodels.exceptions import InvalidParameterValueError, ResourceNotFoundError
 
-__all__ = ["attempt_line", "invoke_event", "outcome_line"]
+__all__ = ["attempt_line", "invoke_event", "outcome_line", "outcome_text"]
 
 _VERSION = re.compile(r"^[0-9]+$")
 
 
-def attempt_line(attempt: EventAttempt) -> str:
+def attempt_line(attempt: Span) -> str:
     """One try as a timeline line: ``t=  60.00s  attempt 2: FunctionError (ValueError)``."""
     if attempt.execution is None:
         what = f"{attempt.outcome.value} ({attempt.error_type}), not invoked"
@@ -38,6 +40,14 @@ def attempt_line(attempt: EventAttempt) -> str:
         if attempt.error_type:
             what += f" ({attempt.error_type})"
     return f"t={attempt.started_at:>8.2f}s  {what}"
+
+
+def outcome_text(span: Span) -> str:
+    """A span's outcome as the command line prints it: ``Success``, the function's
+    ``errorType``, ``DryRun``, or a refusal's wire code (``TooManyRequestsException``)."""
+    if span.outcome is Outcome.THROTTLED and span.status_code is not None:
+        return "TooManyRequestsException"
+    return span.outcome.value if span.error_type is None else span.error_type
 
 
 def outcome_line(outcome: EventOutcome) -> str:
@@ -59,9 +69,9 @@ def _write(option: str, path: str, data: bytes) -> None:
         ) from None
 
 
-def _attempt_json(attempt: EventAttempt) -> dict[str, Any]:
+def _attempt_json(attempt: Span) -> dict[str, Any]:
     return {
-        "number": attempt.number,
+        "number": attempt.attempt,
         "execution": attempt.execution,
         "enqueued_at": attempt.enqueued_at,
         "started_at": attempt.started_at,
@@ -110,7 +120,8 @@ def invoke_event(
         f"Event {response.request_id}: MaximumRetryAttempts={config.maximum_retry_attempts}, "
         f"MaximumEventAgeInSeconds={config.maximum_event_age:g}\n"
     )
-    for attempt in outcome.attempts:
+    attempts = invoker.history.of(response.request_id)
+    for attempt in attempts:
         stdout.write(f"  {attempt_line(attempt)}\n")
     stdout.write(f"  {outcome_line(outcome)}\n")
     if args.report is None:
@@ -124,7 +135,7 @@ def invoke_event(
             "MaximumRetryAttempts": config.maximum_retry_attempts,
             "MaximumEventAgeInSeconds": int(config.maximum_event_age),
         },
-        "attempts": [_attempt_json(attempt) for attempt in outcome.attempts],
+        "attempts": [_attempt_json(attempt) for attempt in attempts],
         "outcome": {
             "condition": outcome.condition,
             "kind": outcome.kind.value,

@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from invokemodels._cli._event import invoke_event
+from invokemodels._cli._event import invoke_event, outcome_text
 from invokemodels.core._function import Function, _refuse_constant
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import check_range
@@ -234,13 +234,13 @@ def _invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             "invocation_type": args.invocation_type,
             "attempts": [
                 {
-                    "request_id": inv.request_id,
-                    "started_at": inv.started_at,
-                    "ended_at": inv.ended_at,
-                    "status_code": inv.status_code,
-                    "outcome": inv.outcome,
+                    "request_id": span.request_id,
+                    "started_at": span.started_at,
+                    "ended_at": span.ended_at,
+                    "status_code": span.status_code,
+                    "outcome": outcome_text(span),
                 }
-                for inv in invoker.invocations
+                for span in invoker.history
             ],
         },
     )

@@ -38,6 +38,7 @@ import attrs
 
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import Function
+from invokemodels.core._history import History
 from invokemodels.core._records import dynamodb_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
@@ -584,7 +585,7 @@ class Table:
         scheduler: Scheduler | None = None,
         seed: int | None = None,
         max_concurrency: int | None = None,
-        keep_trace: bool = True,
+        history: History | None = None,
         polling_interval: float = DYNAMODB_POLLING_INTERVAL,
         retry_delay: float | None = None,
         bisect_at: Callable[[int], int] | None = None,
@@ -597,6 +598,6 @@ class Table:
         """
         return map_stream(
             self.stream, function, config, scheduler=scheduler, seed=seed,
-            max_concurrency=max_concurrency, keep_trace=keep_trace,
+            max_concurrency=max_concurrency, history=history,
             polling_interval=polling_interval, retry_delay=retry_delay, bisect_at=bisect_at,
         )  # fmt: skip

@@ -30,6 +30,7 @@ import attrs
 
 from invokemodels.core._clock import on_grid
 from invokemodels.core._function import Function
+from invokemodels.core._history import History
 from invokemodels.core._records import kinesis_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import ACCOUNT_ID, REGION, check_range, instance_of, text
@@ -200,7 +201,7 @@ class KinesisStream:
         scheduler: Scheduler | None = None,
         seed: int | None = None,
         max_concurrency: int | None = None,
-        keep_trace: bool = True,
+        history: History | None = None,
         polling_interval: float = KINESIS_POLLING_INTERVAL,
         retry_delay: float | None = None,
         invoke_identity_arn: str | None = None,
@@ -214,7 +215,7 @@ class KinesisStream:
         """
         return map_stream(
             self.log, function, config, scheduler=scheduler, seed=seed,
-            max_concurrency=max_concurrency, keep_trace=keep_trace,
+            max_concurrency=max_concurrency, history=history,
             polling_interval=polling_interval, retry_delay=retry_delay,
             invoke_identity_arn=invoke_identity_arn, bisect_at=bisect_at,
         )  # fmt: skip

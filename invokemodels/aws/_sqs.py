@@ -37,6 +37,7 @@ import attrs
 
 from invokemodels.core._clock import TICKS_PER_SECOND, TickClock, tick_clock, to_ticks
 from invokemodels.core._function import new_request_id, payload_size
+from invokemodels.core._history import History
 from invokemodels.core._protocols import Delivery
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
@@ -119,7 +120,7 @@ _TERMINAL: Final = frozenset(
 
 @attrs.frozen
 class QueueEvent:
-    """One entry of a queue's history.
+    """One entry of a queue's `events` log.
 
     ``kind`` is one of ``"sent"``, ``"deduplicated"`` (a FIFO send inside the
     deduplication interval: accepted, not enqueued), ``"received"``,
@@ -409,7 +410,7 @@ class Queue:
         deduplication_scope: ``DeduplicationScope`` (FIFO only), ``"queue"`` (default) or
             ``"messageGroup"``.
         sender_id: the default ``SenderId`` of sent messages.
-        keep_history: keep every `QueueEvent` in `history` (fates are always kept).
+        keep_events: keep every `QueueEvent` in `events` (fates are always kept).
 
     Standard queues hand out visible messages oldest first (AWS promises only
     best-effort order) and never deliver duplicates on their own.  FIFO queues
@@ -486,8 +487,8 @@ class Queue:
         default=DEFAULT_SENDER_ID,
         validator=text("sender_id", _SENDER_ID, "must be a non-empty string"),
     )
-    keep_history: bool = attrs.field(default=True, validator=boolean("keep_history"))
-    history: list[QueueEvent] = attrs.field(factory=list, init=False)
+    keep_events: bool = attrs.field(default=True, validator=boolean("keep_events"))
+    events: list[QueueEvent] = attrs.field(factory=list, init=False)
     _messages: dict[str, _Message] = attrs.field(factory=dict, init=False)
     _fates: dict[str, QueueEvent] = attrs.field(factory=dict, init=False)
     _handles: dict[str, _Message] = attrs.field(factory=dict, init=False)
@@ -614,8 +615,8 @@ class Queue:
         return str(round((clock.epoch() + offset) * 1000))
 
     def _log(self, ticks: int, kind: str, message: _Message, detail: str = "") -> None:
-        if self.keep_history:
-            self.history.append(
+        if self.keep_events:
+            self.events.append(
                 QueueEvent(
                     ticks / TICKS_PER_SECOND,
                     kind,
@@ -661,8 +662,8 @@ class Queue:
             ticks / TICKS_PER_SECOND, kind, message.message_id, message.receive_count, detail
         )
         self._fates[message.message_id] = event
-        if self.keep_history:
-            self.history.append(event)
+        if self.keep_events:
+            self.events.append(event)
 
     def _refresh(self, now: int | None = None) -> int:
         """Apply every visibility change and expiry due by ``now``, in time order."""
@@ -1178,7 +1179,7 @@ class Queue:
         *,
         scheduler: Scheduler | None = None,
         seed: int | None = None,
-        keep_trace: bool = True,
+        history: History | None = None,
         start: bool = True,
     ) -> EventSourceMapping[SQSPoller]:
         """Create an SQS event source mapping from this queue to ``function`` and start it.
@@ -1192,9 +1193,7 @@ class Queue:
             )
         config = SQSMappingConfig() if config is None else config
         poller = SQSPoller(self, config)
-        mapping = EventSourceMapping(
-            function, poller, self.scheduler, seed=seed, keep_trace=keep_trace
-        )
+        mapping = EventSourceMapping(function, poller, self.scheduler, seed=seed, history=history)
         self.subscribe(mapping.wake)
         if start and config.enabled:
             mapping.start()

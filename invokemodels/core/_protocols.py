@@ -22,7 +22,6 @@ implementations do not inherit from these; conformance is checked statically
 
 from __future__ import annotations
 
-import enum
 import json
 import random
 from collections.abc import Hashable, Sequence
@@ -31,6 +30,7 @@ from typing import Any, Protocol, TypeVar
 import attrs
 
 from invokemodels.core._function import AttemptResult
+from invokemodels.core._history import Outcome
 from invokemodels.core._retry import Decision, Failure
 
 __all__ = [
@@ -44,7 +44,6 @@ __all__ = [
     "FunctionIdentity",
     "InvokeResponse",
     "Invoker",
-    "OutcomeKind",
     "Poller",
     "PollerHandle",
     "RetryPolicy",
@@ -135,17 +134,6 @@ class RetryPolicy(Protocol):
     def decide(self, failure: Failure, rng: random.Random) -> Decision: ...
 
 
-class OutcomeKind(enum.Enum):
-    """How a batch invocation ended, in the classes ESM error handling distinguishes."""
-
-    SUCCESS = "success"
-    """The function returned (its response may still report partial failures)."""
-    FUNCTION_ERROR = "function_error"
-    """The function failed: exception, timeout, marshal error, oversized response."""
-    THROTTLED = "throttled"
-    """The invoke was throttled (429); the batch never reached the function."""
-
-
 @attrs.frozen
 class Batch:
     """One invocation's worth of records, as a poller hands it to the loop.
@@ -154,22 +142,28 @@ class Batch:
         event: the JSON value the function receives (e.g. ``{"Records": [...]}``).
         records: the poller's own handles for the records, in delivery order.
         lane: what the batch belongs to for ordering (a shard, a message group), if anything.
+        ids: the ids of the records it carries (sequence numbers, message ids), for the
+            batch's `Span` in the mapping's `History` (``History.of(id)``).
+        attempt: 1-based number of this delivery of these records (the span's ``attempt``).
     """
 
     event: Any
     records: tuple[Any, ...] = ()
     lane: Hashable = None
+    ids: tuple[str, ...] = ()
+    attempt: int = 1
 
 
 @attrs.frozen
 class BatchOutcome:
     """The result of invoking the function with one `Batch`.
 
+    ``kind`` is `Outcome.SUCCESS`, `Outcome.FUNCTION_ERROR` or `Outcome.THROTTLED`.
     ``attempt`` is None when the invoke was throttled.  ``response()`` is the
     function's parsed response (for partial batch responses).
     """
 
-    kind: OutcomeKind
+    kind: Outcome
     request_id: str
     started_at: float
     ended_at: float

@@ -7,8 +7,6 @@ from __future__ import annotations
 from invokemodels.event._invoker import (
     AttemptExecutor,
     AttemptHandle,
-    AttemptOutcome,
-    EventAttempt,
     EventInvoker,
     EventMetrics,
     EventOutcome,
@@ -35,9 +33,7 @@ __all__ = [
     "DEFAULT_MAXIMUM_RETRY_ATTEMPTS",
     "AttemptExecutor",
     "AttemptHandle",
-    "AttemptOutcome",
     "BackgroundEventInvoker",
-    "EventAttempt",
     "EventInvokeConfig",
     "EventInvoker",
     "EventMetrics",

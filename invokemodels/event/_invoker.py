@@ -31,6 +31,7 @@ from invokemodels.core._function import (
     new_request_id,
     payload_size,
 )
+from invokemodels.core._history import History, Model, Outcome, Span, new_history
 from invokemodels.core._protocols import (
     DeadLetterQueue,
     DeadLetterTopic,
@@ -65,8 +66,6 @@ from invokemodels.exceptions import RequestEntityTooLargeError, TooManyRequestsE
 __all__ = [
     "AttemptExecutor",
     "AttemptHandle",
-    "AttemptOutcome",
-    "EventAttempt",
     "EventInvoker",
     "EventMetrics",
     "EventOutcome",
@@ -98,48 +97,31 @@ class EventOutcomeKind(enum.Enum):
     """Only when a `BackgroundEventInvoker` is closed without draining; not an AWS outcome."""
 
 
-class AttemptOutcome(enum.Enum):
-    """What one try of an event came to."""
-
-    SUCCESS = "Success"
-    """The function ran and returned (no ``X-Amz-Function-Error``)."""
-    FUNCTION_ERROR = "FunctionError"
-    """The function ran and failed: raised, timed out, or its response could not be sent."""
-    THROTTLED = "Throttled"
-    """429: no concurrency was free; the function did not run."""
-    SERVICE_ERROR = "ServiceError"
-    """An injected 5xx system error; the function did not run."""
+_EVENT: Final = Model.EVENT
+# The history is handed plain values (see History.defer): the outcomes' values.
+_SUCCESS: Final = Outcome.SUCCESS.value
+_FUNCTION_ERROR: Final = Outcome.FUNCTION_ERROR.value
+_THROTTLED: Final = Outcome.THROTTLED.value
+_SERVICE_ERROR: Final = Outcome.SERVICE_ERROR.value
 
 
-@attrs.frozen
-class EventAttempt:
-    """One try of an event: an execution of the function, or a throttle / system error.
-
-    Attributes:
-        request_id: the event's request id (the same for every try).
-        number: 1-based count of tries so far, throttles included.
-        execution: 1-based count of executions (``approximateInvokeCount`` after this
-            try), or None when the function did not run.
-        enqueued_at: clock time the event was accepted.
-        started_at: clock time the try started.
-        ended_at: clock time it ended (equal to ``started_at`` for throttles).
-        outcome: an `AttemptOutcome`.
-        error_type: the runtime ``errorType`` of a function error, or the throttle reason.
-    """
-
-    request_id: str
-    number: int
-    execution: int | None
-    enqueued_at: float
-    started_at: float
-    ended_at: float
-    outcome: AttemptOutcome
-    error_type: str | None = None
-
-    @property
-    def dwell_time(self) -> float:
-        """Seconds from acceptance to this try's start: AWS's ``AsyncEventAge`` for it."""
-        return self.started_at - self.enqueued_at
+def _event_span(
+    function: str,
+    request_id: str,
+    attempt: int,
+    execution: int | None,
+    enqueued_at: float,
+    started_at: float,
+    ended_at: float,
+    outcome: str,
+    error_type: str | None,
+    in_flight: int | None,
+) -> Span:
+    # Built when the history is read; the hot path hands over the values only.
+    return Span(
+        _EVENT, function, request_id, attempt, execution, enqueued_at, started_at, ended_at,
+        Outcome(outcome), error_type, None, None, 1, (request_id,), (), in_flight,
+    )  # fmt: skip
 
 
 @attrs.frozen(eq=False)
@@ -158,7 +140,6 @@ class EventOutcome:
         enqueued_at: clock time of acceptance.
         ended_at: clock time the outcome was decided.
         epoch: Unix time of the outcome (the record's ``timestamp``).
-        attempts: every try, throttles included (empty unless records are kept).
         duplicate: True for the extra copy of an at-least-once duplicate delivery.
         delivery_errors: ``"<kind>: <error>"`` for each destination or DLQ that raised.
         function_arn: the qualified ARN the record names (``...:function:<name>:$LATEST``).
@@ -177,7 +158,6 @@ class EventOutcome:
     function_arn: str
     request: str = attrs.field(repr=False)
     last: AttemptResult | None = attrs.field(repr=False)
-    attempts: tuple[EventAttempt, ...] = attrs.field(default=(), repr=False)
     duplicate: bool = False
     delivery_errors: tuple[str, ...] = ()
 
@@ -202,10 +182,6 @@ class EventOutcome:
             last=self.last,
             epoch=self.epoch,
         )
-
-    def executions(self) -> list[EventAttempt]:
-        """The tries in which the function ran."""
-        return [a for a in self.attempts if a.execution is not None]
 
 
 @attrs.define(repr=False, on_setattr=attrs.setters.NO_OP)
@@ -318,12 +294,12 @@ class _Event:
         "error_message",
         "executions",
         "function_errors",
+        "in_flight",
         "invoker",
         "last",
         "request",
         "request_id",
         "system_errors",
-        "tries",
     )
 
     def __init__(
@@ -335,7 +311,6 @@ class _Event:
         deadline: float,
         *,
         duplicate: bool = False,
-        keep: bool = False,
     ) -> None:
         self.invoker = invoker
         self.request_id = request_id
@@ -350,7 +325,7 @@ class _Event:
         self.last: AttemptResult | None = None
         self.error_code = 0
         self.error_message = ""
-        self.tries: list[EventAttempt] | None = [] if keep else None
+        self.in_flight = 0
 
     # -- the AttemptHandle side ---------------------------------------------------------------
 
@@ -376,7 +351,12 @@ class _Event:
             self.system_errors += 1
             self.error_code = 500
             self.error_message = "ServiceException"
-            invoker._note(self, None, now, now, AttemptOutcome.SERVICE_ERROR, "ServiceException")
+            history = invoker.history
+            if history.keep:
+                history.defer(_event_span, function.name, self.request_id,
+                              self.executions + self.system_errors, None, self.enqueued_at,
+                              now, now, _SERVICE_ERROR, "ServiceException",
+                              None)  # fmt: skip
             invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
             return False
         reason = function.try_acquire()
@@ -385,11 +365,16 @@ class _Event:
             self.system_errors += 1
             self.error_code = 429
             self.error_message = _THROTTLE_MESSAGE
-            invoker._note(self, None, now, now, AttemptOutcome.THROTTLED, reason)
+            history = invoker.history
+            if history.keep:
+                history.defer(_event_span, function.name, self.request_id,
+                              self.executions + self.system_errors, None, self.enqueued_at,
+                              now, now, _THROTTLED, reason, None)  # fmt: skip
             invoker._retry(self, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
             return False
         self.executions += 1
         self.admitted_at = now
+        self.in_flight = function.in_flight
         invoker._in_flight += 1
         metrics = invoker.metrics
         metrics.invocations += 1
@@ -565,9 +550,15 @@ class EventInvoker:
             brings a worker pool).
         payload_limit: `EVENT_PAYLOAD_LIMIT` (1 MB, default) or `LEGACY_EVENT_PAYLOAD_LIMIT`
             (256 KB, the limit from 2018 to 2025).
-        keep_records: keep every `EventOutcome` and every try, queryable with `outcome`,
-            `outcomes` and `attempts_of` (default True, convenient in tests).  With False
-            memory grows with the events in flight only; pass ``on_outcome`` to stream them.
+        history: the `History` that gets a `Span` per try, throttles and service errors
+            included (default: a new kept one; share one across models for one timeline;
+            ``History(keep=False)`` keeps nothing and builds nothing).  The tries of an
+            event are ``history.of(request_id)``.
+        keep_records: keep every terminal `EventOutcome` (one per event, the per-item
+            fate with its destinations), queryable with `outcome`, `outcomes` and `counts`
+            (default True, convenient in tests).  The tries are the history's, not these
+            records'.  With False (and ``History(keep=False)``) memory grows with the
+            events in flight only; pass ``on_outcome`` to stream the outcomes.
         on_outcome: called with each `EventOutcome` as it is decided.
         max_in_flight: at most this many executions at once, above the function's own
             concurrency; ready events wait in the queue (without throttling) meanwhile.
@@ -616,6 +607,11 @@ class EventInvoker:
     payload_limit: int = attrs.field(
         default=EVENT_PAYLOAD_LIMIT,
         validator=one_of("payload_limit", (EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT)),
+    )
+    history: History = attrs.field(
+        default=None,
+        converter=new_history,
+        validator=instance_of("history", History, "a History"),
     )
     keep_records: bool = attrs.field(default=True, validator=boolean("keep_records"))
     on_outcome: Callable[[EventOutcome], object] | None = attrs.field(
@@ -728,7 +724,6 @@ class EventInvoker:
             now,
             on_grid(now + self.config.maximum_event_age),
             duplicate=duplicate,
-            keep=keep,
         )
         if keep and not duplicate:
             self._live[request_id] = event
@@ -804,10 +799,13 @@ class EventInvoker:
             _ = result.payload
             event.last = result
         now = self.scheduler.clock.now()
+        history = self.history
         if result.function_error is None:
-            if event.tries is not None:
-                self._note(event, event.executions, result.started_at, result.ended_at,
-                           AttemptOutcome.SUCCESS, None)  # fmt: skip
+            if history.keep:
+                history.defer(_event_span, self.function.name, event.request_id,
+                              event.executions + event.system_errors, event.executions,
+                              event.enqueued_at, result.started_at, result.ended_at, _SUCCESS,
+                              None, event.in_flight)  # fmt: skip
             policy = self.retry_policy
             if policy is not self._hooked:  # a policy assigned later: look it up once
                 self._hooked, self._succeeded = policy, success_hook(policy)
@@ -820,9 +818,11 @@ class EventInvoker:
         event.function_errors += 1
         event.error_code = 200
         event.error_message = ""
-        if event.tries is not None:
-            self._note(event, event.executions, result.started_at, result.ended_at,
-                       AttemptOutcome.FUNCTION_ERROR, result.error_type)  # fmt: skip
+        if history.keep:
+            history.defer(_event_span, self.function.name, event.request_id,
+                          event.executions + event.system_errors, event.executions,
+                          event.enqueued_at, result.started_at, result.ended_at,
+                          _FUNCTION_ERROR, result.error_type, event.in_flight)  # fmt: skip
         self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
 
     def _wants_last(self) -> bool:
@@ -835,30 +835,6 @@ class EventInvoker:
             or config.on_failure is not None
             or config.on_success is not None
         )
-
-    def _note(
-        self,
-        event: _Event,
-        execution: int | None,
-        started: float,
-        ended: float,
-        outcome: AttemptOutcome,
-        error_type: str | None,
-    ) -> None:
-        tries = event.tries
-        if tries is not None:
-            tries.append(
-                EventAttempt(
-                    event.request_id,
-                    len(tries) + 1,
-                    execution,
-                    event.enqueued_at,
-                    started,
-                    ended,
-                    outcome,
-                    error_type,
-                )
-            )
 
     def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
         count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
@@ -909,11 +885,10 @@ class EventInvoker:
         if kind is EventOutcomeKind.CANCELLED:
             target = dead_letter = None
         keep = self.keep_records
-        tries = event.tries
         outcome = EventOutcome(
             event.request_id, kind, condition, event.executions, event.enqueued_at, now,
             self.scheduler.clock.epoch(), self._arn, event.request, event.last,
-            tuple(tries) if tries is not None else (), event.duplicate,
+            event.duplicate,
         )  # fmt: skip
         errors: list[str] = []
         # An interrupt (KeyboardInterrupt, SystemExit) raised by a destination is recorded
@@ -1018,20 +993,6 @@ class EventInvoker:
             else:
                 msg = f"{request_id}: no such event"
             raise KeyError(msg) from None
-
-    def attempts_of(self, request_id: str, *, throttles: bool = False) -> list[EventAttempt]:
-        """The executions of event ``request_id`` so far; with ``throttles`` every try.
-
-        Works for events still in flight as well as finished ones (keep_records).
-        """
-        event = self._live.get(request_id)
-        if event is not None and event.tries is not None:
-            tries: tuple[EventAttempt, ...] | list[EventAttempt] = event.tries
-        else:
-            tries = self.outcome(request_id).attempts
-        if throttles:
-            return list(tries)
-        return [a for a in tries if a.execution is not None]
 
     def counts(self) -> dict[EventOutcomeKind, int]:
         """How many outcomes of each kind (keep_records)."""

@@ -20,12 +20,12 @@ from typing_extensions import Self
 
 from invokemodels.core._clock import ScaledClock
 from invokemodels.core._function import Function
+from invokemodels.core._history import History, Span, new_history
 from invokemodels.core._protocols import DeadLetterQueue, DeadLetterTopic, InvokeResponse
 from invokemodels.core._scheduler import Scheduler
-from invokemodels.core._validate import boolean, in_range
+from invokemodels.core._validate import boolean, in_range, instance_of
 from invokemodels.event._invoker import (
     AttemptHandle,
-    EventAttempt,
     EventInvoker,
     EventMetrics,
     EventOutcome,
@@ -45,6 +45,7 @@ _OWN_OPTIONS: Final = frozenset(
         "scheduler",
         "seed",
         "keep_records",
+        "history",
         "max_in_flight",
         "executor",
     }
@@ -100,7 +101,9 @@ class BackgroundEventInvoker:
             retry take 0.6 s).
         max_workers: worker threads, the most attempts running at once (default 4).
         seed: seeds request ids and jitter.
-        keep_records: keep every outcome and try (default True).
+        keep_records: keep every outcome (default True; see `EventInvoker`).
+        history: the `History` of the tries (default: a new kept one); read it with
+            `of` (under the lock) while the worker runs, or directly once closed.
         options: further `EventInvoker` keyword arguments (``retry_policy``,
             ``on_outcome``, ``duplicate_probability``, ...).
     """
@@ -114,6 +117,11 @@ class BackgroundEventInvoker:
     )
     seed: int | None = None
     keep_records: bool = attrs.field(default=True, validator=boolean("keep_records"))
+    history: History = attrs.field(
+        default=None,
+        converter=new_history,
+        validator=instance_of("history", History, "a History"),
+    )
     options: Mapping[str, Any] = attrs.field(factory=dict, validator=_check_options)
     clock: ScaledClock = attrs.field(init=False)
     invoker: EventInvoker = attrs.field(init=False)
@@ -140,6 +148,7 @@ class BackgroundEventInvoker:
             scheduler=Scheduler(clock=self.clock),
             seed=self.seed,
             keep_records=self.keep_records,
+            history=self.history,
             max_in_flight=self.max_workers,
             executor=_WorkerPool(self),
             **options,
@@ -242,10 +251,10 @@ class BackgroundEventInvoker:
         with self._cond:
             return self.invoker.outcomes
 
-    def attempts_of(self, request_id: str, *, throttles: bool = False) -> list[EventAttempt]:
-        """`EventInvoker.attempts_of`, under the lock."""
+    def of(self, item_id: str) -> list[Span]:
+        """`History.of` on the tries' history, under the lock (every try, throttles included)."""
         with self._cond:
-            return self.invoker.attempts_of(request_id, throttles=throttles)
+            return self.history.of(item_id)
 
     @property
     def metrics(self) -> EventMetrics:

@@ -15,7 +15,6 @@ from invokemodels.mapping._filters import (
 )
 from invokemodels.mapping._loop import (
     EventSourceMapping,
-    InvocationTrace,
     MappingHandle,
 )
 from invokemodels.mapping._params import REPORT_BATCH_ITEM_FAILURES
@@ -56,7 +55,6 @@ __all__ = [
     "STARTING_POSITIONS",
     "EventSourceMapping",
     "FilterCriteria",
-    "InvocationTrace",
     "IteratorAgeSample",
     "JsonFloat",
     "MappingHandle",

@@ -15,10 +15,11 @@ the `PollerHandle` the loop hands to its ``bind`` method (a `BindablePoller`).
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Hashable
-from typing import Any, Generic, TypeVar
+from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
@@ -30,18 +31,17 @@ from invokemodels.core._function import (
     encode_payload,
     new_request_id,
 )
+from invokemodels.core._history import History, Model, Outcome, Span, new_history
 from invokemodels.core._protocols import (
     Batch,
     BatchOutcome,
     Delivery,
     Destination,
     FunctionIdentity,
-    OutcomeKind,
     Poller,
 )
 from invokemodels.core._scheduler import Scheduler, Timer
 from invokemodels.core._validate import (
-    boolean,
     implements,
     in_range,
     instance_of,
@@ -51,19 +51,54 @@ from invokemodels.core._validate import (
 )
 from invokemodels.exceptions import describe_error
 
-__all__ = ["EventSourceMapping", "InvocationTrace", "MappingHandle"]
+__all__ = ["EventSourceMapping", "MappingHandle"]
+
+_ESM: Final = Model.EVENT_SOURCE_MAPPING
+_SUCCESS: Final = Outcome.SUCCESS
+_FUNCTION_ERROR: Final = Outcome.FUNCTION_ERROR
+_THROTTLED: Final = Outcome.THROTTLED
+# The history is handed plain values (see History.defer): the outcomes' values.
+_SUCCESS_VALUE: Final = _SUCCESS.value
+_FUNCTION_ERROR_VALUE: Final = _FUNCTION_ERROR.value
+_THROTTLED_VALUE: Final = _THROTTLED.value
 
 
-@attrs.frozen
-class InvocationTrace:
-    """One batch invocation as the loop saw it (kept when ``keep_trace`` is on)."""
+def _failed_ids(payload: str) -> tuple[str, ...]:
+    """The ``itemIdentifier`` values of a partial batch response (``batchItemFailures``)."""
+    try:
+        response = json.loads(payload)
+    except ValueError:
+        return ()
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+    if not isinstance(failures, list):
+        return ()
+    return tuple(
+        item["itemIdentifier"]
+        for item in failures
+        if isinstance(item, dict) and isinstance(item.get("itemIdentifier"), str)
+    )
 
-    lane: Hashable
-    request_id: str
-    started_at: float
-    ended_at: float
-    kind: OutcomeKind
-    size: int
+
+def _batch_span(
+    function: str,
+    request_id: str,
+    lane: Hashable,
+    size: int,
+    ids: tuple[str, ...],
+    attempt: int,
+    kind: str,
+    started_at: float,
+    ended_at: float,
+    error_type: str | None,
+    payload: str | None,
+    in_flight: int | None,
+) -> Span:
+    # Built when the history is read: the partial batch response is parsed only then.
+    return Span(
+        _ESM, function, request_id, attempt, None if in_flight is None else 1, started_at,
+        started_at, ended_at, Outcome(kind), error_type, None, lane, size, ids,
+        () if payload is None else _failed_ids(payload), in_flight,
+    )  # fmt: skip
 
 
 P = TypeVar("P", bound=Poller)
@@ -169,7 +204,10 @@ class EventSourceMapping(Generic[P]):
         seed: seeds request ids (or pass ``rng``).
         max_concurrency: cap on batches in flight from this mapping (None: the
             poller's ``capacity`` is unbounded and the poller decides).
-        keep_trace: keep an `InvocationTrace` per invocation in `trace`.
+        history: the `History` that gets a `Span` per batch invocation, throttles
+            included (default: a new kept one; share one across models for one
+            timeline; ``History(keep=False)`` keeps nothing).  A span carries the batch's
+            ``ids`` and ``lane``, and the ids a partial batch response failed.
 
     When it is created, the mapping calls the poller's ``bind(handle)`` if it has one (a
     `BindablePoller`): `handle` is the `PollerHandle` through which the poller reads the
@@ -200,12 +238,15 @@ class EventSourceMapping(Generic[P]):
         default=None,
         validator=in_range("max_concurrency", 1, 1 << 31, integer=True, optional=True),
     )
-    keep_trace: bool = attrs.field(default=True, validator=boolean("keep_trace"))
+    history: History = attrs.field(
+        default=None,
+        converter=new_history,
+        validator=instance_of("history", History, "a History"),
+    )
     uuid: str = attrs.field(
         default=attrs.Factory(_default_uuid, takes_self=True),
         validator=text("uuid", _UUID, "must be a lowercase UUID (8-4-4-4-12 hex digits)"),
     )
-    trace: list[InvocationTrace] = attrs.field(factory=list, init=False)
     invocations: int = attrs.field(default=0, init=False)
     throttles: int = attrs.field(default=0, init=False)
     function_errors: int = attrs.field(default=0, init=False)
@@ -334,9 +375,14 @@ class EventSourceMapping(Generic[P]):
         reason = self.function.try_acquire()
         if reason is not None:
             self.throttles += 1
-            outcome = BatchOutcome(OutcomeKind.THROTTLED, request_id, now, now, None, reason)
-            self._record(batch, outcome)
-            self.poller.complete(batch, outcome)
+            history = self.history
+            if history.keep:
+                history.defer(_batch_span, self.function.name, request_id, batch.lane,
+                              len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE, now,
+                              now, reason, None, None)  # fmt: skip
+            self.poller.complete(
+                batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason)
+            )
             return
         try:
             attempt = self.function.run_attempt(
@@ -349,34 +395,30 @@ class EventSourceMapping(Generic[P]):
             raise
         self._in_flight += 1
         self.invocations += 1
-        self.scheduler.at(attempt.ended_at, self._finish, batch, attempt)
+        self.scheduler.at(attempt.ended_at, self._finish, batch, attempt, self.function.in_flight)
 
-    def _finish(self, batch: Batch, attempt: AttemptResult) -> None:
-        self.function.release()
+    def _finish(self, batch: Batch, attempt: AttemptResult, in_flight: int) -> None:
+        function = self.function
+        function.release()
         self._in_flight -= 1
         if attempt.ok:
-            kind = OutcomeKind.SUCCESS
+            kind = _SUCCESS
         else:
-            kind = OutcomeKind.FUNCTION_ERROR
+            kind = _FUNCTION_ERROR
             self.function_errors += 1
+        history = self.history
+        if history.keep:
+            ok = kind is _SUCCESS
+            history.defer(_batch_span, function.name, attempt.request_id, batch.lane,
+                          len(batch.records), batch.ids, batch.attempt,
+                          _SUCCESS_VALUE if ok else _FUNCTION_ERROR_VALUE,
+                          attempt.started_at, attempt.ended_at,
+                          None if ok else attempt.error_type,
+                          attempt.payload if ok else None, in_flight)  # fmt: skip
         outcome = BatchOutcome(
             kind, attempt.request_id, attempt.started_at, attempt.ended_at, attempt
         )
-        self._record(batch, outcome)
         self.poller.complete(batch, outcome)
         if self._enabled:
             # "The next batching window begins as soon as the previous invocation completes."
             self._wake_at(self.scheduler.now)
-
-    def _record(self, batch: Batch, outcome: BatchOutcome) -> None:
-        if self.keep_trace:
-            self.trace.append(
-                InvocationTrace(
-                    batch.lane,
-                    outcome.request_id,
-                    outcome.started_at,
-                    outcome.ended_at,
-                    outcome.kind,
-                    len(batch.records),
-                )
-            )

@@ -35,7 +35,8 @@ import attrs
 
 from invokemodels.core._clock import on_grid
 from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, encode_payload
-from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
+from invokemodels.core._history import Outcome
+from invokemodels.core._protocols import Batch, BatchOutcome, PollerHandle
 from invokemodels.core._records import sqs_record
 from invokemodels.core._validate import boolean, check_range, implements, in_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
@@ -494,7 +495,7 @@ class SQSPoller:
         now = outcome.ended_at
         report = self.config.report_batch_item_failures
         messages: tuple[PolledMessage, ...] = batch.records
-        if outcome.kind is OutcomeKind.THROTTLED:
+        if outcome.kind is Outcome.THROTTLED:
             self.throttled_batches += 1
             self._back_off(now)
             scaling = self.config.scaling
@@ -512,7 +513,7 @@ class SQSPoller:
                 # Past the visibility timeout the messages reappear; let go of the batch.
                 self.released_after_throttle += 1
             return
-        if outcome.kind is OutcomeKind.FUNCTION_ERROR:
+        if outcome.kind is Outcome.FUNCTION_ERROR:
             self.failed_batches += 1
             if not report:
                 self._back_off(now)
@@ -665,4 +666,9 @@ class SQSPoller:
                 dict.fromkeys(message.attributes["MessageGroupId"] for message in messages)
             )
             lane = groups[0] if len(groups) == 1 else groups
-        return Batch({"Records": [entry[1] for entry in buffer]}, messages, lane)
+        ids = tuple([message.message_id for message in messages])
+        received = max(
+            [int(message.attributes.get("ApproximateReceiveCount", 1)) for message in messages],
+            default=1,
+        )
+        return Batch({"Records": [entry[1] for entry in buffer]}, messages, lane, ids, received)

@@ -67,7 +67,8 @@ import attrs
 
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
-from invokemodels.core._protocols import Batch, BatchOutcome, OutcomeKind, PollerHandle
+from invokemodels.core._history import History, Outcome
+from invokemodels.core._protocols import Batch, BatchOutcome, PollerHandle
 from invokemodels.core._records import stream_on_failure_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import callable_value, check_range, instance_of, render_value, text
@@ -405,7 +406,15 @@ class StreamPoller:
                 self.iterator_ages.append(
                     IteratorAgeSample(now, lane.shard_id, (now - last.arrival) * 1000.0)
                 )
-            batches.append(Batch(piece.event, piece.records, lane.key))
+            batches.append(
+                Batch(
+                    piece.event,
+                    piece.records,
+                    lane.key,
+                    tuple([record.sequence_number for record in piece.records]),
+                    piece.invokes + 1,
+                )
+            )
         return batches
 
     def next_poll_at(self, now: float) -> float | None:
@@ -436,14 +445,14 @@ class StreamPoller:
         piece = lane.pieces[0]
         now = self._bound.now()
         piece.request_id = outcome.request_id
-        if outcome.kind is OutcomeKind.THROTTLED:
+        if outcome.kind is Outcome.THROTTLED:
             # The batch never reached the function: no retry attempt is consumed.
             lane.ready_at = on_grid(now + self._delay)
             return
         piece.invokes += 1
         piece.attempt = outcome.attempt
         records = piece.records
-        if outcome.kind is OutcomeKind.SUCCESS:
+        if outcome.kind is Outcome.SUCCESS:
             cut, state = self._judge(piece, outcome)
         else:
             cut, state = _FAILED, None
@@ -848,7 +857,7 @@ def map_stream(
     scheduler: Scheduler | None = None,
     seed: int | None = None,
     max_concurrency: int | None = None,
-    keep_trace: bool = True,
+    history: History | None = None,
     polling_interval: float = 1.0,
     retry_delay: float | None = None,
     invoke_identity_arn: str | None = None,
@@ -884,7 +893,7 @@ def map_stream(
     )  # fmt: skip
     mapping: EventSourceMapping[StreamPoller] = EventSourceMapping(
         function, poller, scheduler, seed=seed, max_concurrency=max_concurrency,
-        keep_trace=keep_trace,
+        history=history,
     )  # fmt: skip
     if config.enabled:
         mapping.start()

@@ -20,7 +20,6 @@ from invokemodels.sync._client import (
 from invokemodels.sync._invoker import (
     CLIENT_CONTEXT_LIMIT,
     LOG_RESULT_LIMIT,
-    Invocation,
     PendingInvoke,
     RequestResponseInvoker,
 )
@@ -34,7 +33,6 @@ __all__ = [
     "STANDARD_TRANSIENT_CODES",
     "STANDARD_TRANSIENT_STATUS",
     "ClientAttempt",
-    "Invocation",
     "LambdaClient",
     "LegacyRetry",
     "NoRetry",

@@ -29,6 +29,7 @@ from typing import Any, Final
 import attrs
 
 from invokemodels.core._combine import Composable, SuccessHook, retry_policy, success_hook
+from invokemodels.core._history import Span
 from invokemodels.core._protocols import InvokeResponse, RetryPolicy
 from invokemodels.core._retry import Decision, Failure, FailureKind
 from invokemodels.core._validate import attribute_of, in_range, instance_of, is_random
@@ -302,6 +303,8 @@ class ClientAttempt:
             ``FunctionError``), the refusal's wire code, or ``"ReadTimeoutError"``.
         retry_delay: the backoff the policy chose before the next attempt, or None.
         reason: why the policy stopped (``max_attempts``, ...), empty otherwise.
+        span: the attempt as Lambda ran it (the `Span` of the invoker's history; it may end
+            after the client gave up), or None when the call was refused.
     """
 
     call: int
@@ -312,6 +315,7 @@ class ClientAttempt:
     outcome: str
     retry_delay: float | None = None
     reason: str = ""
+    span: Span | None = attrs.field(default=None, repr=False)
 
 
 def _failure_kind(error: InvocationError) -> FailureKind:
@@ -339,8 +343,8 @@ class LambdaClient:
     `invoke` returns the `InvokeResponse` of the first attempt that gets one, a
     function error included (the SDK never retries those), or raises the last
     error (`InvocationError` or `ReadTimeoutError`) when the policy stops.
-    Every attempt is logged in `attempts`; the invoker's `invocations` show
-    the attempts as Lambda ran them, overlapping ones included.
+    Every attempt is logged in `attempts`; the invoker's `history` shows the
+    attempts as Lambda ran them, overlapping ones included (``attempt.span``).
 
     Each attempt is one `RequestResponseInvoker.call` with the client's read timeout, and
     time passes through the invoker's scheduler (`RequestResponseInvoker.sleep_until`).
@@ -406,6 +410,7 @@ class LambdaClient:
             error: InvocationError | ReadTimeoutError
             status: int | None
             read_timeout = self.read_timeout
+            span: Span | None = None
             try:
                 # The invoker waits for the response only when it comes within the read
                 # timeout; otherwise the attempt keeps running and the client gives up.
@@ -421,7 +426,7 @@ class LambdaClient:
                 error, kind, status = exc, _failure_kind(exc), exc.status_code
                 request_id = invoker.last_request_id
             else:
-                done = pending.invocation
+                done = span = pending.span
                 request_id = done.request_id
                 if read_timeout is None or done.ended_at - done.started_at <= read_timeout:
                     if self.retry is not self._hooked:  # assigned later: look it up once
@@ -430,7 +435,13 @@ class LambdaClient:
                         self._succeeded(attempt)
                     self.attempts.append(
                         ClientAttempt(
-                            call, attempt, request_id, sent_at, done.ended_at, done.outcome
+                            call,
+                            attempt,
+                            request_id,
+                            sent_at,
+                            done.ended_at,
+                            "Success" if done.error_type is None else done.error_type,
+                            span=done,
                         )
                     )
                     return pending.response
@@ -459,6 +470,7 @@ class LambdaClient:
                     error.code,
                     decision.delay,
                     decision.reason,
+                    span,
                 )
             )
             if decision.delay is None:

@@ -36,10 +36,10 @@ from invokemodels.core._function import (
     encode_payload,
     new_request_id,
 )
+from invokemodels.core._history import History, Model, Outcome, Span, new_history
 from invokemodels.core._protocols import InvokeResponse
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
-    boolean,
     callable_value,
     instance_of,
     is_random,
@@ -57,7 +57,6 @@ from invokemodels.exceptions import (
 __all__ = [
     "CLIENT_CONTEXT_LIMIT",
     "LOG_RESULT_LIMIT",
-    "Invocation",
     "PendingInvoke",
     "RequestResponseInvoker",
 ]
@@ -82,57 +81,25 @@ Fault = Callable[[int, random.Random], "InvocationError | None"]
 """``fault(call_number, rng)``: an invocation error to raise instead of the call, or None."""
 
 
-_Row = tuple[int, str, str, float, float, int, str, "str | None", int]
-"""An `Invocation`'s fields, as the log keeps them on the hot path."""
+_SYNC_MODEL: Final = Model.REQUEST_RESPONSE
 
 
-@attrs.frozen
-class Invocation:
-    """One call of the Invoke API as the service saw it (the invoker's log).
-
-    Attributes:
-        number: 1-based count of calls made through this invoker.
-        request_id: the ``x-amzn-RequestId`` (the context's ``aws_request_id``).
-        invocation_type: ``RequestResponse`` or ``DryRun``.
-        started_at: clock time the call arrived.
-        ended_at: clock time the attempt ended (``started_at`` when nothing ran).
-        status_code: 200, 204, or the HTTP status of the invocation error (429, 500, ...).
-        outcome: ``"Success"``, the function's ``errorType`` (``"Sandbox.Timedout"``,
-            ``"ValueError"``, ...), ``"DryRun"``, or the invocation error's wire code
-            (``"TooManyRequestsException"``, ...).
-        function_error: ``"Unhandled"`` for a function error, else None.
-        in_flight: the function's concurrency right after this call took its slot
-            (0 when the call never ran the handler).
-    """
-
-    number: int
-    request_id: str
-    invocation_type: str
-    started_at: float
-    ended_at: float
-    status_code: int
-    outcome: str
-    function_error: str | None = None
-    in_flight: int = 0
-
-    @property
-    def ran(self) -> bool:
-        """True when the handler ran (the call reached the function)."""
-        return self.in_flight > 0
-
-    @property
-    def duration(self) -> float:
-        """Seconds from arrival to the end of the attempt."""
-        return self.ended_at - self.started_at
-
-    def overlaps(self, other: Invocation) -> bool:
-        """True when both attempts ran and their ``[started_at, ended_at)`` intervals intersect."""
-        return (
-            self.ran
-            and other.ran
-            and self.started_at < other.ended_at
-            and other.started_at < self.ended_at
-        )
+def _call_span(
+    function: str,
+    request_id: str,
+    started_at: float,
+    arrived_at: float,
+    ended_at: float,
+    error_type: str | None,
+    failed: bool,
+    in_flight: int,
+) -> Span:
+    # A call that ran; built when the history is read (see History.defer).
+    return Span(
+        _SYNC_MODEL, function, request_id, 1, 1, arrived_at, started_at, ended_at,
+        Outcome.FUNCTION_ERROR if failed else Outcome.SUCCESS, error_type, 200, None, 1, (),
+        (), in_flight,
+    )  # fmt: skip
 
 
 @attrs.define(repr=False, eq=False)
@@ -145,27 +112,28 @@ class PendingInvoke:
     the handle: the attempt still ends at ``ended_at`` and releases its slot then.
     """
 
-    invocation: Invocation
+    span: Span
+    """The call's `Span` (the one the invoker's `History` records)."""
     response: InvokeResponse
 
     def __repr__(self) -> str:
-        inv = self.invocation
-        return f"<PendingInvoke {inv.request_id} {inv.started_at!r}->{inv.ended_at!r}>"
+        span = self.span
+        return f"<PendingInvoke {span.request_id} {span.started_at!r}->{span.ended_at!r}>"
 
     @property
     def request_id(self) -> str:
         """The request id of the attempt."""
-        return self.invocation.request_id
+        return self.span.request_id
 
     @property
     def started_at(self) -> float:
         """Clock time the attempt started."""
-        return self.invocation.started_at
+        return self.span.started_at
 
     @property
     def ended_at(self) -> float:
         """Clock time the response is ready."""
-        return self.invocation.ended_at
+        return self.span.ended_at
 
 
 class _LogCapture(logging.Handler):
@@ -257,7 +225,11 @@ class RequestResponseInvoker:
         fault: ``fault(call_number, rng)`` returns an `InvocationError` to
             raise instead of running a call (to test callers against
             ``ServiceException`` 500s or throttles), or None.  See also `inject`.
-        keep_log: keep an `Invocation` per call in `invocations` (default True).
+        history: the `History` that gets a `Span` per call, refused and DryRun calls
+            included (default: a new kept one; share one across models for one timeline;
+            ``History(keep=False)`` keeps nothing).  A refused call's span has outcome
+            `Outcome.THROTTLED` (429, ``error_type`` the throttle ``Reason``),
+            `Outcome.SERVICE_ERROR` (5xx) or `Outcome.REFUSED` (``error_type`` the wire code).
 
     The configuration is validated when the invoker is made (not on later assignment).
 
@@ -286,9 +258,11 @@ class RequestResponseInvoker:
         default=None,
         validator=callable_value("fault", "a callable fault(call_number, rng)", optional=True),
     )
-    keep_log: bool = attrs.field(default=True, validator=boolean("keep_log"))
-    _rows: list[_Row] = attrs.field(factory=list, init=False)
-    _records: list[Invocation] = attrs.field(factory=list, init=False)
+    history: History = attrs.field(
+        default=None,
+        converter=new_history,
+        validator=instance_of("history", History, "a History"),
+    )
     _injected: collections.deque[InvocationError] = attrs.field(
         factory=collections.deque, init=False
     )
@@ -383,10 +357,11 @@ class RequestResponseInvoker:
         The same validation and refusals as `invoke`.  The attempt holds its
         concurrency slot until ``ended_at``, whether or not anyone waits for it.
         """
-        row, response = self._call(
-            payload, invocation_type, qualifier, log_type, client_context, _NEVER
+        span, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, _NEVER, span=True
         )
-        return PendingInvoke(Invocation(*row), response)
+        assert span is not None
+        return PendingInvoke(span, response)
 
     def call(
         self,
@@ -410,16 +385,17 @@ class RequestResponseInvoker:
         every attempt through this method.
         """
         limit = _FOREVER if read_timeout is None else read_timeout
-        row, response = self._call(
-            payload, invocation_type, qualifier, log_type, client_context, limit
+        span, response = self._call(
+            payload, invocation_type, qualifier, log_type, client_context, limit, span=True
         )
-        if row[4] - row[3] > limit:
-            self.sleep_until(row[3] + limit)
-        return PendingInvoke(Invocation(*row), response)
+        assert span is not None
+        if span.ended_at - span.started_at > limit:
+            self.sleep_until(span.started_at + limit)
+        return PendingInvoke(span, response)
 
     def wait(self, pending: PendingInvoke) -> InvokeResponse:
         """Wait (in clock time) until ``pending``'s attempt ends; return its response."""
-        self.sleep_until(pending.invocation.ended_at)
+        self.sleep_until(pending.span.ended_at)
         return pending.response
 
     def sleep_until(self, when: float) -> None:
@@ -433,24 +409,6 @@ class RequestResponseInvoker:
             return
         scheduler.run(until=when)
 
-    @property
-    def invocations(self) -> list[Invocation]:
-        """Every call so far as an `Invocation`, in call order (empty with ``keep_log=False``)."""
-        records, rows = self._records, self._rows
-        if len(records) < len(rows):
-            # The log keeps plain tuples on the hot path; records are built when read.
-            records.extend(Invocation(*row) for row in rows[len(records) :])
-        return records
-
-    def clear_log(self) -> None:
-        """Forget the logged calls (`invocations` starts empty again)."""
-        self._rows.clear()
-        self._records.clear()
-
-    def timeline(self) -> list[tuple[float, float, str]]:
-        """``(started_at, ended_at, outcome)`` of every logged call, in call order."""
-        return [(row[3], row[4], row[6]) for row in self._rows]
-
     def _call(
         self,
         payload: Any,
@@ -459,8 +417,14 @@ class RequestResponseInvoker:
         log_type: str | None,
         client_context: ClientContextInput | None,
         patience: float,
-    ) -> tuple[_Row, InvokeResponse]:
-        """One call; waits for the attempt's end when it comes within ``patience`` seconds."""
+        *,
+        span: bool = False,
+    ) -> tuple[Span | None, InvokeResponse]:
+        """One call; waits for the attempt's end when it comes within ``patience`` seconds.
+
+        Returns the call's `Span` when ``span`` is set (else None, and the history builds
+        it when read).
+        """
         kind = self.invocation_type if invocation_type is None else invocation_type
         if kind not in _SYNC_TYPES:
             raise InvalidParameterValueError(
@@ -495,18 +459,21 @@ class RequestResponseInvoker:
                 if error is not None:
                     raise error
         except (InvocationError, InvalidParameterValueError) as exc:
-            self._refused(number, request_id, kind, now, exc)
+            self._refused(request_id, kind, now, exc)
             raise
         function = self.function
+        history = self.history
         if kind == "DryRun":
-            row: _Row = (number, request_id, kind, now, now, 204, "DryRun", None, 0)
-            if self.keep_log:
-                self._rows.append(row)
-            return row, InvokeResponse(204, b"", None, None, request_id)
+            dry = Span(
+                Model.DRY_RUN, function.name, request_id, 1, None, now, now, now,
+                Outcome.DRY_RUN, None, 204,
+            )  # fmt: skip
+            history.record(dry)
+            return dry, InvokeResponse(204, b"", None, None, request_id)
         reason = function.try_acquire()
         if reason is not None:
             throttle = TooManyRequestsError(reason)
-            self._refused(number, request_id, kind, now, throttle)
+            self._refused(request_id, kind, now, throttle)
             raise throttle
         in_flight = function.in_flight
         try:
@@ -527,19 +494,19 @@ class RequestResponseInvoker:
         ended = attempt.ended_at
         self._release_at(ended, wait=ended - attempt.started_at <= patience)
         function_error = attempt.function_error
-        row = (
-            number,
-            request_id,
-            kind,
-            attempt.started_at,
-            ended,
-            200,
-            "Success" if function_error is None else (attempt.error_type or "Unhandled"),
-            function_error,
-            in_flight,
-        )
-        if self.keep_log:
-            self._rows.append(row)
+        started = attempt.started_at
+        result: Span | None = None
+        if span or history.keep:
+            failed = function_error is not None
+            error_type = (attempt.error_type or "Unhandled") if failed else None
+            if span:
+                result = _call_span(
+                    function.name, request_id, started, now, ended, error_type, failed, in_flight
+                )
+                history.record(result)
+            else:
+                history.defer(_call_span, function.name, request_id, started, now, ended,
+                              error_type, failed, in_flight)  # fmt: skip
         response = InvokeResponse(
             200,
             attempt.payload.encode(),
@@ -548,20 +515,41 @@ class RequestResponseInvoker:
             request_id,
             log_result,
         )
-        return row, response
+        return result, response
 
     def _refused(
         self,
-        number: int,
         request_id: str,
         kind: str,
         now: float,
         error: InvocationError | InvalidParameterValueError,
     ) -> None:
-        if self.keep_log:
-            self._rows.append(
-                (number, request_id, kind, now, now, error.status_code, error.code, None, 0)
+        history = self.history
+        if not history.keep:
+            return
+        status = error.status_code
+        if isinstance(error, TooManyRequestsError):
+            outcome, error_type = Outcome.THROTTLED, error.reason
+        elif status >= 500:
+            outcome, error_type = Outcome.SERVICE_ERROR, error.code
+        else:
+            outcome, error_type = Outcome.REFUSED, error.code
+        model = Model.DRY_RUN if kind == "DryRun" else _SYNC_MODEL
+        history.record(
+            Span(
+                model,
+                self.function.name,
+                request_id,
+                1,
+                None,
+                now,
+                now,
+                now,
+                outcome,
+                error_type,
+                status,
             )
+        )
 
     # -- helpers -------------------------------------------------------------------------
 
