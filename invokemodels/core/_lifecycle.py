@@ -54,7 +54,15 @@ class AttemptLifecycle(Generic[J]):
         history: the model's `History`.
     """
 
-    __slots__ = ("acquire", "clock", "function", "history", "release", "scheduler")
+    __slots__ = (
+        "_ended",
+        "acquire",
+        "clock",
+        "function",
+        "history",
+        "release",
+        "scheduler",
+    )
 
     def __init__(self, function: Function, scheduler: Scheduler, history: History) -> None:
         self.function = function
@@ -66,6 +74,11 @@ class AttemptLifecycle(Generic[J]):
         """Take a slot (`Function.try_acquire`): None, or the ``ThrottleReason``."""
         self.release: Callable[[], None] = function.release
         """Give a slot back (`Function.release`)."""
+        # A model without an `ended` hook (the sync one) pays no call for it at each end.
+        ended = self.ended
+        self._ended: Callable[[J, AttemptResult, bool], None] | None = (
+            None if type(self).ended is AttemptLifecycle.ended else ended
+        )
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.function.name} in_flight={self.function.in_flight}>"
@@ -105,9 +118,8 @@ class AttemptLifecycle(Generic[J]):
         client_context: ClientContext | None = None,
     ) -> AttemptResult:
         """Run the admitted attempt (`Function.run_attempt`); a raise gives the slot back."""
-        function = self.function
         try:
-            return function.run_attempt(
+            return self.function.run_attempt(
                 request,
                 request_id=request_id,
                 clock=self.clock,
@@ -126,13 +138,17 @@ class AttemptLifecycle(Generic[J]):
         """
         if now is not None and result.ended_at <= now:
             self.release()
-            self.ended(job, result, False)
+            ended = self._ended
+            if ended is not None:
+                ended(job, result, False)
         else:
             self.scheduler.at(result.ended_at, self._end, job, result)
 
     def _end(self, job: J, result: AttemptResult) -> None:
         self.release()
-        self.ended(job, result, True)
+        ended = self._ended
+        if ended is not None:
+            ended(job, result, True)
 
     def record(self, make: Callable[..., Span], *args: Any) -> None:
         """Add the span ``make(*args)`` to the history, built when read (`History.defer`)."""
