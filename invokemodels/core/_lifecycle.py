@@ -38,6 +38,7 @@ class AttemptLifecycle(Generic[J]):
       returns its `AttemptResult`.  A function error is a result; when the run *raises*
       (the model's own failure, e.g. a ``duration`` callable that raises) the slot is
       given back before the exception propagates.
+    - `begin` is `admit` then `run` in one call (None when throttled): the hot path.
     - `end` ``(job, result, now)``: releases the slot at ``result.ended_at`` and then
       calls the `ended` hook.  When ``now`` is given and the attempt has already ended by
       then (a caller that waited, a real clock) this happens at once, without a
@@ -120,6 +121,33 @@ class AttemptLifecycle(Generic[J]):
         """Run the admitted attempt (`Function.run_attempt`); a raise gives the slot back."""
         try:
             return self.function.run_attempt(
+                request,
+                request_id=request_id,
+                clock=self.clock,
+                qualifier=qualifier,
+                client_context=client_context,
+            )
+        except BaseException:
+            self.release()
+            raise
+
+    def begin(
+        self,
+        job: J,
+        request: str,
+        request_id: str,
+        now: float,
+        qualifier: str | None = None,
+        client_context: ClientContext | None = None,
+    ) -> AttemptResult | None:
+        """`admit` then `run` in one step: the result, or None when throttled."""
+        function = self.function
+        reason = self.acquire()
+        if reason is not None:
+            self.throttled(job, request_id, reason, now)
+            return None
+        try:
+            return function.run_attempt(
                 request,
                 request_id=request_id,
                 clock=self.clock,

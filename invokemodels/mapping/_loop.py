@@ -375,9 +375,9 @@ class EventSourceMapping(Generic[P]):
         request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
         request_id = new_request_id(self.rng)
         lifecycle = self._lifecycle
-        if not lifecycle.admit(batch, request_id, self.scheduler.now):
+        attempt = lifecycle.begin(batch, request, request_id, self.scheduler.now)
+        if attempt is None:
             return
-        attempt = lifecycle.run(request, request_id)
         self._in_flight += 1
         self.invocations += 1
         lifecycle.end((batch, self.function.in_flight), attempt)

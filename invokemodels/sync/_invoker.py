@@ -488,15 +488,16 @@ class RequestResponseInvoker:
             )  # fmt: skip
             history.record(dry)
             return dry, InvokeResponse(204, b"", None, None, request_id)
-        lifecycle = self._lifecycle
-        lifecycle.admit(None, request_id, now)  # a throttle raises (`_CallLifecycle`)
-        in_flight = function.in_flight
+        # A throttle raises, in the lifecycle's ``throttled`` hook (`_CallLifecycle`).
         if tail:
+            self._lifecycle.admit(None, request_id, now)
+            in_flight = function.in_flight
             attempt, log_result = self._run_tailed(request, request_id, qualifier, context)
         else:
-            attempt = lifecycle.run(
-                request, request_id, qualifier=qualifier, client_context=context
-            )
+            ran = self._lifecycle.begin(None, request, request_id, now, qualifier, context)
+            assert ran is not None
+            attempt = ran
+            in_flight = function.in_flight
             log_result = None
         ended = attempt.ended_at
         self._release_at(attempt, wait=ended - attempt.started_at <= patience)
