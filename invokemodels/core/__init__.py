@@ -44,6 +44,7 @@ from invokemodels.core._history import (
     Outcome,
     Span,
 )
+from invokemodels.core._lifecycle import AttemptLifecycle
 from invokemodels.core._protocols import (
     Batch,
     BatchOutcome,
@@ -78,6 +79,7 @@ __all__ = [
     "SYNC_PAYLOAD_LIMIT",
     "TICKS_PER_SECOND",
     "Account",
+    "AttemptLifecycle",
     "AttemptResult",
     "Batch",
     "BatchOutcome",

@@ -32,6 +32,7 @@ from invokemodels.core._function import (
     payload_size,
 )
 from invokemodels.core._history import History, Model, Outcome, Span, new_history
+from invokemodels.core._lifecycle import AttemptLifecycle
 from invokemodels.core._protocols import (
     DeadLetterQueue,
     DeadLetterTopic,
@@ -359,18 +360,7 @@ class _Event:
                               None)  # fmt: skip
             invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
             return False
-        reason = function.try_acquire()
-        if reason is not None:
-            invoker.metrics.throttles += 1
-            self.system_errors += 1
-            self.error_code = 429
-            self.error_message = _THROTTLE_MESSAGE
-            history = invoker.history
-            if history.keep:
-                history.defer(_event_span, function.name, self.request_id,
-                              self.executions + self.system_errors, None, self.enqueued_at,
-                              now, now, _THROTTLED, reason, None)  # fmt: skip
-            invoker._retry(self, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
+        if not invoker._lifecycle.admit(self, self.request_id, now):
             return False
         self.executions += 1
         self.admitted_at = now
@@ -385,19 +375,11 @@ class _Event:
         return True
 
     def run(self) -> AttemptResult:
-        invoker = self.invoker
-        return invoker.function.run_attempt(
-            self.request, request_id=self.request_id, clock=invoker.scheduler.clock
-        )
+        return self.invoker._lifecycle.run(self.request, self.request_id)
 
     def finish(self, result: AttemptResult) -> None:
         invoker = self.invoker
-        now = invoker._dispatch_now
-        if now is not None and result.ended_at <= now:
-            invoker._in_flight -= 1
-            invoker._complete(self, result)
-        else:
-            invoker.scheduler.at(result.ended_at, invoker._complete_later, self, result)
+        invoker._lifecycle.end(self, result, invoker._dispatch_now)
 
     def abandon(self, *, requeue: bool = True) -> None:
         self.invoker._abandon(self, requeue=requeue)
@@ -405,6 +387,38 @@ class _Event:
     def cancel(self) -> None:
         invoker = self.invoker
         invoker._end(self, EventOutcomeKind.CANCELLED, "Cancelled", invoker.scheduler.now)
+
+
+class _EventLifecycle(AttemptLifecycle[_Event]):
+    """The Event model's hooks: a throttle is retried; an ended try goes to `_complete`."""
+
+    __slots__ = ("invoker",)
+
+    def __init__(self, invoker: EventInvoker) -> None:
+        super().__init__(invoker.function, invoker.scheduler, invoker.history)
+        self.invoker = invoker
+
+    def throttled(self, job: _Event, request_id: str, reason: str, now: float) -> None:
+        invoker = self.invoker
+        invoker.metrics.throttles += 1
+        job.system_errors += 1
+        job.error_code = 429
+        job.error_message = _THROTTLE_MESSAGE
+        history = self.history
+        if history.keep:
+            history.defer(_event_span, self.function.name, request_id,
+                          job.executions + job.system_errors, None, job.enqueued_at,
+                          now, now, _THROTTLED, reason, None)  # fmt: skip
+        invoker._retry(job, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
+
+    def ended(self, job: _Event, result: AttemptResult, scheduled: bool) -> None:
+        invoker = self.invoker
+        invoker._in_flight -= 1
+        invoker._complete(job, result)
+        if scheduled:
+            upcoming = invoker.queue.next_ready_at()
+            if upcoming is not None and upcoming <= invoker.scheduler.now:
+                invoker._wake_at(invoker.scheduler.now)
 
 
 class AttemptHandle(Protocol):
@@ -423,10 +437,11 @@ class AttemptHandle(Protocol):
       outcome, destinations) when the clock reaches ``result.ended_at``: at once when
       called inside ``submit`` and that time has come, otherwise through the scheduler.
       Call it from the thread that runs the scheduler, or holding the lock it runs under.
-    - ``abandon(requeue=True)`` instead of ``finish`` when ``run`` raised: the slot is
-      given back and the try undone; with ``requeue`` the event goes back to the queue
-      untried (a run resumed after fixing the cause finds nothing half-done), without it
-      the event is left as it is (an executor that stops for good).
+    - ``abandon(requeue=True)`` instead of ``finish`` when ``run`` raised (``run`` has
+      already given the slot back, see `AttemptLifecycle`): the try is undone; with
+      ``requeue`` the event goes back to the queue untried (a run resumed after fixing the
+      cause finds nothing half-done), without it the event is left as it is (an executor
+      that stops for good).
     - ``cancel()`` instead of ``start``: end the event now with `EventOutcomeKind.CANCELLED`
       (an executor shutting down).
 
@@ -649,8 +664,10 @@ class EventInvoker:
     _dispatch_now: float | None = attrs.field(default=None, init=False)
     _succeeded: SuccessHook | None = attrs.field(default=None, init=False)
     _hooked: RetryPolicy | None = attrs.field(default=None, init=False)
+    _lifecycle: _EventLifecycle = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._lifecycle = _EventLifecycle(self)
         self._hooked = self.retry_policy
         self._succeeded = success_hook(self.retry_policy)
         check_not_self(self.function.arn, self.config)
@@ -771,11 +788,11 @@ class EventInvoker:
         """Undo `start` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
 
         Whatever a handler does is a result, so this is the model's own failure: the
-        slot is given back and, with ``requeue``, the event goes back to the queue
-        untried, so a run resumed after fixing the cause finds nothing half-done.
+        lifecycle gave the slot back as ``run`` raised and, with ``requeue``, the event
+        goes back to the queue untried, so a run resumed after fixing the cause finds
+        nothing half-done.
         """
         self._in_flight -= 1
-        self.function.release()
         now = event.admitted_at
         event.executions -= 1
         metrics = self.metrics
@@ -785,15 +802,8 @@ class EventInvoker:
             self.queue.put(event, now)
             self._wake_at(now)
 
-    def _complete_later(self, event: _Event, result: AttemptResult) -> None:
-        self._in_flight -= 1
-        self._complete(event, result)
-        upcoming = self.queue.next_ready_at()
-        if upcoming is not None and upcoming <= self.scheduler.now:
-            self._wake_at(self.scheduler.now)
-
     def _complete(self, event: _Event, result: AttemptResult) -> None:
-        self.function.release()
+        # The slot is free again (the lifecycle released it at the attempt's end).
         if self._wants_last():
             # Build the error document now: it releases the exception and its frames.
             _ = result.payload

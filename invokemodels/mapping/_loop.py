@@ -32,6 +32,7 @@ from invokemodels.core._function import (
     new_request_id,
 )
 from invokemodels.core._history import History, Model, Outcome, Span, new_history
+from invokemodels.core._lifecycle import AttemptLifecycle
 from invokemodels.core._protocols import (
     Batch,
     BatchOutcome,
@@ -256,8 +257,10 @@ class EventSourceMapping(Generic[P]):
     _enabled: bool = attrs.field(default=False, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
     _timer: Timer | None = attrs.field(default=None, init=False)
+    _lifecycle: _BatchLifecycle = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._lifecycle = _BatchLifecycle(self)
         self.handle = MappingHandle(self)
         bind = getattr(self.poller, "bind", None)
         if callable(bind):
@@ -367,58 +370,62 @@ class EventSourceMapping(Generic[P]):
         self._timer = upcoming
 
     def _invoke(self, batch: Batch) -> None:
-        now = self.scheduler.now
         # A batch that is not JSON or is over 6 MB is the poller's bug: it raises before a
         # concurrency slot is taken, so the function's slots stay balanced.
         request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
         request_id = new_request_id(self.rng)
-        reason = self.function.try_acquire()
-        if reason is not None:
-            self.throttles += 1
-            history = self.history
-            if history.keep:
-                history.defer(_batch_span, self.function.name, request_id, batch.lane,
-                              len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE, now,
-                              now, reason, None, None)  # fmt: skip
-            self.poller.complete(
-                batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason)
-            )
+        lifecycle = self._lifecycle
+        attempt = lifecycle.begin(batch, request, request_id, self.scheduler.now)
+        if attempt is None:
             return
-        try:
-            attempt = self.function.run_attempt(
-                request, request_id=request_id, clock=self.scheduler.clock
-            )
-        except BaseException:
-            # Not a function outcome (those are results) but the model's own error, e.g.
-            # a bad ``duration``: give the slot back before it stops the run.
-            self.function.release()
-            raise
         self._in_flight += 1
         self.invocations += 1
-        self.scheduler.at(attempt.ended_at, self._finish, batch, attempt, self.function.in_flight)
+        lifecycle.end((batch, self.function.in_flight), attempt)
 
-    def _finish(self, batch: Batch, attempt: AttemptResult, in_flight: int) -> None:
-        function = self.function
-        function.release()
-        self._in_flight -= 1
-        if attempt.ok:
+
+class _BatchLifecycle(AttemptLifecycle[Any]):
+    """The mapping loop's hooks: a throttle or a finished batch goes back to the poller.
+
+    The job is the `Batch` at admission, ``(batch, in_flight)`` at the end.
+    """
+
+    __slots__ = ("mapping",)
+
+    def __init__(self, mapping: EventSourceMapping[Any]) -> None:
+        super().__init__(mapping.function, mapping.scheduler, mapping.history)
+        self.mapping = mapping
+
+    def throttled(self, job: Any, request_id: str, reason: str, now: float) -> None:
+        batch: Batch = job
+        mapping = self.mapping
+        mapping.throttles += 1
+        if self.history.keep:
+            self.history.defer(_batch_span, self.function.name, request_id, batch.lane,
+                               len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE,
+                               now, now, reason, None, None)  # fmt: skip
+        mapping.poller.complete(batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason))
+
+    def ended(self, job: Any, result: AttemptResult, scheduled: bool) -> None:
+        batch: Batch
+        batch, in_flight = job
+        mapping = self.mapping
+        mapping._in_flight -= 1
+        if result.ok:
             kind = _SUCCESS
         else:
             kind = _FUNCTION_ERROR
-            self.function_errors += 1
+            mapping.function_errors += 1
         history = self.history
         if history.keep:
             ok = kind is _SUCCESS
-            history.defer(_batch_span, function.name, attempt.request_id, batch.lane,
+            history.defer(_batch_span, self.function.name, result.request_id, batch.lane,
                           len(batch.records), batch.ids, batch.attempt,
                           _SUCCESS_VALUE if ok else _FUNCTION_ERROR_VALUE,
-                          attempt.started_at, attempt.ended_at,
-                          None if ok else attempt.error_type,
-                          attempt.payload if ok else None, in_flight)  # fmt: skip
-        outcome = BatchOutcome(
-            kind, attempt.request_id, attempt.started_at, attempt.ended_at, attempt
-        )
-        self.poller.complete(batch, outcome)
-        if self._enabled:
+                          result.started_at, result.ended_at,
+                          None if ok else result.error_type,
+                          result.payload if ok else None, in_flight)  # fmt: skip
+        outcome = BatchOutcome(kind, result.request_id, result.started_at, result.ended_at, result)
+        mapping.poller.complete(batch, outcome)
+        if mapping._enabled:
             # "The next batching window begins as soon as the previous invocation completes."
-            self._wake_at(self.scheduler.now)
+            mapping._wake_at(mapping.scheduler.now)

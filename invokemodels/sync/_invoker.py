@@ -37,6 +37,7 @@ from invokemodels.core._function import (
     new_request_id,
 )
 from invokemodels.core._history import History, Model, Outcome, Span, new_history
+from invokemodels.core._lifecycle import AttemptLifecycle
 from invokemodels.core._protocols import InvokeResponse
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
@@ -100,6 +101,21 @@ def _call_span(
         Outcome.FUNCTION_ERROR if failed else Outcome.SUCCESS, error_type, 200, None, 1, (),
         (), in_flight,
     )  # fmt: skip
+
+
+class _CallLifecycle(AttemptLifecycle[None]):
+    """The sync model's hook: a throttled call is a 429 (the caller waits for the end)."""
+
+    __slots__ = ("invoker",)
+
+    def __init__(self, invoker: RequestResponseInvoker) -> None:
+        super().__init__(invoker.function, invoker.scheduler, invoker.history)
+        self.invoker = invoker
+
+    def throttled(self, job: None, request_id: str, reason: str, now: float) -> None:
+        throttle = TooManyRequestsError(reason)
+        self.invoker._refused(request_id, "RequestResponse", now, throttle)
+        raise throttle
 
 
 @attrs.define(repr=False, eq=False)
@@ -269,8 +285,10 @@ class RequestResponseInvoker:
     _calls: int = attrs.field(default=0, init=False)
     _last_request_id: str = attrs.field(default="", init=False)
     _default_context: ClientContext | None = attrs.field(default=None, init=False)
+    _lifecycle: _CallLifecycle = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._lifecycle = _CallLifecycle(self)
         self._check_qualifier(self.qualifier)
         self._default_context = _client_context(self.client_context)
 
@@ -470,29 +488,19 @@ class RequestResponseInvoker:
             )  # fmt: skip
             history.record(dry)
             return dry, InvokeResponse(204, b"", None, None, request_id)
-        reason = function.try_acquire()
-        if reason is not None:
-            throttle = TooManyRequestsError(reason)
-            self._refused(request_id, kind, now, throttle)
-            raise throttle
-        in_flight = function.in_flight
-        try:
-            if tail:
-                attempt, log_result = self._run_tailed(request, request_id, qualifier, context)
-            else:
-                attempt = function.run_attempt(
-                    request,
-                    request_id=request_id,
-                    clock=clock,
-                    qualifier=qualifier,
-                    client_context=context,
-                )
-                log_result = None
-        except BaseException:
-            function.release()
-            raise
+        # A throttle raises, in the lifecycle's ``throttled`` hook (`_CallLifecycle`).
+        if tail:
+            self._lifecycle.admit(None, request_id, now)
+            in_flight = function.in_flight
+            attempt, log_result = self._run_tailed(request, request_id, qualifier, context)
+        else:
+            ran = self._lifecycle.begin(None, request, request_id, now, qualifier, context)
+            assert ran is not None
+            attempt = ran
+            in_flight = function.in_flight
+            log_result = None
         ended = attempt.ended_at
-        self._release_at(ended, wait=ended - attempt.started_at <= patience)
+        self._release_at(attempt, wait=ended - attempt.started_at <= patience)
         function_error = attempt.function_error
         started = attempt.started_at
         result: Span | None = None
@@ -553,24 +561,26 @@ class RequestResponseInvoker:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def _release_at(self, ended_at: float, *, wait: bool) -> None:
-        """Release the slot at ``ended_at``; with ``wait``, also let time pass until then."""
+    def _release_at(self, attempt: AttemptResult, *, wait: bool) -> None:
+        """End the attempt (its slot) at ``ended_at``; with ``wait``, let time pass until then."""
         scheduler = self.scheduler
+        lifecycle = self._lifecycle
+        ended_at = attempt.ended_at
         if ended_at <= scheduler.clock.now() and not scheduler.is_virtual:
-            self.function.release()  # a real clock: the attempt is already over
+            lifecycle.end(None, attempt, ended_at)  # a real clock: the attempt is already over
             return
         if wait and not scheduler.running:
             due = scheduler.next_due()
             if due is None or due > ended_at:
-                # Nothing else is due before the attempt ends: move the clock and
-                # release directly, skipping the heap (the hot path of a lone invoke).
+                # Nothing else is due before the attempt ends: move the clock and end it
+                # directly, skipping the heap (the hot path of a lone invoke).
                 scheduler.clock.sleep_until(ended_at)
-                self.function.release()
+                lifecycle.end(None, attempt, ended_at)
                 return
-            scheduler.at(ended_at, self.function.release)
+            lifecycle.end(None, attempt)
             scheduler.run(until=ended_at)
             return
-        scheduler.at(ended_at, self.function.release)
+        lifecycle.end(None, attempt)
 
     def _run_tailed(
         self,
@@ -588,12 +598,8 @@ class RequestResponseInvoker:
         root.addHandler(capture)
         try:
             with contextlib.redirect_stdout(buffer):
-                attempt = function.run_attempt(
-                    request,
-                    request_id=request_id,
-                    clock=clock,
-                    qualifier=qualifier,
-                    client_context=context,
+                attempt = self._lifecycle.run(
+                    request, request_id, qualifier=qualifier, client_context=context
                 )
         finally:
             root.removeHandler(capture)
