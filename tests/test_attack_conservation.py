@@ -268,8 +268,8 @@ def test_stream_mapping_conserves_records_whatever_handlers_and_destinations_do(
     ended = sorted((o.shard_id, o.sequence_number) for o in poller.outcomes)
     assert ended == sorted(put)
     built = len(poller.failure_records)
-    assert len(destination.delivered) + poller.destination_delivery_failures == built
-    assert len(poller.delivery_errors) == poller.destination_delivery_failures
+    assert len(destination.delivered) + mapping.destination_delivery_failures == built
+    assert len(mapping.delivery_errors) == mapping.destination_delivery_failures
     assert fn.in_flight == 0
 
 
@@ -327,6 +327,6 @@ def test_a_stream_destination_that_raises_does_not_stop_the_mapping() -> None:
     sched.run_until_idle()
     poller = mapping.poller
     assert [o.fate.name for o in poller.outcomes] == ["DISCARDED"] * 3
-    assert poller.destination_delivery_failures == len(poller.failure_records) == 3
-    assert poller.delivery_errors == ["ConnectionError: destination unavailable"] * 3
+    assert mapping.destination_delivery_failures == len(poller.failure_records) == 3
+    assert mapping.delivery_errors == ["ConnectionError: destination unavailable"] * 3
     assert destination.delivered == []

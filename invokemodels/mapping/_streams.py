@@ -246,8 +246,8 @@ class StreamPoller:
     (every on-failure record built, whether or not a destination is configured),
     `iterator_ages` (the ``IteratorAge`` metric) and `fate` for one record.  A destination
     whose ``deliver`` raises does not stop the mapping: the records are discarded all the
-    same, `destination_delivery_failures` counts it (``DestinationDeliveryFailures``) and
-    `delivery_errors` says what was raised.
+    same, and the mapping's ``destination_delivery_failures`` counts it
+    (``DestinationDeliveryFailures``) and its ``delivery_errors`` say what was raised.
     """
 
     log: StreamLog = attrs.field(
@@ -268,8 +268,6 @@ class StreamPoller:
     )
     outcomes: list[RecordOutcome] = attrs.field(factory=list, init=False)
     failure_records: list[dict[str, Any]] = attrs.field(factory=list, init=False)
-    destination_delivery_failures: int = attrs.field(default=0, init=False)
-    delivery_errors: list[str] = attrs.field(factory=list, init=False)
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
     _lanes: dict[Hashable, _Lane] = attrs.field(factory=dict, init=False)
     _lane_list: list[_Lane] = attrs.field(factory=list, init=False)
@@ -619,11 +617,9 @@ class StreamPoller:
                 record["payload"] = self._event(lane, records)
         self.failure_records.append(record)
         if destination is not None:
-            error = handle.send_on_failure(destination, record, shard_id=lane.shard_id)
-            if error is not None:
-                # The records are discarded all the same (the handle counted the failure).
-                self.destination_delivery_failures += 1
-                self.delivery_errors.append(error)
+            # A destination that raises is counted by the mapping; the records are
+            # discarded all the same.
+            handle.send_on_failure(destination, record, shard_id=lane.shard_id)
 
     def _expire(self, lane: _Lane, now: float) -> None:
         """Records retention removed: recorded as expired at the moment they left the stream."""
