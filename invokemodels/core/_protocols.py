@@ -145,6 +145,11 @@ class Batch:
         ids: the ids of the records it carries (sequence numbers, message ids), for the
             batch's `Span` in the mapping's `History` (``History.of(id)``).
         attempt: 1-based number of this delivery of these records (the span's ``attempt``).
+        enqueued_at: clock time the batch's items were accepted by their source, for the
+            span's ``enqueued_at`` (a stream batch: its last record's arrival, so the span's
+            ``dwell_time`` is the batch's ``IteratorAge``; an SQS batch: its oldest message's
+            send), or None for the moment the batch is invoked.
+        source: the ARN of the batch's event source (a stream or a queue), for the span.
     """
 
     event: Any
@@ -152,6 +157,8 @@ class Batch:
     lane: Hashable = None
     ids: tuple[str, ...] = ()
     attempt: int = 1
+    enqueued_at: float | None = None
+    source: str | None = None
 
 
 @attrs.frozen

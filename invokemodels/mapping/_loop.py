@@ -93,12 +93,15 @@ def _batch_span(
     error_type: str | None,
     payload: str | None,
     in_flight: int | None,
+    enqueued_at: float | None,
+    source: str | None,
 ) -> Span:
     # Built when the history is read: the partial batch response is parsed only then.
     return Span(
-        _ESM, function, request_id, attempt, None if in_flight is None else 1, started_at,
-        started_at, ended_at, Outcome(kind), error_type, None, lane, size, ids,
-        () if payload is None else _failed_ids(payload), in_flight,
+        _ESM, function, request_id, attempt, None if in_flight is None else 1,
+        started_at if enqueued_at is None else enqueued_at, started_at, ended_at,
+        Outcome(kind), error_type, None, lane, size, ids,
+        () if payload is None else _failed_ids(payload), in_flight, source,
     )  # fmt: skip
 
 
@@ -402,7 +405,8 @@ class _BatchLifecycle(AttemptLifecycle[Any]):
         if self.history.keep:
             self.history.defer(_batch_span, self.function.name, request_id, batch.lane,
                                len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE,
-                               now, now, reason, None, None)  # fmt: skip
+                               now, now, reason, None, None, batch.enqueued_at,
+                               batch.source)  # fmt: skip
         mapping.poller.complete(batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason))
 
     def ended(self, job: Any, result: AttemptResult, scheduled: bool) -> None:
@@ -423,7 +427,8 @@ class _BatchLifecycle(AttemptLifecycle[Any]):
                           _SUCCESS_VALUE if ok else _FUNCTION_ERROR_VALUE,
                           result.started_at, result.ended_at,
                           None if ok else result.error_type,
-                          result.payload if ok else None, in_flight)  # fmt: skip
+                          result.payload if ok else None, in_flight, batch.enqueued_at,
+                          batch.source)  # fmt: skip
         outcome = BatchOutcome(kind, result.request_id, result.started_at, result.ended_at, result)
         mapping.poller.complete(batch, outcome)
         if mapping._enabled:
