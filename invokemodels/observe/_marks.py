@@ -66,7 +66,8 @@ QUEUE_KINDS: Final = frozenset(
         "stale_delete",
     }
 )
-RANK_BEFORE: Final = frozenset({MarkKind.ACCEPTED, "sent", "deduplicated"})
+# At one instant these come before the tries (a message is received, then its batch runs).
+RANK_BEFORE: Final = frozenset({MarkKind.ACCEPTED, "sent", "deduplicated", "received", "visible"})
 # The kinds that end an item (the rest are acceptance, deliveries and queue moves).
 FATES: Final = frozenset(
     {
@@ -111,7 +112,7 @@ class Mark:
 def lane_label(span: Span) -> str:
     """The track a span belongs to within its function.
 
-    ``"invocations"`` for synchronous calls and Event tries; for a batch, ``"shard <id>"``
+    ``"invocations"`` for synchronous calls and Event tries; for a batch, the shard's id
     (with ``#<n>`` for a ParallelizationFactor lane other than the first), ``"group <id>"``
     for a FIFO message group, or ``"queue <name>"`` for a standard queue (from
     `Span.source`).
@@ -121,7 +122,7 @@ def lane_label(span: Span) -> str:
         return "invocations"
     if isinstance(lane, tuple) and len(lane) == 2 and isinstance(lane[1], int):
         shard, index = lane
-        return f"shard {shard}" if index == 0 else f"shard {shard} #{index}"
+        return str(shard) if index == 0 else f"{shard} #{index}"
     if isinstance(lane, str):
         return f"group {lane}"
     if isinstance(lane, tuple):
@@ -220,3 +221,11 @@ def running_levels(spans: Iterable[Span]) -> dict[str, list[tuple[float, int]]]:
                 points.append((at, level))
         levels[name] = points
     return levels
+
+
+def is_stream_batch(span: Span) -> bool:
+    """True for a batch read from a Kinesis or DynamoDB stream (by its `Span.source`)."""
+    source = span.source or ""
+    return span.model is Model.EVENT_SOURCE_MAPPING and (
+        ":kinesis:" in source or ":dynamodb:" in source
+    )

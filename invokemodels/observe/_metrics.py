@@ -21,7 +21,7 @@ import attrs
 
 from invokemodels.core._history import Model, Outcome, Span
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.observe._marks import MarkKind, queue_levels, running_levels
+from invokemodels.observe._marks import MarkKind, is_stream_batch, queue_levels, running_levels
 
 if TYPE_CHECKING:
     from invokemodels.observe._timeline import Timeline
@@ -288,11 +288,6 @@ class _Bins:
         return tuple(points)
 
 
-def _is_stream(span: Span) -> bool:
-    source = span.source or ""
-    return ":kinesis:" in source or ":dynamodb:" in source
-
-
 def _concurrency(bins: _Bins, spans: Sequence[Span]) -> None:
     for name, points in running_levels(spans).items():
         for (at, level), following in zip(points, [*points[1:], None], strict=True):
@@ -332,7 +327,7 @@ def compute_metrics(timeline: Timeline, period: float) -> Metrics:
                 bins.add("AsyncEventAge", name, at, span.dwell_time * 1000.0)
         if span.outcome is Outcome.THROTTLED:
             bins.add("Throttles", name, at, 1)
-        if span.model is Model.EVENT_SOURCE_MAPPING and span.ran and _is_stream(span):
+        if span.ran and is_stream_batch(span):
             bins.add("IteratorAge", name, at, span.dwell_time * 1000.0)
     _concurrency(bins, timeline.spans)
 

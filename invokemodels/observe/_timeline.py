@@ -26,6 +26,7 @@ from invokemodels.observe._marks import (
     RANK_BEFORE,
     Mark,
     MarkKind,
+    is_stream_batch,
     lane_label,
 )
 from invokemodels.observe._metrics import Metrics, compute_metrics
@@ -500,21 +501,32 @@ def _started(span: Span) -> float:
 
 
 def _span_row(span: Span, full: bool) -> tuple[str, str, str, str, str]:
-    what = f"{span.model.value} {_short(span.request_id, full)} try {span.attempt}"
+    batch = span.model is Model.EVENT_SOURCE_MAPPING
+    kind = "batch" if batch else span.model.value
+    what = f"{kind} {_short(span.request_id, full)} try {span.attempt}"
     outcome = span.outcome.value
     if span.error_type:
         outcome += f" {span.error_type}"
     details = [outcome, f"took {_seconds(span.duration)}"]
     if span.model is Model.EVENT:
         details.append(f"age {_seconds(span.dwell_time)}")
-    elif span.model is Model.EVENT_SOURCE_MAPPING:
+    elif batch:
         noun = "record" if span.size == 1 else "records"
         details.append(f"{span.size} {noun} {_ids(span.carried, full)}")
         if span.failed:
-            details.append(f"{len(span.failed)} failed {_ids(span.failed, full)}")
+            details.append(
+                f"{len(span.failed)} of {span.size} reported failed {_ids(span.failed, full)}"
+            )
         if span.dwell_time > 0:
-            details.append(f"age {_seconds(span.dwell_time)}")
-    return (_seconds(span.started_at), span.function, lane_label(span), what, "; ".join(details))
+            age = "IteratorAge" if is_stream_batch(span) else "oldest message age"
+            details.append(f"{age} {_seconds(span.dwell_time)}")
+    return (
+        _seconds(span.started_at),
+        span.function,
+        lane_label(span),
+        what,
+        "; ".join(details),
+    )
 
 
 def _mark_row(mark: Mark, full: bool) -> tuple[str, str, str, str, str]:
@@ -523,7 +535,7 @@ def _mark_row(mark: Mark, full: bool) -> tuple[str, str, str, str, str]:
     elif mark.model is Model.EVENT:
         track = "event queue"
     elif isinstance(mark.lane, tuple) and len(mark.lane) == 2:
-        track = f"shard {mark.lane[0]}"
+        track = str(mark.lane[0])
     else:
         track = "" if mark.lane is None else str(mark.lane)
     details = [mark.detail] if mark.detail else []

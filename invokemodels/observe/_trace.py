@@ -125,11 +125,11 @@ def trace_events(timeline: Timeline) -> dict[str, Any]:
     for span in timeline.spans:
         pid = tracks.pids[span.function]
         tid = tracks.slot(pid, lane_label(span), span.started_at, span.ended_at)
-        name = (
-            span.outcome.value
-            if span.error_type is None
-            else (f"{span.outcome.value} {span.error_type}")
-        )
+        name = span.outcome.value
+        if span.error_type is not None:
+            name += f" {span.error_type}"
+        if span.failed:
+            name += f" ({len(span.failed)} of {span.size} items failed)"
         events.append(
             {
                 "name": name,
@@ -172,7 +172,7 @@ def trace_events(timeline: Timeline) -> dict[str, Any]:
                 ends.setdefault(mark.item, (mark.at, pid, tid))
         else:
             tid = tracks.tid(
-                pid, f"shard {mark.lane[0]} fates" if isinstance(mark.lane, tuple) else "fates"
+                pid, f"{mark.lane[0]} fates" if isinstance(mark.lane, tuple) else "fates"
             )
             ends.setdefault(mark.item, (mark.at, pid, tid))
         args: dict[str, Any] = {"item": mark.item}
