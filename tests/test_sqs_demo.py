@@ -37,8 +37,10 @@ def test_sqs_demo_prints_the_redrive_and_the_partial_batch() -> None:
     # The timeline names the failed item of the partial batch response.
     batches = [line for line in lines[timeline + 1 :] if " batch " in line]
     assert len(batches) == 2
-    assert "Success" in batches[0] and "; 1 of 3 reported failed [" in batches[0]
-    assert "1 record [" in batches[1] and "oldest message age 20.000s" in batches[1]
+    assert "Success" in batches[0]
+    assert "; 1 of 3 reported failed [" in batches[0]
+    assert "1 record [" in batches[1]
+    assert "oldest message age 20.000s" in batches[1]
 
 
 def test_sqs_demo_is_deterministic() -> None:

@@ -233,7 +233,7 @@ class Metrics:
 
 
 def _num(value: float) -> str:
-    return repr(round(value, 6))
+    return repr(round(float(value), 6))
 
 
 class _Bins:
@@ -280,9 +280,9 @@ class _Bins:
                     name,
                     round(index * self.period, 9),
                     int(count),
-                    total,
-                    low,
-                    high,
+                    float(total),
+                    float(low),
+                    float(high),
                 )
             )
         return tuple(points)
