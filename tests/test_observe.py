@@ -613,3 +613,19 @@ def test_marks_can_be_added_by_hand() -> None:
     assert timeline.rows() == [span, mark]
     assert timeline.text().splitlines()[-1].split() == ["2.000s", "f", "custom", "x", "by", "hand"]
     assert chrome_trace(timeline) == timeline.chrome_trace()
+
+
+def test_the_picture_in_the_docs_is_what_its_script_draws() -> None:
+    import importlib.util
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "scripts" / "observe_picture.py"
+    spec = importlib.util.spec_from_file_location("observe_picture", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    drawn = module.picture()
+    assert module.PICTURE.read_text(encoding="utf-8") == drawn, (
+        "run python docs/scripts/observe_picture.py"
+    )
+    ET.fromstring(drawn)

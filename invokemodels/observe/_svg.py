@@ -192,7 +192,8 @@ def render_svg(timeline: Timeline, *, width: int, bins: int, title: str | None) 
 
     Args:
         width: pixels (400-4000; default 960).
-        bins: time bins of the outcome panel (1-1000; default 60).
+        bins: about how many time bins the outcome panel has (1-1000; default 60: the
+            width of a bin is rounded to 1, 2, 2.5 or 5 times a power of ten seconds).
         title: a line on top (default: the functions' names).
     """
     if isinstance(width, bool) or not isinstance(width, int) or not 400 <= width <= 4000:
@@ -233,7 +234,8 @@ def render_svg(timeline: Timeline, *, width: int, bins: int, title: str | None) 
     top, scale = canvas.panel(1, "Queue depth (items waiting or in flight)", depth_high, "")
     entries = []
     for index, (label, points) in enumerate(depth.items()):
-        colour = _PALETTE[index % len(_PALETTE)]
+        # Offset from the functions' colours, so a queue is not read as a function.
+        colour = _PALETTE[(index + 3) % len(_PALETTE)]
         canvas.step_line(top, scale, [(start, 0.0), *points], colour)
         entries.append((label, colour))
     if not depth:
@@ -256,7 +258,9 @@ def render_svg(timeline: Timeline, *, width: int, bins: int, title: str | None) 
     canvas.legend(top, [(name, colours[name]) for name in functions])
 
     # 4. outcomes per bin
-    bin_width = (canvas.end - canvas.start) / bins
+    # A round bin width (1, 2, 2.5 or 5 times a power of ten) giving about ``bins`` bins.
+    bin_width = _nice_step(canvas.end - canvas.start, bins)
+    bins = max(1, math.ceil((canvas.end - canvas.start) / bin_width - 1e-9))
     counts: dict[int, dict[Outcome, int]] = {}
     for span in spans:
         index = min(bins - 1, int((span.started_at - canvas.start) / bin_width))
@@ -265,7 +269,7 @@ def render_svg(timeline: Timeline, *, width: int, bins: int, title: str | None) 
     high = max((sum(cell.values()) for cell in counts.values()), default=1)
     top, scale = canvas.panel(3, f"Tries per {_label(bin_width)}s, by outcome", high, "")
     present = [o for o in Outcome if any(o in cell for cell in counts.values())]
-    pixel = (width - _LEFT - _RIGHT) / bins
+    pixel = (width - _LEFT - _RIGHT) * bin_width / (canvas.end - canvas.start)
     for index, cell in sorted(counts.items()):
         base = top + _PANEL
         for outcome in Outcome:

@@ -455,7 +455,8 @@ def svg(timeline: Timeline, *, width: int = 960, bins: int = 60, title: str | No
 
     Args:
         width: pixels, 400-4000 (default 960).
-        bins: time bins of the outcome panel, 1-1000 (default 60).
+        bins: about how many time bins the outcome panel has, 1-1000 (default 60; a bin's
+            width is rounded to 1, 2, 2.5 or 5 times a power of ten seconds).
         title: the heading (default: the functions' names).
     """
     return render_svg(timeline, width=width, bins=bins, title=title)
