@@ -629,3 +629,60 @@ def test_the_picture_in_the_docs_is_what_its_script_draws() -> None:
         "run python docs/scripts/observe_picture.py"
     )
     ET.fromstring(drawn)
+
+
+def test_a_synchronous_call_shows_its_status_code() -> None:
+    history = History()
+    invoker = RequestResponseInvoker(Function("f", lambda e, c: e), seed=1, history=history)
+    invoker.invoke(1)
+    [row] = Timeline.from_history(history).text().splitlines()[1:]
+    assert "RequestResponse " in row
+    assert row.endswith("  Success; StatusCode 200; took 0.000s")
+
+
+@settings(max_examples=20)
+@given(
+    bodies=st.lists(st.sampled_from(["ok", "bad"]), min_size=1, max_size=6),
+    batch_size=st.integers(1, 3),
+    partial=st.booleans(),
+)
+def test_sqs_trace_spans_are_the_batches_the_handler_saw(
+    bodies: list[str], batch_size: int, partial: bool
+) -> None:
+    sched = Scheduler()
+    dlq = Queue("q-dlq", scheduler=sched, seed=2)
+    redrive = RedrivePolicy(dead_letter_target=dlq, max_receive_count=2)
+    queue = Queue("q", scheduler=sched, seed=1, visibility_timeout=10, redrive_policy=redrive)
+    calls: list[tuple[float, tuple[str, ...]]] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        records = event["Records"]
+        calls.append((sched.now, tuple(r["messageId"] for r in records)))
+        context.spend(1.0)
+        bad = [r["messageId"] for r in records if r["body"] == "bad"]
+        if partial:
+            return {"batchItemFailures": [{"itemIdentifier": i} for i in bad]}
+        if bad:
+            raise ValueError("bad")
+        return None
+
+    types = ["ReportBatchItemFailures"] if partial else []
+    config = SQSMappingConfig(batch_size=batch_size, function_response_types=types)
+    mapping = queue.map_to(Function("w", handler), config, seed=3)
+    sent = {queue.send_message(body).message_id: body for body in bodies}
+    sched.run_until_idle()
+    timeline = Timeline.from_history(mapping.history, sources=[mapping])
+    trace = timeline.chrome_trace()
+    check_trace_events(trace)
+    ran = [e for e in trace["traceEvents"] if e["ph"] == "X" and e["cat"] == "EventSourceMapping"]
+    assert sorted((e["ts"], tuple(e["args"]["carried"])) for e in ran) == sorted(
+        (round(at * 1e6, 3), ids) for at, ids in calls
+    )
+    for event in ran:
+        # A partial batch response's failed items are the batch's bad messages.
+        expected = [i for i in event["args"]["carried"] if sent[i] == "bad"] if partial else []
+        assert event["args"]["failed"] == expected
+    levels = queue_levels(timeline.marks)
+    assert (levels["q"][-1].visible, levels["q"][-1].not_visible) == (0, 0)
+    moved = [m for m in timeline.marks if m.kind == "moved_to_dlq"]
+    assert [m.body for m in dlq.peek()] == [sent[m.item] for m in moved]

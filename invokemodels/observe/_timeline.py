@@ -509,6 +509,8 @@ def _span_row(span: Span, full: bool) -> tuple[str, str, str, str, str]:
     if span.error_type:
         outcome += f" {span.error_type}"
     details = [outcome, f"took {_seconds(span.duration)}"]
+    if span.status_code is not None:
+        details.insert(1, f"StatusCode {span.status_code}")
     if span.model is Model.EVENT:
         details.append(f"age {_seconds(span.dwell_time)}")
     elif batch:
