@@ -443,7 +443,8 @@ def chrome_trace(timeline: Timeline) -> dict[str, Any]:
     queue); each try a complete event (``ph: "X"``) with ``ts`` and ``dur`` in microseconds
     of the models' clock; flow events (``s``/``t``/``f``, bound to their enclosing slice)
     from an event's acceptance to each try and its destination, and from each batch that
-    carried a record to the record's fate; counters (``ph: "C"``) of each function's
+    carried a record to the record's fate, and from an SQS message's send through its batches
+    to its end; counters (``ph: "C"``) of each function's
     concurrency and each queue's messages.  Opens in Perfetto and ``chrome://tracing``.
     """
     return trace_events(timeline)

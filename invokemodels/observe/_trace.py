@@ -10,7 +10,8 @@ Format document), which Perfetto (ui.perfetto.dev) and ``chrome://tracing`` open
   span's fields in ``args``; each mark an instant-sized complete event (``dur: 0``).
 - Flow events (``ph: "s"``, ``"t"``, ``"f"``, one ``id`` per item, ``bp: "e"`` so each binds
   to the slice enclosing it) draw an arrow from an event's acceptance to each of its tries and
-  to its destination, and from each batch that carried a stream record to its fate.
+  to its destination, from each batch that carried a stream record to its fate, and from a
+  message's send through each batch that carried it to its deletion or move to the DLQ.
 - Counter events (``ph: "C"``) give each function's concurrency and each queue's messages.
 """
 
@@ -153,7 +154,12 @@ def trace_events(timeline: Timeline) -> dict[str, Any]:
     ends: dict[str, tuple[float, int, int]] = {}
     for mark in timeline.marks:
         if mark.function is None:
-            _queue_mark(mark, queue_pids, tracks, events)
+            tid = _queue_mark(mark, queue_pids, tracks, events)
+            # A message's arrows: from its send, through each batch, to its end.
+            if mark.kind == "sent":
+                starts.setdefault(mark.item, (mark.at, _QUEUES_PID, tid))
+            elif mark.kind in ("deleted", "expired", "moved_to_dlq"):
+                ends.setdefault(mark.item, (mark.at, _QUEUES_PID, tid))
             continue
         pid = tracks.pids[mark.function]
         if mark.kind in (
@@ -256,7 +262,7 @@ def trace_events(timeline: Timeline) -> dict[str, Any]:
 
 def _queue_mark(
     mark: Mark, pids: dict[str, int], tracks: _Tracks, events: list[dict[str, Any]]
-) -> None:
+) -> int:
     name = str(mark.lane)
     pids.setdefault(name, _QUEUES_PID)
     tid = tracks.tid(_QUEUES_PID, f"queue {name}")
@@ -275,3 +281,4 @@ def _queue_mark(
             "args": args,
         }
     )
+    return tid
