@@ -686,3 +686,21 @@ def test_sqs_trace_spans_are_the_batches_the_handler_saw(
     assert (levels["q"][-1].visible, levels["q"][-1].not_visible) == (0, 0)
     moved = [m for m in timeline.marks if m.kind == "moved_to_dlq"]
     assert [m.body for m in dlq.peek()] == [sent[m.item] for m in moved]
+
+
+def test_a_long_run_draws_a_picture_of_bounded_size() -> None:
+    sched = Scheduler()
+    history = History()
+    fn = Function("busy", lambda e, c: e, duration=0.5, reserved_concurrency=20)
+    invoker = EventInvoker(fn, scheduler=sched, seed=1, history=history)
+    for i in range(3000):
+        sched.at(i * 0.01, invoker.invoke, i)
+    sched.run_until_idle()
+    timeline = Timeline.from_history(history, sources=[invoker])
+    ran = [s for s in timeline.spans if s.ran]
+    text = timeline.svg(width=600)
+    root = ET.fromstring(text)
+    dots = list(root.iter("{http://www.w3.org/2000/svg}circle"))
+    # At most two dots (lowest, highest) per half-pixel column of the 340-pixel plot.
+    assert 0 < len(dots) <= 2 * 2 * (600 - 260) + 2 < len(ran)
+    assert len(text) < 100_000

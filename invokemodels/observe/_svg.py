@@ -134,17 +134,27 @@ class _Canvas:
             index += 1
 
     def step_line(self, top: float, scale: float, points: Series, colour: str) -> None:
+        """A step line through ``points``; the changes that fall in one pixel column are
+        drawn as that column's lowest, highest and last value (a long run stays small)."""
         if not points:
             return
         bottom = top + _PANEL
-        path = [f"M{_f(self.x(points[0][0]))},{_f(bottom - points[0][1] * scale)}"]
-        level = points[0][1]
+        pen = points[0][1]
+        path = [f"M{_f(self.x(points[0][0]))},{_f(bottom - pen * scale)}"]
+        columns: list[tuple[str, float, float, float]] = []  # x, lowest, highest, last
         for at, value in points[1:]:
-            x = self.x(at)
-            path.append(f"H{_f(x)}")
-            if value != level:
-                path.append(f"V{_f(bottom - value * scale)}")
-                level = value
+            x = _f(round(self.x(at) * 2) / 2)
+            if columns and columns[-1][0] == x:
+                _, low, high, _ = columns[-1]
+                columns[-1] = (x, min(low, value), max(high, value), value)
+            else:
+                columns.append((x, value, value, value))
+        for x, low, high, last in columns:
+            path.append(f"H{x}")
+            for value in (low, high, last):
+                if value != pen:
+                    path.append(f"V{_f(bottom - value * scale)}")
+                    pen = value
         path.append(f"H{_f(self.x(self.end))}")
         self.parts.append(f'<path d="{"".join(path)}" stroke="{colour}" class="line"/>')
 
@@ -250,11 +260,17 @@ def render_svg(timeline: Timeline, *, width: int, bins: int, title: str | None) 
     ran = [s for s in spans if s.ran]
     dwell_high = max((s.dwell_time for s in ran), default=1.0)
     top, scale = canvas.panel(2, "Dwell time / iterator age at start", dwell_high, "s")
+    # One dot per function, pixel column and extreme: the highest and lowest dwell time
+    # started in that column (every execution when there are few).
+    dots: dict[tuple[str, str], tuple[float, float]] = {}
     for span in ran:
-        x, y = canvas.x(span.started_at), top + _PANEL - span.dwell_time * scale
-        canvas.parts.append(
-            f'<circle cx="{_f(x)}" cy="{_f(y)}" r="2.5" fill="{colours[span.function]}"/>'
-        )
+        key = (span.function, _f(round(canvas.x(span.started_at) * 2) / 2))
+        least, most = dots.get(key, (span.dwell_time, span.dwell_time))
+        dots[key] = (min(least, span.dwell_time), max(most, span.dwell_time))
+    for (name, x), (least, most) in dots.items():
+        for value in (most,) if least == most else (least, most):
+            y = top + _PANEL - value * scale
+            canvas.parts.append(f'<circle cx="{x}" cy="{_f(y)}" r="2.5" fill="{colours[name]}"/>')
     canvas.legend(top, [(name, colours[name]) for name in functions])
 
     # 4. outcomes per bin

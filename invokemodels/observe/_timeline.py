@@ -275,9 +275,11 @@ class Timeline:
 
     @property
     def start(self) -> float:
-        """The earliest time in the timeline (0.0 when empty)."""
-        times = [s.enqueued_at for s in self.spans[:1]] + [m.at for m in self.marks[:1]]
-        times += [s.started_at for s in self.spans[:1]]
+        """The earliest time in the timeline: the first acceptance, try or mark (0.0 when
+        empty)."""
+        first = min((s.enqueued_at for s in self.spans), default=None)
+        times = [first] if first is not None else []
+        times += [m.at for m in self.marks[:1]]
         return min(times, default=0.0)
 
     @property

@@ -17,6 +17,7 @@ Format document), which Perfetto (ui.perfetto.dev) and ``chrome://tracing`` open
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -45,7 +46,7 @@ class _Tracks:
     def __init__(self, functions: list[str]) -> None:
         self.pids = {name: index + 2 for index, name in enumerate(functions)}
         self.tids: dict[tuple[int, str], int] = {}
-        self.busy: dict[tuple[int, str], list[float]] = {}
+        self.busy: dict[tuple[int, str], list[tuple[float, int]]] = {}
         self.meta: list[dict[str, Any]] = []
         for name, pid in self.pids.items():
             self.meta.append(_meta("process_name", pid, 0, {"name": f"function {name}"}))
@@ -62,16 +63,15 @@ class _Tracks:
         return tid
 
     def slot(self, pid: int, label: str, start: float, end: float) -> int:
-        """The thread for a try on ``label`` from ``start`` to ``end``: the first sub-track
-        free at ``start`` (greedy interval colouring)."""
-        ends = self.busy.setdefault((pid, label), [])
-        for index, busy_until in enumerate(ends):
-            if busy_until <= start:
-                ends[index] = end
-                break
+        """The thread for a try on ``label`` from ``start`` to ``end`` (tries come in order of
+        ``start``): the sub-track that became free first, if it is free at ``start``, else a
+        new one (greedy interval partitioning: as few sub-tracks as the peak overlap)."""
+        free = self.busy.setdefault((pid, label), [])
+        if free and free[0][0] <= start:
+            index = heapq.heapreplace(free, (end, free[0][1]))[1]
         else:
-            index = len(ends)
-            ends.append(end)
+            index = len(free)
+            heapq.heappush(free, (end, index))
         return self.tid(pid, label if index == 0 else f"{label} #{index + 1}")
 
 
