@@ -704,3 +704,12 @@ def test_a_long_run_draws_a_picture_of_bounded_size() -> None:
     # At most two dots (lowest, highest) per half-pixel column of the 340-pixel plot.
     assert 0 < len(dots) <= 2 * 2 * (600 - 260) + 2 < len(ran)
     assert len(text) < 100_000
+
+
+def test_events_received_are_read_from_the_tries_without_the_invoker() -> None:
+    timeline, invoker = _event_timeline()
+    from_history = metrics(Timeline(timeline.spans))
+    with_source = metrics(timeline)
+    assert from_history.series("AsyncEventsReceived") == with_source.series("AsyncEventsReceived")
+    assert from_history.total("AsyncEventsReceived") == invoker.metrics.async_events_received
+    assert from_history.series("AsyncEventsDropped") == []

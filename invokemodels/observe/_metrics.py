@@ -331,6 +331,16 @@ def compute_metrics(timeline: Timeline, period: float) -> Metrics:
             bins.add("IteratorAge", name, at, span.dwell_time * 1000.0)
     _concurrency(bins, timeline.spans)
 
+    # Without its EventInvoker as a source, a function's received events are read from its
+    # tries: each event's first try carries its acceptance time (``enqueued_at``).
+    accepted = {m.function for m in timeline.marks if m.kind == MarkKind.ACCEPTED}
+    first_tries: dict[tuple[str, str], float] = {}
+    for span in timeline.spans:
+        if span.model is Model.EVENT and span.function not in accepted:
+            first_tries.setdefault((span.function, span.request_id), span.enqueued_at)
+    for (name, _), at in first_tries.items():
+        bins.add("AsyncEventsReceived", name, at, 1)
+
     fates: dict[tuple[str, str], int] = {}
     for mark in timeline.marks:
         name_or_none = mark.function

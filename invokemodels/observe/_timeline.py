@@ -470,9 +470,9 @@ def metrics(timeline_or_history: Timeline | History, period: float = 60) -> Metr
 
     Args:
         timeline_or_history: a `Timeline` (with its sources' marks: the Event metrics
-            ``AsyncEventsReceived``, ``AsyncEventsDropped``, ``DeadLetterErrors``,
-            ``DestinationDeliveryFailures`` and the SQS metrics need them), or a `History`
-            (its spans alone).
+            ``AsyncEventsDropped``, ``DeadLetterErrors``, ``DestinationDeliveryFailures``
+            and the SQS metrics need them; ``AsyncEventsReceived`` is read from the tries
+            when the `EventInvoker` is not a source), or a `History` (its spans alone).
         period: seconds per datapoint (default 60, CloudWatch's standard resolution).
 
     Samples (see `METRICS`): ``Invocations``, ``Errors``, ``Duration`` per execution;
