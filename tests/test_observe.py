@@ -713,3 +713,38 @@ def test_events_received_are_read_from_the_tries_without_the_invoker() -> None:
     assert from_history.series("AsyncEventsReceived") == with_source.series("AsyncEventsReceived")
     assert from_history.total("AsyncEventsReceived") == invoker.metrics.async_events_received
     assert from_history.series("AsyncEventsDropped") == []
+
+
+@pytest.mark.parametrize(
+    ("types", "response", "failed"),
+    [
+        # Without ReportBatchItemFailures the response does not count: nothing failed.
+        ([], {"batchItemFailures": [{"itemIdentifier": "first"}]}, []),
+        (["ReportBatchItemFailures"], {"batchItemFailures": [{"itemIdentifier": "first"}]},
+         ["first"]),
+        # A response the reader cannot read fails the whole batch (reference 4.2).
+        (["ReportBatchItemFailures"], {"batchItemFailures": [{"id": "x"}]}, ["first", "second"]),
+        (["ReportBatchItemFailures"], {"batchItemFailures": []}, []),
+    ],
+)  # fmt: skip
+def test_a_batch_span_fails_what_the_poller_fails(
+    types: list[str], response: dict[str, Any], failed: list[str]
+) -> None:
+    sched = Scheduler()
+    queue = Queue("q", scheduler=sched, seed=1)
+    ids = [queue.send_message(body).message_id for body in ("a", "b")]
+    names = {"first": ids[0], "second": ids[1]}
+
+    def handler(event: Any, context: Any) -> Any:
+        text = json.dumps(response)
+        for name, message_id in names.items():
+            text = text.replace(f'"{name}"', f'"{message_id}"')
+        return json.loads(text)
+
+    history = History()
+    config = SQSMappingConfig(batch_size=10, function_response_types=types)
+    queue.map_to(Function("f", handler), config, seed=2, history=history)
+    sched.run(until=1.0)
+    assert history[0].failed == tuple(names[name] for name in failed)
+    kept = [m for m in ids if queue.fate(m) is None]
+    assert kept == [names[name] for name in failed]  # the span and the queue agree

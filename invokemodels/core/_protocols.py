@@ -150,6 +150,10 @@ class Batch:
             ``dwell_time`` is the batch's ``IteratorAge``; an SQS batch: its oldest message's
             send), or None for the moment the batch is invoked.
         source: the ARN of the batch's event source (a stream or a queue), for the span.
+        report_batch_item_failures: True when the function's partial batch response counts
+            (``FunctionResponseTypes: ["ReportBatchItemFailures"]``): only then does the
+            span's ``failed`` name the items it reported (default True, so a poller of
+            your own shows any ``batchItemFailures`` it gets).
     """
 
     event: Any
@@ -159,6 +163,7 @@ class Batch:
     attempt: int = 1
     enqueued_at: float | None = None
     source: str | None = None
+    report_batch_item_failures: bool = True
 
 
 @attrs.frozen

@@ -421,6 +421,7 @@ class StreamPoller:
                     piece.invokes + 1,
                     piece.records[-1].arrival if piece.records else None,
                     self.log.arn,
+                    self.config.report_batch_item_failures,
                 )
             )
         return batches
