@@ -748,3 +748,9 @@ def test_a_batch_span_fails_what_the_poller_fails(
     assert history[0].failed == tuple(names[name] for name in failed)
     kept = [m for m in ids if queue.fate(m) is None]
     assert kept == [names[name] for name in failed]  # the span and the queue agree
+
+
+def test_reprs_are_short() -> None:
+    timeline, _ = _event_timeline()
+    assert repr(timeline) == "<Timeline spans=2 marks=3>"
+    assert repr(timeline.metrics(30)).startswith("<Metrics period=30 datapoints=")

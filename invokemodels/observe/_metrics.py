@@ -146,7 +146,7 @@ _FIELDS: Final = (
 )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Metrics:
     """The metrics of one timeline: `Datapoint` objects sorted by metric, name and time.
 
@@ -159,6 +159,9 @@ class Metrics:
     """``(function, model, outcome, count)`` of every try, for `summary`."""
     fates: tuple[tuple[str, str, int], ...] = ()
     """``(function, fate, count)`` of every mark that ends an item, for `summary`."""
+
+    def __repr__(self) -> str:
+        return f"<Metrics period={self.period:g} datapoints={len(self.datapoints)}>"
 
     def names(self) -> list[str]:
         """The metric names that have datapoints, sorted."""

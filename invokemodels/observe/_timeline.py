@@ -228,7 +228,7 @@ def _mark_tuple(marks: Iterable[Mark]) -> tuple[Mark, ...]:
     return tuple(marks)
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class Timeline:
     """Every try of every model (`Span`) and every other moment of an item's life
     (`Mark`), in time order: what `text`, `chrome_trace`, `svg` and `metrics` read.
@@ -270,6 +270,9 @@ class Timeline:
             marks += _source_marks(source, seen)
         marks.sort(key=_time_key)
         return cls(spans, tuple(marks))
+
+    def __repr__(self) -> str:
+        return f"<Timeline spans={len(self.spans)} marks={len(self.marks)}>"
 
     # -- queries ------------------------------------------------------------------------------
 
