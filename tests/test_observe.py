@@ -754,3 +754,18 @@ def test_reprs_are_short() -> None:
     timeline, _ = _event_timeline()
     assert repr(timeline) == "<Timeline spans=2 marks=3>"
     assert repr(timeline.metrics(30)).startswith("<Metrics period=30 datapoints=")
+
+
+def test_a_duplicate_delivery_is_received_once_and_ends_twice() -> None:
+    sched = Scheduler()
+    history = History()
+    invoker = EventInvoker(Function("f", lambda e, c: e), scheduler=sched, seed=1,
+                           history=history, duplicate_probability=1.0)  # fmt: skip
+    invoker.invoke(1)
+    sched.run_until_idle()
+    timeline = Timeline.from_history(history, sources=[invoker])
+    assert [m.kind for m in timeline.marks] == ["accepted", "succeeded", "succeeded"]
+    result = metrics(timeline)
+    assert result.total("AsyncEventsReceived") == invoker.metrics.async_events_received == 1
+    assert result.total("Invocations") == invoker.metrics.invocations == 2
+    check_trace_events(timeline.chrome_trace())

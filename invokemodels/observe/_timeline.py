@@ -59,15 +59,17 @@ def _event_marks(invoker: EventInvoker) -> list[Mark]:
     dead_letter = invoker.dead_letter
     for outcome in invoker.outcomes:
         rid = outcome.request_id
-        marks.append(
-            Mark(
-                at=outcome.enqueued_at,
-                kind=MarkKind.ACCEPTED,
-                item=rid,
-                function=name,
-                model=Model.EVENT,
+        if not outcome.duplicate:
+            # A duplicate copy was not accepted again (AsyncEventsReceived counts it once).
+            marks.append(
+                Mark(
+                    at=outcome.enqueued_at,
+                    kind=MarkKind.ACCEPTED,
+                    item=rid,
+                    function=name,
+                    model=Model.EVENT,
+                )
             )
-        )
         if outcome.kind is EventOutcomeKind.CANCELLED:
             marks.append(
                 Mark(
@@ -268,7 +270,17 @@ class Timeline:
         marks: list[Mark] = []
         for source in sources:
             marks += _source_marks(source, seen)
-        marks.sort(key=_time_key)
+        # Acceptances at one instant in the order of their events' first tries (an
+        # invoker keeps its outcomes in the order they ended).
+        first: dict[str, int] = {}
+        for index, span in enumerate(spans):
+            first.setdefault(span.request_id, index)
+        marks.sort(
+            key=lambda m: (
+                *_time_key(m),
+                first.get(m.item, len(spans)) if m.kind == MarkKind.ACCEPTED else 0,
+            )
+        )
         return cls(spans, tuple(marks))
 
     def __repr__(self) -> str:
