@@ -504,9 +504,19 @@ def _all_outputs(seed: int) -> tuple[str, str, str, str]:
     return timeline.text(full_ids=True), trace, timeline.svg(), timeline.metrics().to_csv()
 
 
-def test_the_same_seed_gives_byte_identical_outputs() -> None:
+def test_the_same_seed_gives_byte_identical_outputs(tmp_path: Path) -> None:
     assert _all_outputs(7) == _all_outputs(7)
     assert _all_outputs(7)[0] != _all_outputs(8)[0]  # request ids come from the seed
+    files = []
+    for run in range(2):
+        history = History()
+        mapping, _ = _poison_stream(7, history)
+        timeline = Timeline.from_history(history, sources=[mapping])
+        files.append((tmp_path / f"trace{run}.json", tmp_path / f"picture{run}.svg"))
+        timeline.write_chrome_trace(files[-1][0])
+        timeline.write_svg(files[-1][1])
+    assert files[0][0].read_bytes() == files[1][0].read_bytes()
+    assert files[0][1].read_bytes() == files[1][1].read_bytes()
 
 
 @settings(max_examples=25)
