@@ -256,10 +256,15 @@ class PollerHandle(Protocol):
       ``destination_delivery_failures`` (``DestinationDeliveryFailures``), what was raised
       is kept in its ``delivery_errors``, and the description is returned (None when the
       destination took the record).
+    - ``recording`` is True when the mapping's `History` keeps spans: a poller may skip
+      work that only a batch's span needs (such as `Batch.enqueued_at`) when it is False.
     """
 
     @property
     def function(self) -> FunctionIdentity: ...
+
+    @property
+    def recording(self) -> bool: ...
 
     @property
     def uuid(self) -> str: ...

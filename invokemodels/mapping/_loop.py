@@ -146,6 +146,11 @@ class MappingHandle:
         """The mapping's seeded randomness."""
         return self._mapping.rng
 
+    @property
+    def recording(self) -> bool:
+        """True when the mapping's history keeps spans (`History.keep`)."""
+        return self._mapping.history.keep
+
     def now(self) -> float:
         """The clock time, in seconds."""
         return self._clock.now()

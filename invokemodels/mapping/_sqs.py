@@ -673,7 +673,7 @@ class SQSPoller:
         )
         enqueued_at: float | None = None
         handle = self._handle
-        if handle is not None and messages:
+        if handle is not None and messages and handle.recording:
             # SentTimestamp is epoch milliseconds: back to clock time through the handle.
             sent = min(int(message.attributes.get("SentTimestamp", 0)) for message in messages)
             now = handle.now()
