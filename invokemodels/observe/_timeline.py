@@ -235,8 +235,9 @@ class Timeline:
     """Every try of every model (`Span`) and every other moment of an item's life
     (`Mark`), in time order: what `text`, `chrome_trace`, `svg` and `metrics` read.
 
-    Build one with `Timeline.from_history`.  ``spans`` is in order of ``started_at``
-    (ties as recorded), ``marks`` in order of ``at``.
+    Build one with `Timeline.from_history`: its ``spans`` are in order of ``started_at``
+    (ties as recorded), its ``marks`` in order of ``at`` (the constructor keeps both as
+    given).
     """
 
     spans: tuple[Span, ...] = attrs.field(converter=_span_tuple)
@@ -330,7 +331,8 @@ class Timeline:
         model: Model | None = None,
         outcome: Outcome | None = None,
     ) -> Timeline:
-        """The spans (and marks) matching every given filter (None: any)."""
+        """The spans and marks matching every given filter (None: any); a mark has no
+        outcome, so an ``outcome`` filter keeps spans only."""
         return Timeline(
             tuple(
                 s
