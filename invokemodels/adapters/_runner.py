@@ -5,10 +5,11 @@ The mapping loop is the one the in-process models use; the runner only drives it
 asked to stop), runs it, and on `stop` (or SIGINT / SIGTERM with ``handle_signals``)
 finishes what it is doing and shuts down cleanly.
 
-A batch runs inside one scheduler callback (on a real clock the attempt ends when its
-handler returns), so when the runner stops no batch is half done: the batch that was
-running has been completed (its messages deleted, its checkpoint advanced), and the
-runner then disables every mapping and calls each poller's ``shutdown()`` if it has one
+A batch's handler runs inside one scheduler callback (on a real clock the attempt has
+ended when its handler returns) and its completion is the next callback, so when the
+runner stops it disables every mapping, runs the completions that are due (every batch
+that ran is completed: its messages deleted, its checkpoint advanced), and then calls each
+poller's ``shutdown()`` if it has one
 (`SQSConsumer` returns the messages it received but never handed to the function;
 `StreamConsumer` saves its checkpoints).
 """
@@ -127,6 +128,16 @@ class MappingRunner:
     def _shutdown(self) -> None:
         for mapping in self.mappings:
             mapping.disable()
+        # A batch's end is its own callback at the attempt's end (already reached on a
+        # real clock): run those, so every batch that ran is completed (deleted,
+        # checkpointed); a disabled mapping polls no more.
+        scheduler = self.scheduler
+        clock = scheduler.clock
+        while True:
+            due = scheduler.next_due()
+            if due is None or due > clock.now():
+                break
+            scheduler.step()
         for mapping in self.mappings:
             shutdown = getattr(mapping.poller, "shutdown", None)
             if callable(shutdown):
