@@ -9,6 +9,8 @@ boto3; making a client does, and names the extra if it is missing.
   (`StreamConsumer`), with checkpoints in a `CheckpointStore`.
 - `SQSDestination`, `SNSDestination`: real queues and topics as on-failure destinations
   and dead-letter targets.
+- `RemoteInvoker`: the `Invoker` protocol over the real Invoke API, with the same
+  `InvokeResponse`, the same exception tree and the library's SDK retry policies.
 - `MappingRunner`: run mappings as a long-running process on the real clock, with a
   graceful shutdown on SIGINT / SIGTERM.
 """
@@ -16,6 +18,7 @@ boto3; making a client does, and names the extra if it is missing.
 from __future__ import annotations
 
 from invokemodels.adapters._boto import Backoff, ErrorLog
+from invokemodels.adapters._invoke import RemoteAttempt, RemoteInvoker, invocation_error
 from invokemodels.adapters._runner import MappingRunner
 from invokemodels.adapters._sqs import ReceivedMessage, SQSConsumer, SQSQueue, map_queue
 from invokemodels.adapters._streams import (
@@ -34,11 +37,14 @@ __all__ = [
     "MappingRunner",
     "MemoryCheckpoints",
     "ReceivedMessage",
+    "RemoteAttempt",
+    "RemoteInvoker",
     "SNSDestination",
     "SQSConsumer",
     "SQSDestination",
     "SQSQueue",
     "StreamConsumer",
+    "invocation_error",
     "map_dynamodb_stream",
     "map_kinesis_stream",
     "map_queue",
