@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from invokemodels._cli import _consume
 from invokemodels._cli._event import invoke_event, outcome_text
 from invokemodels.core._function import Function, _refuse_constant
 from invokemodels.core._scheduler import Scheduler
@@ -133,6 +134,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run built-in handlers through every invocation model and print timelines.",
     )
     demo.add_argument("--seed", type=int, default=1, help="seeds every section (1)")
+    _consume.add_parser(commands)
     return parser
 
 
@@ -286,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
             status = _invoke(args, stdout, stderr)
         elif args.command == "demo":
             status = _demo(args, stdout, stderr)
+        elif args.command == "consume":
+            status = _consume.run(args, stdout, stderr)
         else:
             parser.print_help(stdout)
             status = _EXIT_USAGE
