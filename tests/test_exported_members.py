@@ -21,6 +21,7 @@ PUBLIC_MODULES = [
     "invokemodels.exceptions",
     "invokemodels.examples",
     "invokemodels.mapping",
+    "invokemodels.serve",
     "invokemodels.sync",
 ]
 
