@@ -113,6 +113,15 @@ def invocation_error(response: Mapping[str, Any]) -> InvocationError:
     return kind(message)
 
 
+def _body(payload: Any) -> bytes:
+    """The request body: ``bytes`` as they are (the service judges them, as AWS does), any
+    other value as JSON through the models' own encoder (a value that is no JSON at all is
+    `InvalidRequestContentError` before anything is sent)."""
+    if isinstance(payload, (bytes, bytearray)):
+        return bytes(payload)
+    return encode_payload(payload, limit=None).encode("utf-8")
+
+
 def _optional_policy(_instance: Any, _attribute: Any, value: Any) -> None:
     if value is not None:
         check_retry_policy("retry", value)
@@ -244,7 +253,7 @@ class RemoteInvoker:
         """``lambda.invoke``, with the retry policy's retries; see the class docstring."""
         kwargs: dict[str, Any] = {
             "FunctionName": self.function_name,
-            "Payload": encode_payload(payload, limit=None).encode("utf-8"),
+            "Payload": _body(payload),
         }
         kind = invocation_type or self.invocation_type
         one_of("InvocationType", _INVOCATION_TYPES)(None, None, kind)
