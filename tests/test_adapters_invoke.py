@@ -17,6 +17,7 @@ from invokemodels.adapters import RemoteInvoker, invocation_error
 from invokemodels.exceptions import (
     InvalidRequestContentError,
     InvocationError,
+    ReadTimeoutError,
     RequestEntityTooLargeError,
     ResourceNotFoundError,
     ServiceError,
@@ -46,6 +47,7 @@ class Endpoint:
 
     def __init__(self) -> None:
         self.replies: list[Reply] = []
+        self.delay = 0.0
         self.requests: list[dict[str, Any]] = []
         endpoint = self
 
@@ -58,6 +60,8 @@ class Endpoint:
                      "headers": dict(self.headers), "body": self.rfile.read(length)}
                 )  # fmt: skip
                 status, headers, body = endpoint.replies.pop(0)
+                if endpoint.delay:
+                    threading.Event().wait(endpoint.delay)
                 self.send_response(status)
                 headers = {"x-amzn-RequestId": f"req-{len(endpoint.requests)}", **headers}
                 for name, value in headers.items():
@@ -74,7 +78,10 @@ class Endpoint:
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
         self.thread.start()
 
+    closed = False
+
     def close(self) -> None:
+        self.closed = True
         self.server.shutdown()
         self.server.server_close()
 
@@ -85,7 +92,8 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[Endpoint]:
         monkeypatch.setenv(name, "testing")
     server = Endpoint()
     yield server
-    server.close()
+    if not server.closed:
+        server.close()
 
 
 def invoker(endpoint: Endpoint, **kwargs: Any) -> RemoteInvoker:
@@ -196,6 +204,33 @@ def test_without_a_policy_one_call_is_made(endpoint: Endpoint) -> None:
     with pytest.raises(ServiceError):
         invoker(endpoint, retry=NoRetry()).invoke({})
     assert len(endpoint.requests) == 2
+
+
+def test_a_read_timeout_is_retried_then_raised_as_the_librarys(endpoint: Endpoint) -> None:
+    endpoint.replies += [ok("late")] * 2
+    endpoint.delay = 0.5
+    remote = invoker(
+        endpoint, read_timeout=0.1, retry=StandardRetry(max_backoff=0.001, total_max_attempts=2)
+    )
+    with pytest.raises(ReadTimeoutError) as caught:
+        remote.invoke({})
+    assert caught.value.read_timeout == 0.1
+    assert [a.outcome for a in remote.attempts] == ["ReadTimeoutError"] * 2
+    assert [a.reason for a in remote.attempts] == ["", "max_attempts"]
+
+
+def test_no_server_is_retried_then_raised_as_botocores_error(endpoint: Endpoint) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    url = endpoint.url
+    endpoint.close()  # nothing listens there any more
+    remote = RemoteInvoker(
+        "orders", endpoint_url=url, region_name="us-east-1",
+        retry=StandardRetry(max_backoff=0.001, total_max_attempts=2),
+    )  # fmt: skip
+    with pytest.raises(EndpointConnectionError):
+        remote.invoke({})
+    assert [a.outcome for a in remote.attempts] == ["EndpointConnectionError"] * 2
 
 
 def test_the_error_mapping_reads_botocore_responses() -> None:

@@ -85,6 +85,20 @@ def test_a_batch_that_succeeds_is_deleted(aws_endpoint: str) -> None:
     assert mapping.invocations >= 3
 
 
+def test_the_batching_window_gathers_messages_sent_while_it_is_open(aws_endpoint: str) -> None:
+    url = make_queue(aws_endpoint, "gather")
+    send(aws_endpoint, url, ["w1", "w2"])
+    batches: list[list[str]] = []
+    fn = Function(
+        "consumer", lambda event, ctx: batches.append(sorted(r["body"] for r in event["Records"]))
+    )
+    config = SQSMappingConfig(batch_size=5, maximum_batching_window=1)
+    mapping = map_queue(fn, url, config, endpoint_url=aws_endpoint, idle_poll_interval=FAST)
+    threading.Timer(0.3, send, (aws_endpoint, url, ["w3", "w4"])).start()
+    MappingRunner(mapping).run(timeout=10, until=lambda: bool(batches))
+    assert batches == [["w1", "w2", "w3", "w4"]]
+
+
 def test_a_failed_batch_is_left_to_its_visibility_timeout_and_redriven(aws_endpoint: str) -> None:
     url, dlq = with_dlq(aws_endpoint, "redrive")
     send(aws_endpoint, url, ["bad"])
@@ -168,6 +182,20 @@ def test_shutdown_returns_messages_that_never_reached_the_function(aws_endpoint:
     assert (queue.received, queue.deleted, queue.returned, queue.held) == (3, 0, 3, 0)
     assert sorted(m["Body"] for m in drain(aws_endpoint, url)) == ["p", "q", "r"]
     assert not mapping.enabled
+
+
+def test_shutdown_returns_a_batch_held_after_a_throttle(aws_endpoint: str) -> None:
+    url = make_queue(aws_endpoint, "throttled", VisibilityTimeout="30")
+    send(aws_endpoint, url, ["t1", "t2"])
+    closed = Function("consumer", lambda event, ctx: None, reserved_concurrency=0)
+    mapping = map_queue(closed, url, endpoint_url=aws_endpoint, idle_poll_interval=FAST)
+    runner = MappingRunner(mapping)
+    runner.run(timeout=10, until=lambda: mapping.throttles >= 1)
+    queue = mapping.poller.queue
+    # The poller held the throttled batch to retry it; the shutdown lets it go at once.
+    assert mapping.poller.poller.throttled_batches == 1
+    assert (queue.deleted, queue.returned) == (0, 2)
+    assert sorted(m["Body"] for m in drain(aws_endpoint, url)) == ["t1", "t2"]
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -10,6 +10,7 @@ import pytest
 
 from invokemodels import Function, Scheduler
 from invokemodels.adapters import (
+    Backoff,
     MappingRunner,
     SNSDestination,
     SQSDestination,
@@ -204,6 +205,21 @@ def test_dynamodb_stream_records_reach_the_function_in_lambda_shape(aws_endpoint
     record = json.loads(envelope["Message"])
     assert record["DDBStreamBatchInfo"]["batchSize"] == 1
     assert record["requestContext"]["condition"] == "RetryAttemptsExhausted"
+
+
+def test_a_stream_that_fails_to_answer_is_backed_off(aws_endpoint: str) -> None:
+    api = kinesis(aws_endpoint, "vanishing")
+    mapping = map_kinesis_stream(
+        Function("consumer", lambda event, ctx: None), "vanishing",
+        StreamMappingConfig(starting_position="LATEST"), endpoint_url=aws_endpoint,
+        polling_interval=FAST, backoff=Backoff(initial=0.1, maximum=0.2),
+    )  # fmt: skip
+    api.delete_stream(StreamName="vanishing")
+    MappingRunner(mapping).run(timeout=1.0)
+    errors = mapping.poller.errors
+    # 0.1 s, then 0.2 s between tries: a handful in one second, never a busy loop.
+    assert 3 <= errors.count <= 8
+    assert "ResourceNotFoundException" in errors.recent[-1]
 
 
 def test_stream_configuration_is_checked_by_name(aws_endpoint: str) -> None:

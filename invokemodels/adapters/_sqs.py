@@ -319,6 +319,8 @@ def map_queue(
     ``region_name`` / ``idle_poll_interval`` make the `SQSQueue`).  The scheduler must
     run on a real clock (default: a new `Scheduler` on a `SystemClock`); run it with
     `MappingRunner`.  ``config`` is the `SQSMappingConfig` (default: AWS's defaults).
+    Batches run one at a time (``max_concurrency=1``): on a real clock the handler runs
+    in the loop's thread; run more processes to consume in parallel.
     """
     if scheduler is None:
         scheduler = Scheduler(clock=queue.clock if isinstance(queue, SQSQueue) else SystemClock())
@@ -343,7 +345,12 @@ def map_queue(
         )
     config = SQSMappingConfig() if config is None else config
     consumer = SQSConsumer(queue, SQSPoller(queue, config))
-    mapping = EventSourceMapping(function, consumer, scheduler, seed=seed, history=history)
+    # On a real clock a batch runs in the loop's thread (the attempt waits for its handler),
+    # so batches run one at a time: receiving more before the first has run would only let
+    # their visibility timeouts run down.
+    mapping = EventSourceMapping(
+        function, consumer, scheduler, seed=seed, history=history, max_concurrency=1
+    )
     if config.enabled:
         mapping.start()
     return mapping
