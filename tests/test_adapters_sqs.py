@@ -260,6 +260,11 @@ def test_bad_configuration_is_refused_by_name(aws_endpoint: str) -> None:
         map_queue(fn, fifo, SQSMappingConfig(maximum_batching_window=1), endpoint_url=aws_endpoint)
     with pytest.raises(InvalidParameterValueError, match="mappings"):
         MappingRunner([])
+    runner = MappingRunner(map_queue(fn, url, endpoint_url=aws_endpoint))
+    with pytest.raises(InvalidParameterValueError, match="max_wait"):
+        runner.run(max_wait=0)
+    with pytest.raises(InvalidParameterValueError, match="timeout"):
+        runner.run(timeout=-1)
     in_memory = Queue("q", scheduler=Scheduler()).map_to(fn)
     with pytest.raises(InvalidParameterValueError, match="real clock"):
         MappingRunner(in_memory)

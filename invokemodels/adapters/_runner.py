@@ -25,6 +25,7 @@ from typing import Any
 import attrs
 
 from invokemodels.core._scheduler import Scheduler
+from invokemodels.core._validate import check_range
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._loop import EventSourceMapping
 
@@ -96,10 +97,14 @@ class MappingRunner:
         """Run until `stop`, a signal, ``timeout`` seconds, or ``until()`` is true.
 
         ``until`` is checked after every callback and at least every ``max_wait``
-        seconds.  Returns why it stopped: ``"stop"``, ``"SIGINT"``, ``"SIGTERM"``,
-        ``"timeout"`` or ``"until"``.  On the way out every mapping is disabled and each
-        poller's ``shutdown()`` is called (see the module docstring).
+        seconds (0.001-3600, default 1).  Returns why it stopped: ``"stop"``,
+        ``"SIGINT"``, ``"SIGTERM"``, ``"timeout"`` or ``"until"``.  On the way out every
+        mapping is disabled and each poller's ``shutdown()`` is called (see the module
+        docstring).
         """
+        if timeout is not None:
+            check_range("timeout", timeout, 0, 10**9)
+        check_range("max_wait", max_wait, 0.001, 3600)
         scheduler = self.scheduler
         clock = scheduler.clock
         deadline = float("inf") if timeout is None else clock.now() + timeout

@@ -191,6 +191,10 @@ class SQSQueue:
                 self._make_visible(message.receipt_handle)
         self._last_receive = now
         self._last_count = len(messages)
+        # Messages whose visibility timeout has ended are the queue's again (a batch let
+        # go after a throttle, one that outlived its timeout): stop tracking them.
+        for receipt in [r for r, deadline in self._held.items() if deadline <= now]:
+            del self._held[receipt]
         for message in messages:
             self._held[message.receipt_handle] = now + visibility
         self.received += len(messages)

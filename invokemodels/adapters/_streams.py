@@ -16,6 +16,10 @@ DynamoDB table) to persist them: ``save`` is called each time a checkpoint moves
 ``load`` when the consumer starts, which then reads each shard ``AFTER_SEQUENCE_NUMBER``
 its checkpoint (records read but not ended when the process stopped are read again).
 
+A record's age (``MaximumRecordAgeInSeconds``, retention) is judged by this machine's
+clock against the stream's ``ApproximateArrivalTimestamp`` (DynamoDB:
+``ApproximateCreationDateTime``), so keep the clock synchronised.
+
 Reading is paced by the polling interval (Kinesis 1 s, DynamoDB 0.25 s by default) and
 held back while ``max_pending`` records wait in the poller; an expired shard iterator is
 renewed from the last record read; other AWS errors back off (`Backoff`).
