@@ -12,9 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.aws_server import aws_endpoint, client
-
-__all__ = ["aws_endpoint"]
+from tests.aws_server import client
 
 HANDLER = """
 import json, os

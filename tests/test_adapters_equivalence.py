@@ -19,9 +19,7 @@ from invokemodels import Function, Scheduler
 from invokemodels.adapters import MappingRunner, map_kinesis_stream, map_queue
 from invokemodels.aws import KinesisStream, Queue, RedrivePolicy
 from invokemodels.mapping import SQSMappingConfig, StreamMappingConfig
-from tests.aws_server import aws_endpoint, client
-
-__all__ = ["aws_endpoint"]
+from tests.aws_server import client
 
 _names = itertools.count()
 MAX_RECEIVES = 2

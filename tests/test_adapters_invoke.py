@@ -24,9 +24,6 @@ from invokemodels.exceptions import (
     TooManyRequestsError,
 )
 from invokemodels.sync import LegacyRetry, NoRetry, StandardRetry
-from tests.aws_server import aws_endpoint
-
-__all__ = ["aws_endpoint"]
 
 pytest.importorskip("boto3", reason="boto3 is not installed (pip install '.[test]')")
 
