@@ -213,7 +213,15 @@ def test_sigterm_stops_the_runner_and_restores_the_handler(aws_endpoint: str) ->
     fn = Function("consumer", lambda event, ctx: seen.extend(r["body"] for r in event["Records"]))
     mapping = map_queue(fn, url, endpoint_url=aws_endpoint, idle_poll_interval=FAST)
     before = signal.getsignal(signal.SIGTERM)
-    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+    def terminate_once_processed() -> None:
+        for _ in range(2000):
+            if mapping.poller.queue.deleted:
+                break
+            threading.Event().wait(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=terminate_once_processed, daemon=True).start()
     assert MappingRunner(mapping).run(timeout=10, handle_signals=True) == "SIGTERM"
     assert signal.getsignal(signal.SIGTERM) is before
     assert seen == ["one"]
