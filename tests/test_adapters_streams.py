@@ -3,6 +3,7 @@ real clock."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -236,3 +237,54 @@ def test_stream_configuration_is_checked_by_name(aws_endpoint: str) -> None:
             StreamMappingConfig(starting_position="AT_TIMESTAMP", starting_position_timestamp=1.0),
             endpoint_url=aws_endpoint,
         )  # fmt: skip
+
+
+class OldRecords:
+    """A Kinesis client whose one shard holds records written long ago (moto stamps every
+    record with the time it was put, so a record's age cannot be set there)."""
+
+    def __init__(self, ages: list[float]) -> None:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        self.records = [
+            {"SequenceNumber": str(i + 1), "PartitionKey": "k", "Data": b"old",
+             "ApproximateArrivalTimestamp": now - datetime.timedelta(seconds=age)}
+            for i, age in enumerate(ages)
+        ]  # fmt: skip
+
+    def describe_stream_summary(self, StreamName: str) -> dict[str, Any]:
+        arn = f"arn:aws:kinesis:us-east-1:123456789012:stream/{StreamName}"
+        summary = {"StreamARN": arn, "RetentionPeriodHours": 24}
+        return {"StreamDescriptionSummary": summary}
+
+    def list_shards(self, **kwargs: Any) -> dict[str, Any]:
+        keys = {"StartingHashKey": "0", "EndingHashKey": str(2**128 - 1)}
+        return {"Shards": [{"ShardId": "shardId-000000000000", "HashKeyRange": keys}]}
+
+    def get_shard_iterator(self, **kwargs: Any) -> dict[str, Any]:
+        return {"ShardIterator": "0"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        start = int(ShardIterator)
+        batch = self.records[start : start + Limit]
+        return {"Records": batch, "NextShardIterator": str(start + len(batch))}
+
+
+def test_record_age_and_retention_are_judged_from_the_arrival_timestamp() -> None:
+    # Ages in seconds: one past retention (24 h), one past MaximumRecordAgeInSeconds, one new.
+    client_ = OldRecords([25 * 3600.0, 120.0, 1.0])
+    seen: list[str] = []
+    config = StreamMappingConfig(starting_position="TRIM_HORIZON", maximum_record_age=60)
+    mapping = map_kinesis_stream(
+        Function("consumer", lambda event, ctx: seen.extend(
+            r["kinesis"]["sequenceNumber"] for r in event["Records"])),
+        "old", config, client=client_, polling_interval=FAST,
+    )  # fmt: skip
+    MappingRunner(mapping).run(timeout=10, until=lambda: done(mapping, 3))
+    fates = {o.sequence_number: (o.fate, o.condition) for o in mapping.poller.poller.outcomes}
+    assert fates == {
+        "1": (RecordFate.EXPIRED, None),
+        "2": (RecordFate.DISCARDED, "RecordAgeExceeded"),
+        "3": (RecordFate.PROCESSED, None),
+    }
+    assert seen == ["3"]
+    assert mapping.poller.checkpoint("shardId-000000000000") == "3"
