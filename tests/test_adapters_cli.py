@@ -70,3 +70,29 @@ def test_consume_reports_a_missing_queue_on_one_line(
     err = capsys.readouterr().err
     assert err.startswith("invokemodels: error: QueueDoesNotExist")
     assert len(err.splitlines()) == 1
+
+
+def test_consume_reads_a_stream_for_a_while_and_prints_the_checkpoints(
+    aws_endpoint: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from invokemodels._cli import main
+
+    handler = tmp_path / "streamapp.py"
+    handler.write_text("def handler(event, context):\n    return None\n")
+    api = client("kinesis", aws_endpoint)
+    api.create_stream(StreamName="cli-stream", ShardCount=1)
+    for i in range(3):
+        api.put_record(StreamName="cli-stream", Data=b"x", PartitionKey=f"p{i}")
+    status = main([
+        "consume", "--handler", f"{handler}:handler", "--kinesis-stream", "cli-stream",
+        "--endpoint-url", aws_endpoint, "--starting-position", "TRIM_HORIZON",
+        "--batch-size", "2", "--maximum-retry-attempts", "1", "--poll-interval", "0.05",
+        "--run-for", "1.5",
+    ])  # fmt: skip
+    out = capsys.readouterr().out
+    assert status == 0
+    summary = json.loads(out)
+    assert summary["stoppedBy"] == "timeout"
+    assert summary["recordsRead"] == 3
+    assert summary["invocations"] == 2
+    assert summary["checkpoints"] == {"shardId-000000000000": "3"}

@@ -161,6 +161,33 @@ def test_a_fifo_queue_keeps_each_group_in_order_and_deduplicates(aws_endpoint: s
     assert drain(aws_endpoint, url) == []
 
 
+def test_one_group_per_batch_returns_the_other_groups_at_once(aws_endpoint: str) -> None:
+    url = make_queue(
+        aws_endpoint, "groups.fifo", FifoQueue="true", ContentBasedDeduplication="true"
+    )
+    sqs = client("sqs", aws_endpoint)
+    for body in ["a-1", "b-1", "a-2", "b-2"]:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=body[0])
+    batches: list[list[str]] = []
+    fn = Function(
+        "consumer", lambda event, ctx: batches.append([r["body"] for r in event["Records"]])
+    )
+    config = SQSMappingConfig(batch_size=10, one_group_per_batch=True)
+    mapping = map_queue(fn, url, config, endpoint_url=aws_endpoint, idle_poll_interval=FAST)
+    MappingRunner(mapping).run(timeout=10, until=lambda: mapping.poller.queue.deleted == 4)
+    assert sorted(batches) == [["a-1", "a-2"], ["b-1", "b-2"]]
+
+
+def test_a_stale_receipt_handle_is_no_deletion_and_no_error(aws_endpoint: str) -> None:
+    url = make_queue(aws_endpoint, "stale")
+    queue = SQSQueue(url, endpoint_url=aws_endpoint)
+    assert queue.delete_message("not-a-receipt-handle") is False
+    assert (queue.deleted, queue.errors.count) == (0, 0)
+    assert (queue.name, queue.region, queue.fifo, queue.visibility_timeout) == (
+        "stale", "us-east-1", False, 30.0,
+    )  # fmt: skip
+
+
 def test_shutdown_returns_messages_that_never_reached_the_function(aws_endpoint: str) -> None:
     url = make_queue(aws_endpoint, "window", VisibilityTimeout="30")
     send(aws_endpoint, url, ["p", "q", "r"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -243,7 +245,9 @@ class OldRecords:
     """A Kinesis client whose one shard holds records written long ago (moto stamps every
     record with the time it was put, so a record's age cannot be set there)."""
 
-    def __init__(self, ages: list[float]) -> None:
+    def __init__(self, ages: list[float], *, expire_once: bool = False) -> None:
+        self.expire_once = expire_once
+        self.iterators = 0
         now = datetime.datetime.now(datetime.timezone.utc)
         self.records = [
             {"SequenceNumber": str(i + 1), "PartitionKey": "k", "Data": b"old",
@@ -261,9 +265,17 @@ class OldRecords:
         return {"Shards": [{"ShardId": "shardId-000000000000", "HashKeyRange": keys}]}
 
     def get_shard_iterator(self, **kwargs: Any) -> dict[str, Any]:
-        return {"ShardIterator": "0"}
+        self.iterators += 1
+        after = kwargs.get("StartingSequenceNumber")
+        return {"ShardIterator": "0" if after is None else after}
 
     def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        from botocore.exceptions import ClientError
+
+        if self.expire_once and ShardIterator != "0":
+            self.expire_once = False
+            error = {"Error": {"Code": "ExpiredIteratorException", "Message": "expired"}}
+            raise ClientError(error, "GetRecords")
         start = int(ShardIterator)
         batch = self.records[start : start + Limit]
         return {"Records": batch, "NextShardIterator": str(start + len(batch))}
@@ -288,3 +300,38 @@ def test_record_age_and_retention_are_judged_from_the_arrival_timestamp() -> Non
     }
     assert seen == ["3"]
     assert mapping.poller.checkpoint("shardId-000000000000") == "3"
+
+
+def test_an_expired_iterator_is_renewed_after_the_last_record_read() -> None:
+    fake = OldRecords([1.0, 1.0, 1.0], expire_once=True)
+    seen: list[str] = []
+    mapping = map_kinesis_stream(
+        Function("consumer", lambda event, ctx: seen.extend(
+            r["kinesis"]["sequenceNumber"] for r in event["Records"])),
+        "renewed", StreamMappingConfig(starting_position="TRIM_HORIZON"), client=fake,
+        polling_interval=FAST, limit=1,
+    )  # fmt: skip
+    MappingRunner(mapping).run(timeout=10, until=lambda: done(mapping, 3))
+    assert seen == ["1", "2", "3"]  # nothing lost, nothing read twice
+    assert fake.iterators == 2
+    assert mapping.poller.errors.count == 0
+
+
+def test_at_timestamp_reads_from_that_moment(aws_endpoint: str) -> None:
+    api = kinesis(aws_endpoint, "stamped")
+    put(api, "stamped", [("k", "before")])
+    threading.Event().wait(0.05)
+    stamp = time.time()
+    threading.Event().wait(0.05)
+    put(api, "stamped", [("k", "after")])
+    seen: list[str] = []
+    config = StreamMappingConfig(
+        starting_position="AT_TIMESTAMP", starting_position_timestamp=stamp
+    )
+    mapping = map_kinesis_stream(
+        Function("consumer", lambda event, ctx: seen.extend(
+            r["kinesis"]["data"] for r in event["Records"])),
+        "stamped", config, endpoint_url=aws_endpoint, polling_interval=FAST,
+    )  # fmt: skip
+    MappingRunner(mapping).run(timeout=10, until=lambda: done(mapping, 1))
+    assert seen == ["YWZ0ZXI="]  # base64 of "after"
