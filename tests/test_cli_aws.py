@@ -393,6 +393,7 @@ def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -
         assert response["FunctionError"] == "Unhandled"
         event = lam.invoke(FunctionName="fails", InvocationType="Event", Payload=b"{}")
         rid = event["ResponseMetadata"]["RequestId"]
+        lam.close()
     finally:
         server.send_signal(signal.SIGTERM)
         _, err = server.communicate(timeout=30)

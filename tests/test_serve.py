@@ -42,11 +42,22 @@ def greet(event: Any, context: Any) -> Any:
     return {"hello": event.get("name"), "custom": custom, "arn": context.invoked_function_arn}
 
 
+_CLIENTS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close each test's boto3 clients (their keep-alive sockets) when it ends."""
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
 def client(server: InvokeServer, mode: str = "standard", attempts: int | None = None) -> Any:
     retries: dict[str, Any] = {"mode": mode}
     if attempts is not None:
         retries["total_max_attempts"] = attempts
-    return boto3.client(
+    made = boto3.client(
         "lambda",
         endpoint_url=server.url,
         region_name="us-east-1",
@@ -54,6 +65,8 @@ def client(server: InvokeServer, mode: str = "standard", attempts: int | None = 
         aws_secret_access_key="testing",
         config=botocore_config.Config(retries=retries),
     )
+    _CLIENTS.append(made)
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +86,17 @@ def server(failures: QueueTarget) -> Iterator[InvokeServer]:
 
 
 @pytest.fixture(scope="module")
-def lam(server: InvokeServer) -> Any:
-    return client(server, attempts=1)
+def lam(server: InvokeServer) -> Iterator[Any]:
+    made = boto3.client(
+        "lambda",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=botocore_config.Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+    yield made
+    made.close()
 
 
 def error_of(call: Any) -> Any:
