@@ -391,7 +391,9 @@ def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -
         )  # fmt: skip
         response = lam.invoke(FunctionName="fails", Payload=b"{}")
         assert response["FunctionError"] == "Unhandled"
+        assert json.loads(response["Payload"].read())["errorType"] == "ValueError"
         event = lam.invoke(FunctionName="fails", InvocationType="Event", Payload=b"{}")
+        assert event["Payload"].read() == b""
         rid = event["ResponseMetadata"]["RequestId"]
         lam.close()
     finally:
