@@ -42,11 +42,22 @@ def greet(event: Any, context: Any) -> Any:
     return {"hello": event.get("name"), "custom": custom, "arn": context.invoked_function_arn}
 
 
+_CLIENTS: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    """Close each test's boto3 clients (their keep-alive sockets) when it ends."""
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
+
+
 def client(server: InvokeServer, mode: str = "standard", attempts: int | None = None) -> Any:
     retries: dict[str, Any] = {"mode": mode}
     if attempts is not None:
         retries["total_max_attempts"] = attempts
-    return boto3.client(
+    made = boto3.client(
         "lambda",
         endpoint_url=server.url,
         region_name="us-east-1",
@@ -54,6 +65,8 @@ def client(server: InvokeServer, mode: str = "standard", attempts: int | None = 
         aws_secret_access_key="testing",
         config=botocore_config.Config(retries=retries),
     )
+    _CLIENTS.append(made)
+    return made
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +86,17 @@ def server(failures: QueueTarget) -> Iterator[InvokeServer]:
 
 
 @pytest.fixture(scope="module")
-def lam(server: InvokeServer) -> Any:
-    return client(server, attempts=1)
+def lam(server: InvokeServer) -> Iterator[Any]:
+    made = boto3.client(
+        "lambda",
+        endpoint_url=server.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=botocore_config.Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+    yield made
+    made.close()
 
 
 def error_of(call: Any) -> Any:
@@ -111,6 +133,7 @@ def test_a_function_error_is_200_with_the_error_document(lam: Any) -> None:
 
 def test_log_type_tail_returns_the_attempts_log(lam: Any) -> None:
     response = lam.invoke(FunctionName="greet", Payload=b'{"name": "Bo"}', LogType="Tail")
+    assert json.loads(response["Payload"].read())["hello"] == "Bo"
     rid = response["ResponseMetadata"]["RequestId"]
     lines = base64.b64decode(response["LogResult"]).decode().splitlines()
     assert lines[0] == f"START RequestId: {rid} Version: $LATEST"
@@ -224,7 +247,7 @@ def test_an_injected_service_error_is_500(server: InvokeServer, lam: Any) -> Non
     error = error_of(lambda: lam.invoke(FunctionName="greet", Payload=b"{}"))
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 500
     assert error["Error"] == {"Code": "ServiceException", "Message": "Internal error"}
-    assert lam.invoke(FunctionName="greet", Payload=b"{}")["StatusCode"] == 200
+    assert lam.invoke(FunctionName="greet", Payload=b"{}")["Payload"].read()
 
 
 def test_event_is_202_then_retried_and_sent_to_the_on_failure_destination(
@@ -290,12 +313,10 @@ def test_close_cancels_queued_events_with_a_record() -> None:
     fn = Function(name="slow", handler=lambda e, c: 1 / 0)
     server = InvokeServer(fn, seed=1).start()  # time_scale 1: the 60 s retry is far off
     lam = client(server)
-    rids = [
-        lam.invoke(FunctionName="slow", InvocationType="Event", Payload=b"{}")["ResponseMetadata"][
-            "RequestId"
-        ]
-        for _ in range(2)
+    responses = [
+        lam.invoke(FunctionName="slow", InvocationType="Event", Payload=b"{}") for _ in range(2)
     ]
+    rids = [r["ResponseMetadata"]["RequestId"] for r in responses if not r["Payload"].read()]
     events = server.event_invoker("slow")
     cancelled = server.close()
     assert sorted(cancelled) == sorted(rids)
@@ -316,8 +337,10 @@ def test_log_recorder_keeps_each_attempts_lines_apart() -> None:
     with InvokeServer(fn, log_recorder=recorder) as server:
         threads = [
             threading.Thread(
-                target=lambda n=n: client(server, attempts=1).invoke(
-                    FunctionName="worker", Payload=json.dumps(f"call{n}")
+                target=lambda n=n: (
+                    client(server, attempts=1)
+                    .invoke(FunctionName="worker", Payload=json.dumps(f"call{n}"))["Payload"]
+                    .read()
                 )
             )
             for n in range(4)
@@ -399,6 +422,7 @@ def test_botocore_and_the_models_retry_the_same_errors(
         server.inject("flaky", error, error)
         response = client(server, mode=mode).invoke(FunctionName="flaky", Payload=b"{}")
         assert response["StatusCode"] == 200
+        assert response["Payload"].read()
         assert response["ResponseMetadata"]["RetryAttempts"] == 2
         assert tries(server, "flaky", status) == 2
     kind = FailureKind.THROTTLE if status == 429 else FailureKind.SERVICE_ERROR
