@@ -78,7 +78,7 @@ def test_consume_reads_a_stream_for_a_while_and_prints_the_checkpoints(
     from invokemodels._cli import main
 
     handler = tmp_path / "streamapp.py"
-    handler.write_text("def handler(event, context):\n    return None\n")
+    handler.write_text("def handler(event, context):\n    print('batch', len(event['Records']))\n")
     api = client("kinesis", aws_endpoint)
     api.create_stream(StreamName="cli-stream", ShardCount=1)
     for i in range(3):
@@ -89,8 +89,10 @@ def test_consume_reads_a_stream_for_a_while_and_prints_the_checkpoints(
         "--batch-size", "2", "--maximum-retry-attempts", "1", "--poll-interval", "0.05",
         "--run-for", "1.5",
     ])  # fmt: skip
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert status == 0
+    assert "batch 2" in captured.err  # the handler's output, with the batch's log
     summary = json.loads(out)
     assert summary["stoppedBy"] == "timeout"
     assert summary["recordsRead"] == 3

@@ -3,7 +3,8 @@
 The mapping loop and the pollers are the models' own; the source is read through boto3
 (`invokemodels.adapters`, the ``aws`` extra), so credentials and the Region come from
 boto3's usual chain, and ``--endpoint-url`` points at a local server (moto, LocalStack).
-SIGINT or SIGTERM stops it cleanly (see `MappingRunner`); a summary is printed as JSON.
+SIGINT or SIGTERM stops it cleanly (see `MappingRunner`); a summary is printed as JSON on
+standard output, each batch's log (what the handler prints) on standard error.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import argparse
 import json
 from typing import Any, TextIO
 
+from invokemodels._cli._functions import LogSink
 from invokemodels.adapters._boto import aws_errors
 from invokemodels.adapters._runner import MappingRunner
 from invokemodels.adapters._sqs import map_queue
 from invokemodels.adapters._streams import map_dynamodb_stream, map_kinesis_stream
 from invokemodels.core._clock import SystemClock
 from invokemodels.core._function import Function
+from invokemodels.core._logs import LogRecorder
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.exceptions import describe_error
 from invokemodels.mapping._sqs import SQSMappingConfig
@@ -122,7 +125,14 @@ def _run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             source = args.dynamodb_stream_arn
     stderr.write(f"invokemodels: consuming {source} with {args.handler} (Ctrl-C to stop)\n")
     stderr.flush()
-    stopped = MappingRunner(mapping).run(timeout=args.run_for, handle_signals=True)
+    # Each batch's log (START, what the handler prints, END, REPORT) goes to standard
+    # error as the batch ends, so standard output holds the one JSON summary.
+    recorder = LogRecorder(keep=False, on_log=LogSink(stderr))
+    recorder.watch(function)
+    try:
+        stopped = MappingRunner(mapping).run(timeout=args.run_for, handle_signals=True)
+    finally:
+        recorder.unwatch(function)
     summary: dict[str, Any] = {
         "stoppedBy": stopped,
         "invocations": mapping.invocations,
