@@ -15,6 +15,7 @@ import invokemodels
 
 PUBLIC_MODULES = [
     "invokemodels",
+    "invokemodels.adapters",
     "invokemodels.aws",
     "invokemodels.core",
     "invokemodels.event",
@@ -22,6 +23,7 @@ PUBLIC_MODULES = [
     "invokemodels.examples",
     "invokemodels.mapping",
     "invokemodels.observe",
+    "invokemodels.serve",
     "invokemodels.sync",
 ]
 
