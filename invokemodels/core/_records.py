@@ -12,9 +12,11 @@ Sections:
 - function errors: the runtime's error documents (`error_document`, `exit_document`,
   `timeout_document`, `response_too_large_document`).
 - event source mappings: SQS event records (`sqs_record`, `lambda_attributes`), Kinesis
-  and DynamoDB stream event records (`kinesis_record`, `dynamodb_record`), the stream
-  on-failure record (`stream_on_failure_record`), and the EventBridge envelope a
-  destination wraps records in (`eventbridge_event`).
+  and DynamoDB stream event records (`kinesis_record`, `dynamodb_record`,
+  `dynamodb_change`), the system attributes of an SQS record (`sqs_attributes`), the
+  stream on-failure record (`stream_on_failure_record`), EventBridge events
+  (`eventbridge_envelope`) and the envelope a destination wraps records in
+  (`eventbridge_event`).
 - services that invoke asynchronously: S3 event notifications (`s3_record`, `s3_event`,
   `s3_object_key`), SNS notifications (`sns_record`, `sns_event`, `sns_attributes`).
 - services that invoke synchronously: API Gateway REST proxy events, payload 1.0
@@ -39,8 +41,10 @@ __all__ = [
     "ERROR_MESSAGE_LIMIT",
     "clf_timestamp",
     "dead_letter_attributes",
+    "dynamodb_change",
     "dynamodb_record",
     "error_document",
+    "eventbridge_envelope",
     "eventbridge_event",
     "exit_document",
     "first_kilobyte",
@@ -59,6 +63,7 @@ __all__ = [
     "sns_attributes",
     "sns_event",
     "sns_record",
+    "sqs_attributes",
     "sqs_record",
     "stream_on_failure_record",
     "timeout_document",
@@ -219,6 +224,34 @@ def lambda_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, 
     return out
 
 
+def sqs_attributes(
+    *,
+    receive_count: int,
+    sent_ms: int,
+    sender_id: str,
+    first_receive_ms: int,
+    sequence_number: str | None = None,
+    group_id: str | None = None,
+    deduplication_id: str | None = None,
+) -> dict[str, str]:
+    """The ``attributes`` of an SQS event record, in AWS's key order, every value a string
+    (reference 5.1, 5.2).
+
+    ``sequence_number``, ``group_id`` and ``deduplication_id`` are a FIFO queue's (all
+    three or none); the timestamps are epoch milliseconds.
+    """
+    attributes = {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": str(sent_ms)}
+    if group_id is not None:
+        attributes["SequenceNumber"] = str(sequence_number)
+        attributes["MessageGroupId"] = group_id
+        attributes["SenderId"] = sender_id
+        attributes["MessageDeduplicationId"] = str(deduplication_id)
+    else:
+        attributes["SenderId"] = sender_id
+    attributes["ApproximateFirstReceiveTimestamp"] = str(first_receive_ms)
+    return attributes
+
+
 def sqs_record(
     message_id: str,
     receipt_handle: str,
@@ -276,6 +309,34 @@ def kinesis_record(
         "awsRegion": region,
         "eventSourceARN": stream_arn,
     }
+
+
+def dynamodb_change(
+    *,
+    created_epoch: float,
+    keys: dict[str, Any],
+    new_image: dict[str, Any] | None,
+    old_image: dict[str, Any] | None,
+    sequence_number: str,
+    size_bytes: int,
+    stream_view_type: str,
+) -> dict[str, Any]:
+    """The ``dynamodb`` part of a DynamoDB Streams record (``StreamRecord``, reference 5.4).
+
+    The images are kept as ``stream_view_type`` says (``NEW_IMAGE`` keeps the new one,
+    ``OLD_IMAGE`` the old, ``NEW_AND_OLD_IMAGES`` both, ``KEYS_ONLY`` neither); an image
+    that is None (no new image for a ``REMOVE``) is absent.  ``created_epoch`` is rounded
+    down to the second, as ``ApproximateCreationDateTime`` is.
+    """
+    change: dict[str, Any] = {"ApproximateCreationDateTime": float(int(created_epoch)), "Keys": keys}
+    if new_image is not None and stream_view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        change["NewImage"] = new_image
+    if old_image is not None and stream_view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        change["OldImage"] = old_image
+    change["SequenceNumber"] = sequence_number
+    change["SizeBytes"] = size_bytes
+    change["StreamViewType"] = stream_view_type
+    return change
 
 
 def dynamodb_record(
@@ -363,15 +424,40 @@ def eventbridge_event(
 ) -> dict[str, Any]:
     """The EventBridge envelope a destination record arrives in (recorded shape, reference 3.6)."""
     outcome = "Success" if success else "Failure"
+    return eventbridge_envelope(
+        event_id=event_id,
+        detail_type=f"Lambda Function Invocation Result - {outcome}",
+        source=source,
+        account_id=account_id,
+        epoch=epoch,
+        region=region,
+        resources=[bus_arn, function_arn],
+        detail=detail,
+    )
+
+
+def eventbridge_envelope(
+    *,
+    event_id: str,
+    detail_type: str,
+    source: str,
+    account_id: str,
+    epoch: float,
+    region: str,
+    resources: list[str],
+    detail: Any,
+) -> dict[str, Any]:
+    """An EventBridge event as a rule's target receives it, key for key: ``version`` "0",
+    ``time`` to the second (SAM's ``ScheduledEvent.json``, Powertools' ``eventBridgeEvent.json``)."""
     return {
         "version": "0",
         "id": event_id,
-        "detail-type": f"Lambda Function Invocation Result - {outcome}",
+        "detail-type": detail_type,
         "source": source,
         "account": account_id,
         "time": iso_timestamp(epoch, milliseconds=False),
         "region": region,
-        "resources": [bus_arn, function_arn],
+        "resources": list(resources),
         "detail": detail,
     }
 
