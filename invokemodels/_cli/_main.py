@@ -6,6 +6,8 @@ metadata (``{"StatusCode": 200, "ExecutedVersion": "$LATEST"}``, plus
 response payload to ``OUTFILE`` (``-`` for standard output).  The function
 runs in-process on a virtual clock.
 
+``invokemodels generate-event SERVICE EVENT`` prints a sample event (see `_generate`).
+
 ``invokemodels demo`` runs every module listed in `DEMO_SECTIONS`; each has
 ``run(out)`` and prints what its invocation model did, with virtual times.
 
@@ -31,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from invokemodels._cli import _generate
 from invokemodels._cli._event import invoke_event, outcome_text
 from invokemodels.core._function import Function, _refuse_constant
 from invokemodels.core._scheduler import Scheduler
@@ -133,6 +136,7 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run built-in handlers through every invocation model and print timelines.",
     )
     demo.add_argument("--seed", type=int, default=1, help="seeds every section (1)")
+    _generate.add_parser(commands)
     return parser
 
 
@@ -286,6 +290,8 @@ def main(argv: list[str] | None = None) -> int:
             status = _invoke(args, stdout, stderr)
         elif args.command == "demo":
             status = _demo(args, stdout, stderr)
+        elif args.command == "generate-event":
+            status = _generate.run(args, stdout, stderr)
         else:
             parser.print_help(stdout)
             status = _EXIT_USAGE

@@ -328,7 +328,10 @@ def dynamodb_change(
     that is None (no new image for a ``REMOVE``) is absent.  ``created_epoch`` is rounded
     down to the second, as ``ApproximateCreationDateTime`` is.
     """
-    change: dict[str, Any] = {"ApproximateCreationDateTime": float(int(created_epoch)), "Keys": keys}
+    change: dict[str, Any] = {
+        "ApproximateCreationDateTime": float(int(created_epoch)),
+        "Keys": keys,
+    }
     if new_image is not None and stream_view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
         change["NewImage"] = new_image
     if old_image is not None and stream_view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
@@ -448,7 +451,8 @@ def eventbridge_envelope(
     detail: Any,
 ) -> dict[str, Any]:
     """An EventBridge event as a rule's target receives it, key for key: ``version`` "0",
-    ``time`` to the second (SAM's ``ScheduledEvent.json``, Powertools' ``eventBridgeEvent.json``)."""
+    ``time`` to the second (SAM's ``ScheduledEvent.json``, Powertools'
+    ``eventBridgeEvent.json``)."""
     return {
         "version": "0",
         "id": event_id,

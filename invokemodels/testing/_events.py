@@ -109,7 +109,7 @@ class _Ids:
         return "AQEB" + self.base64(66)
 
     def hex(self, count: int) -> str:
-        return "%0*x" % (count, self.rng.getrandbits(4 * count))
+        return f"{self.rng.getrandbits(4 * count):0{count}x}"
 
 
 def _md5(data: bytes) -> str:
@@ -147,6 +147,16 @@ def _as_bytes(parameter: str, value: Any) -> bytes:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     raise InvalidParameterValueError(parameter, value, "must be bytes or a string (UTF-8)")
+
+
+def _first_sequence(options: dict[str, Any], default: int) -> int:
+    """The ``sequence_number`` option of an ``*_event`` call: the first record's."""
+    value = options.pop("sequence_number", None)
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.isdigit():
+        raise InvalidParameterValueError("sequence_number", value, "must be a digit string")
+    return int(value)
 
 
 def _records_of(parameter: str, items: Sequence[Any]) -> list[dict[str, Any]]:
@@ -229,12 +239,13 @@ def sqs_record(
         raise InvalidParameterValueError(
             "first_receive_timestamp", first, f"must not be before sent_timestamp={sent_timestamp}"
         )
+    group: str | None = None
+    dedup: str | None = None
+    sequence: str | None = None
     if fifo:
         group = "1" if message_group_id is None else message_group_id
         dedup = message_deduplication_id or hashlib.sha256(body.encode()).hexdigest()
         sequence = sequence_number or str(18_000_000_000_000_000_000 + ids.rng.getrandbits(59))
-    else:
-        group = dedup = sequence = None
     return _records.sqs_record(
         message_id or ids.uuid(),
         receipt_handle or ids.receipt_handle(),
@@ -325,7 +336,7 @@ def kinesis_event(*records: bytes | str | dict[str, Any], **options: Any) -> dic
     time unless given); a dict is a record already built.
     """
     items: Sequence[bytes | str | dict[str, Any]] = records or (b"Hello, this is a test 123.",)
-    first = int(options.pop("sequence_number", None) or _KINESIS_FIRST_SEQUENCE)
+    first = _first_sequence(options, _KINESIS_FIRST_SEQUENCE)
     out = []
     for index, item in enumerate(items):
         if isinstance(item, dict):
@@ -422,7 +433,7 @@ def dynamodb_event(*records: str | dict[str, Any], seed: int = 0, **options: Any
     ``dynamodb_event("INSERT", "MODIFY", "REMOVE")`` is one item's whole life.
     """
     items: Sequence[str | dict[str, Any]] = records or ("INSERT",)
-    first = int(options.pop("sequence_number", None) or _DYNAMODB_FIRST_SEQUENCE)
+    first = _first_sequence(options, _DYNAMODB_FIRST_SEQUENCE)
     out = []
     for index, item in enumerate(items):
         if isinstance(item, dict):

@@ -22,10 +22,7 @@ from typing import Any
 try:
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - the test suite always has Hypothesis
-    msg = (
-        "the invokemodels.testing strategies need Hypothesis: "
-        "pip install 'invokemodels[testing]'"
-    )
+    msg = "the invokemodels.testing strategies need Hypothesis: pip install 'invokemodels[testing]'"
     raise ImportError(msg) from exc
 
 from invokemodels.aws._dynamodb import STREAM_VIEW_TYPES
@@ -92,7 +89,7 @@ _epochs = st.integers(_EPOCH_LOW * 1000, _EPOCH_HIGH * 1000).map(lambda ms: ms /
 # -- SQS ----------------------------------------------------------------------------------
 
 sqs_bodies = st.text(
-    st.characters(min_codepoint=0x20, exclude_categories=("Cs",), exclude_characters="\ufffe\uffff")
+    st.characters(min_codepoint=0x20, exclude_categories=["Cs"], exclude_characters="\ufffe\uffff")
     | st.sampled_from("\t\n\r"),
     min_size=1,
     max_size=200,
@@ -295,8 +292,10 @@ _dynamodb_scalars = st.one_of(
 dynamodb_values: st.SearchStrategy[Any] = st.one_of(
     st.recursive(
         _dynamodb_scalars,
-        lambda children: st.lists(children, max_size=3)
-        | st.dictionaries(st.text(min_size=1, max_size=10), children, max_size=3),
+        lambda children: (
+            st.lists(children, max_size=3)
+            | st.dictionaries(st.text(min_size=1, max_size=10), children, max_size=3)
+        ),
         max_leaves=8,
     ),
     st.frozensets(st.text(min_size=1, max_size=10), min_size=1, max_size=3),
@@ -307,7 +306,9 @@ dynamodb_values: st.SearchStrategy[Any] = st.one_of(
 converts them): strings, numbers, booleans, None, bytes, lists, maps and non-empty sets."""
 
 _key_values = st.one_of(
-    st.text(min_size=1, max_size=20), st.integers(-(10**9), 10**9), st.binary(min_size=1, max_size=8)
+    st.text(min_size=1, max_size=20),
+    st.integers(-(10**9), 10**9),
+    st.binary(min_size=1, max_size=8),
 )
 _item_names = st.text(min_size=1, max_size=12)
 
@@ -372,9 +373,7 @@ def dynamodb_records(
     ttl: bool = False,
 ) -> st.SearchStrategy[dict[str, Any]]:
     """One DynamoDB Streams record (reference 5.4), as `dynamodb_events` draws them."""
-    return _dynamodb_batch(items, keys, event_name, stream_view_type, ttl, 1, 1).map(
-        lambda r: r[0]
-    )
+    return _dynamodb_batch(items, keys, event_name, stream_view_type, ttl, 1, 1).map(lambda r: r[0])
 
 
 def dynamodb_events(
@@ -398,17 +397,18 @@ def dynamodb_events(
     records as Time to Live deletions (``userIdentity``, [UNCONFIRMED]).
     """
     _check_sizes(min_size, max_size, 10_000)
-    return _dynamodb_batch(
-        items, keys, event_name, stream_view_type, ttl, min_size, max_size
-    ).map(lambda records: {"Records": records})
+    return _dynamodb_batch(items, keys, event_name, stream_view_type, ttl, min_size, max_size).map(
+        lambda records: {"Records": records}
+    )
 
 
 # -- EventBridge --------------------------------------------------------------------------
 
 _json_values: st.SearchStrategy[Any] = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
+    ),
     max_leaves=8,
 )
 _sources = st.one_of(
@@ -465,7 +465,7 @@ def eventbridge_events(
 # -- S3 -----------------------------------------------------------------------------------
 
 _s3_keys = st.text(
-    st.characters(min_codepoint=0x20, exclude_categories=("Cs",), exclude_characters="\x7f"),
+    st.characters(min_codepoint=0x20, exclude_categories=["Cs"], exclude_characters="\x7f"),
     min_size=1,
     max_size=60,
 )
@@ -638,4 +638,3 @@ def function_url_events(
     """Lambda function URL events, as `invokemodels.testing.function_url_event` builds
     them; the arguments as `rest_api_events`."""
     return _http(_events.function_url_event, body, method, path, query)
-
