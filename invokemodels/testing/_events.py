@@ -599,7 +599,8 @@ def _pairs(parameter: str, values: Mapping[str, Any] | None) -> list[tuple[str, 
     """``{"a": "1", "b": ["2", "3"]}`` as ``[("a", "1"), ("b", "2"), ("b", "3")]``."""
     pairs: list[tuple[str, str]] = []
     for name, value in (values or {}).items():
-        for one in [value] if isinstance(value, str) else value:
+        many = isinstance(value, (list, tuple))
+        for one in value if many else [value]:
             if not isinstance(one, str):
                 raise InvalidParameterValueError(
                     f"{parameter}[{name!r}]", value, "must be a string or a list of strings"
