@@ -21,7 +21,7 @@ from typing import Any
 
 try:
     from hypothesis import strategies as st
-except ImportError as exc:  # pragma: no cover - the test suite always has Hypothesis
+except ImportError as exc:
     msg = "the invokemodels.testing strategies need Hypothesis: pip install 'invokemodels[testing]'"
     raise ImportError(msg) from exc
 

@@ -1,0 +1,293 @@
+"""The event strategies of `invokemodels.testing`: every generated event parses with AWS
+Lambda Powertools' parser model of its service, has exactly AWS's keys, and has realistic,
+self-consistent values (MD5s of the body, increasing sequence numbers, one queue / shard
+/ table per batch)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import urllib.parse
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.parser.models import (
+    APIGatewayProxyEventModel,
+    APIGatewayProxyEventV2Model,
+    DynamoDBStreamModel,
+    EventBridgeModel,
+    KinesisDataStreamModel,
+    LambdaFunctionUrlModel,
+    S3Model,
+    SnsModel,
+    SqsModel,
+    SqsRecordModel,
+)
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import BaseModel, Json
+
+import invokemodels.testing as testing
+from invokemodels.aws._dynamodb import stream_record_size
+from invokemodels.aws._sqs import md5_of_message_attributes
+from invokemodels.exceptions import InvalidParameterValueError
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+SQS_KEYS = [
+    "messageId", "receiptHandle", "body", "attributes", "messageAttributes",
+    "md5OfMessageAttributes", "md5OfBody", "eventSource", "eventSourceARN", "awsRegion",
+]  # fmt: skip
+SQS_STANDARD_ATTRIBUTES = [
+    "ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp",
+]  # fmt: skip
+SQS_FIFO_ATTRIBUTES = [
+    "ApproximateReceiveCount", "SentTimestamp", "SequenceNumber", "MessageGroupId", "SenderId",
+    "MessageDeduplicationId", "ApproximateFirstReceiveTimestamp",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("strategy", "model"),
+    [
+        (testing.sqs_events(), SqsModel),
+        (testing.kinesis_events(), KinesisDataStreamModel),
+        (testing.dynamodb_events(ttl=True), DynamoDBStreamModel),
+        (testing.eventbridge_events(), EventBridgeModel),
+        (testing.s3_events(), S3Model),
+        (testing.sns_events(), SnsModel),
+        (testing.rest_api_events(), APIGatewayProxyEventModel),
+        (testing.http_api_events(), APIGatewayProxyEventV2Model),
+        (testing.function_url_events(), LambdaFunctionUrlModel),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_every_generated_event_parses_with_the_powertools_model(
+    strategy: st.SearchStrategy[dict[str, Any]], model: type[BaseModel]
+) -> None:
+    @given(strategy)
+    def check(event: dict[str, Any]) -> None:
+        json.dumps(event, allow_nan=False)  # what a handler receives is JSON
+        parse(event=event, model=model)
+
+    check()
+
+
+class Order(BaseModel):
+    order_id: int
+    item: str
+
+
+class OrderRecord(SqsRecordModel):
+    body: Json[Order]  # type: ignore[assignment]
+
+
+class OrderEvent(SqsModel):
+    Records: list[OrderRecord]  # type: ignore[assignment]
+
+
+orders = st.builds(Order, order_id=st.integers(1, 10**6), item=st.text(min_size=1))
+
+
+@given(testing.sqs_events(body=orders.map(lambda o: o.model_dump_json())))
+def test_the_interesting_part_is_the_users(event: dict[str, Any]) -> None:
+    parsed = parse(event=event, model=OrderEvent)
+    assert [r.body for r in parsed.Records] == [
+        Order.model_validate_json(r["body"]) for r in event["Records"]
+    ]
+
+
+@given(testing.sqs_events())
+def test_sqs_records_are_one_queues_batch_with_computed_md5s(event: dict[str, Any]) -> None:
+    records = event["Records"]
+    assert 1 <= len(records) <= 10
+    (arn,) = {r["eventSourceARN"] for r in records}
+    fifo = arn.endswith(".fifo")
+    assert len({r["messageId"] for r in records}) == len(records)
+    sent = [int(r["attributes"]["SentTimestamp"]) for r in records]
+    assert sent == sorted(sent)
+    for record in records:
+        assert list(record) == SQS_KEYS
+        assert list(record["attributes"]) == (
+            SQS_FIFO_ATTRIBUTES if fifo else SQS_STANDARD_ATTRIBUTES
+        )
+        assert all(isinstance(v, str) for v in record["attributes"].values())
+        assert UUID.fullmatch(record["messageId"])
+        assert record["awsRegion"] == arn.split(":")[3]
+        assert record["md5OfBody"] == hashlib.md5(record["body"].encode()).hexdigest()
+        sqs_shape = {
+            name: {"DataType": spec["dataType"]}
+            | (
+                {"BinaryValue": base64.b64decode(spec["binaryValue"])}
+                if "binaryValue" in spec
+                else {"StringValue": spec["stringValue"]}
+            )
+            for name, spec in record["messageAttributes"].items()
+        }
+        assert record["md5OfMessageAttributes"] == md5_of_message_attributes(sqs_shape)
+        first = int(record["attributes"]["ApproximateFirstReceiveTimestamp"])
+        assert first >= int(record["attributes"]["SentTimestamp"])
+        assert int(record["attributes"]["ApproximateReceiveCount"]) >= 1
+    if fifo:
+        numbers = [int(r["attributes"]["SequenceNumber"]) for r in records]
+        assert numbers == sorted(set(numbers))
+        dedup = [r["attributes"]["MessageDeduplicationId"] for r in records]
+        assert len(set(dedup)) == len(dedup)
+
+
+@given(testing.sqs_events(fifo=True, min_size=3, max_size=3))
+def test_fifo_batches_are_fifo_and_of_the_asked_size(event: dict[str, Any]) -> None:
+    assert len(event["Records"]) == 3
+    assert all(r["eventSourceARN"].endswith(".fifo") for r in event["Records"])
+
+
+@given(testing.kinesis_events(data=st.binary(min_size=1)))
+def test_kinesis_records_are_one_shards_batch(event: dict[str, Any]) -> None:
+    records = event["Records"]
+    assert len({r["eventSourceARN"] for r in records}) == 1
+    shards = {r["eventID"].split(":")[0] for r in records}
+    assert len(shards) == 1
+    assert re.fullmatch(r"shardId-[0-9]{12}", shards.pop())
+    numbers = [int(r["kinesis"]["sequenceNumber"]) for r in records]
+    assert numbers == sorted(set(numbers))
+    arrivals = [r["kinesis"]["approximateArrivalTimestamp"] for r in records]
+    assert arrivals == sorted(arrivals)
+    for record in records:
+        assert len(record["kinesis"]["sequenceNumber"]) == 56
+        assert record["eventID"] == f"{record['eventID'].split(':')[0]}:" + (
+            record["kinesis"]["sequenceNumber"]
+        )
+        assert base64.b64decode(record["kinesis"]["data"])
+        assert round(record["kinesis"]["approximateArrivalTimestamp"], 3) == (
+            record["kinesis"]["approximateArrivalTimestamp"]
+        )
+
+
+@given(testing.dynamodb_events())
+def test_dynamodb_records_follow_their_view_type_and_event_name(event: dict[str, Any]) -> None:
+    records = event["Records"]
+    (view,) = {r["dynamodb"]["StreamViewType"] for r in records}
+    assert len({r["eventSourceARN"] for r in records}) == 1
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    assert numbers == sorted(set(numbers))
+    for record in records:
+        change = record["dynamodb"]
+        name = record["eventName"]
+        has_new = name != "REMOVE" and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+        has_old = name != "INSERT" and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+        assert ("NewImage" in change, "OldImage" in change) == (has_new, has_old)
+        assert change["SizeBytes"] == stream_record_size(change)
+        assert change["ApproximateCreationDateTime"] == int(change["ApproximateCreationDateTime"])
+        for image in ("NewImage", "OldImage"):
+            if image in change:
+                assert change[image].items() >= change["Keys"].items()
+        assert re.fullmatch("[0-9a-f]{32}", record["eventID"])
+        assert "userIdentity" not in record
+
+
+@given(
+    testing.dynamodb_events(
+        items=st.fixed_dictionaries({"status": st.sampled_from(["new", "paid"])}),
+        keys=["orderId"],
+        event_name="MODIFY",
+        stream_view_type="NEW_AND_OLD_IMAGES",
+    )
+)
+def test_dynamodb_items_keys_and_names_are_the_users(event: dict[str, Any]) -> None:
+    for record in event["Records"]:
+        assert record["eventName"] == "MODIFY"
+        assert set(record["dynamodb"]["Keys"]) == {"orderId"}
+        assert set(record["dynamodb"]["NewImage"]) == {"orderId", "status"}
+
+
+@given(testing.eventbridge_events(detail=st.fixed_dictionaries({"n": st.integers()})))
+def test_eventbridge_events_carry_the_users_detail(event: dict[str, Any]) -> None:
+    assert list(event) == [
+        "version", "id", "detail-type", "source", "account", "time", "region", "resources",
+        "detail",
+    ]  # fmt: skip
+    assert set(event["detail"]) == {"n"}
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", event["time"])
+    assert UUID.fullmatch(event["id"])
+
+
+@given(testing.s3_events())
+def test_s3_records_carry_size_and_etag_only_for_created_objects(event: dict[str, Any]) -> None:
+    (record,) = event["Records"]
+    obj = record["s3"]["object"]
+    created = record["eventName"].startswith("ObjectCreated:")
+    assert ("size" in obj, "eTag" in obj) == (created, created)
+    if record["eventName"] == "ObjectRemoved:DeleteMarkerCreated":
+        assert "versionId" in obj
+    assert re.fullmatch("[0-9A-F]{18}", obj["sequencer"])
+    assert record["s3"]["bucket"]["arn"] == f"arn:aws:s3:::{record['s3']['bucket']['name']}"
+
+
+@given(testing.s3_events(key=st.text(min_size=1)))
+def test_s3_keys_arrive_url_encoded(event: dict[str, Any]) -> None:
+    key = event["Records"][0]["s3"]["object"]["key"]
+    assert " " not in key
+    assert urllib.parse.quote_plus(urllib.parse.unquote_plus(key), safe="/") == key
+
+
+@given(testing.sns_events(message=st.text(min_size=1)))
+def test_sns_events_are_one_notification(event: dict[str, Any]) -> None:
+    (record,) = event["Records"]
+    assert list(record) == ["EventVersion", "EventSubscriptionArn", "EventSource", "Sns"]
+    sns = record["Sns"]
+    assert record["EventSubscriptionArn"].startswith(sns["TopicArn"] + ":")
+    assert UUID.fullmatch(sns["MessageId"])
+    for attribute in sns["MessageAttributes"].values():
+        assert attribute["Type"] in ("String", "Number", "Binary")
+
+
+@given(testing.http_api_events())
+def test_http_api_bodies_and_queries_are_encoded_as_aws_does(event: dict[str, Any]) -> None:
+    pairs = urllib.parse.parse_qsl(event["rawQueryString"], keep_blank_values=True)
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    assert event.get("queryStringParameters") == (joined or None)
+    if event["isBase64Encoded"]:
+        base64.b64decode(event["body"], validate=True)
+    assert all(name == name.lower() for name in event["headers"])
+
+
+@given(testing.rest_api_events(body=st.binary(min_size=1), method="PUT", path="/x"))
+def test_rest_api_binary_bodies_are_base64(event: dict[str, Any]) -> None:
+    assert event["isBase64Encoded"] is True
+    assert base64.b64decode(event["body"])
+    assert (event["httpMethod"], event["path"]) == ("PUT", "/x")
+
+
+@pytest.mark.parametrize(
+    ("call", "parameter"),
+    [
+        (lambda: testing.sqs_events(min_size=0), "min_size"),
+        (lambda: testing.kinesis_events(max_size=10_001), "max_size"),
+        (lambda: testing.dynamodb_events(min_size=5, max_size=2), "min_size"),
+    ],
+)
+def test_bad_batch_sizes_name_the_parameter(call: Any, parameter: str) -> None:
+    with pytest.raises(InvalidParameterValueError) as caught:
+        call()
+    assert caught.value.parameter == parameter
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'sqs_eventz'"):
+        _ = testing.sqs_eventz  # type: ignore[attr-defined]
+
+
+def test_without_hypothesis_the_strategies_name_the_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "hypothesis", None)
+    monkeypatch.delitem(sys.modules, "invokemodels.testing._strategies")
+    with pytest.raises(ImportError, match=r"pip install 'invokemodels\[testing\]'"):
+        _ = testing.sqs_events
