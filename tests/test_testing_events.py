@@ -17,8 +17,8 @@ import pytest
 from invokemodels.aws import KinesisStream, Queue, Table, from_attribute_value
 from invokemodels.aws._sqs import md5_of_message_attributes
 from invokemodels.core import Function, Scheduler, VirtualClock
-from invokemodels.mapping import StreamMappingConfig
 from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels.mapping import StreamMappingConfig
 from invokemodels.testing import (
     DEFAULT_EPOCH,
     dynamodb_event,
@@ -183,38 +183,38 @@ def test_a_fifo_record_reproduces_the_samples_values() -> None:
     assert record == SQS_FIFO["Records"][0]
 
 
-def test_an_sqs_record_is_what_the_in_memory_mapping_delivers() -> None:
+@pytest.mark.parametrize("name", ["orders", "orders.fifo"])
+def test_an_sqs_record_is_what_the_in_memory_mapping_delivers(name: str) -> None:
     attributes = {"tenant": "acme", "size": 3, "blob": b"\x00\x01"}
-    for name in ("orders", "orders.fifo"):
-        scheduler = Scheduler()
-        queue = Queue(name, scheduler=scheduler, seed=1)
-        if queue.fifo:
-            queue.send_message("hello", sqs_message_attributes(attributes), message_group_id="g",
-                               message_deduplication_id="d")  # fmt: skip
-        else:
-            queue.send_message("hello", sqs_message_attributes(attributes))
-        seen: list[dict[str, Any]] = []
-        queue.map_to(Function("capture", lambda event, context: seen.extend(event["Records"])))
-        scheduler.run_until_idle()
-        (delivered,) = seen
-        system = delivered["attributes"]
-        fifo = {
-            "message_group_id": "g",
-            "message_deduplication_id": "d",
-            "sequence_number": system.get("SequenceNumber"),
-        }
-        built = sqs_record(
-            "hello",
-            queue_arn=queue.arn,
-            message_attributes=attributes,
-            message_id=delivered["messageId"],
-            receipt_handle=delivered["receiptHandle"],
-            sender_id=system["SenderId"],
-            sent_timestamp=int(system["SentTimestamp"]) / 1000,
-            first_receive_timestamp=int(system["ApproximateFirstReceiveTimestamp"]) / 1000,
-            **(fifo if queue.fifo else {}),
-        )
-        assert json.dumps(built) == json.dumps(delivered)
+    scheduler = Scheduler()
+    queue = Queue(name, scheduler=scheduler, seed=1)
+    if queue.fifo:
+        queue.send_message("hello", sqs_message_attributes(attributes), message_group_id="g",
+                           message_deduplication_id="d")  # fmt: skip
+    else:
+        queue.send_message("hello", sqs_message_attributes(attributes))
+    seen: list[dict[str, Any]] = []
+    queue.map_to(Function("capture", lambda event, context: seen.extend(event["Records"])))
+    scheduler.run_until_idle()
+    (delivered,) = seen
+    system = delivered["attributes"]
+    fifo = {
+        "message_group_id": "g",
+        "message_deduplication_id": "d",
+        "sequence_number": system.get("SequenceNumber"),
+    }
+    built = sqs_record(
+        "hello",
+        queue_arn=queue.arn,
+        message_attributes=attributes,
+        message_id=delivered["messageId"],
+        receipt_handle=delivered["receiptHandle"],
+        sender_id=system["SenderId"],
+        sent_timestamp=int(system["SentTimestamp"]) / 1000,
+        first_receive_timestamp=int(system["ApproximateFirstReceiveTimestamp"]) / 1000,
+        **(fifo if queue.fifo else {}),
+    )
+    assert json.dumps(built) == json.dumps(delivered)
 
 
 def test_sqs_values_are_computed_from_the_message() -> None:
@@ -243,9 +243,10 @@ def test_records_of_one_event_get_distinct_ids_and_fifo_sequence_numbers_increas
 
 def test_the_same_seed_gives_the_same_event_and_another_seed_other_ids() -> None:
     assert sqs_event("x", seed=3) == sqs_event("x", seed=3)
-    assert sqs_event("x", seed=3)["Records"][0]["messageId"] != sqs_event("x", seed=4)[
-        "Records"
-    ][0]["messageId"]
+    assert (
+        sqs_event("x", seed=3)["Records"][0]["messageId"]
+        != sqs_event("x", seed=4)["Records"][0]["messageId"]
+    )
 
 
 def test_a_built_record_can_join_an_event() -> None:

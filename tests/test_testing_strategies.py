@@ -30,7 +30,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Json
 
-import invokemodels.testing as testing
+from invokemodels import testing
 from invokemodels.aws._dynamodb import stream_record_size
 from invokemodels.aws._sqs import md5_of_message_attributes
 from invokemodels.exceptions import InvalidParameterValueError
@@ -157,12 +157,14 @@ def test_kinesis_records_are_one_shards_batch(event: dict[str, Any]) -> None:
     assert arrivals == sorted(arrivals)
     for record in records:
         assert len(record["kinesis"]["sequenceNumber"]) == 56
-        assert record["eventID"] == f"{record['eventID'].split(':')[0]}:" + (
-            record["kinesis"]["sequenceNumber"]
+        assert (
+            record["eventID"]
+            == f"{record['eventID'].split(':')[0]}:" + (record["kinesis"]["sequenceNumber"])
         )
         assert base64.b64decode(record["kinesis"]["data"])
-        assert round(record["kinesis"]["approximateArrivalTimestamp"], 3) == (
-            record["kinesis"]["approximateArrivalTimestamp"]
+        assert (
+            round(record["kinesis"]["approximateArrivalTimestamp"], 3)
+            == (record["kinesis"]["approximateArrivalTimestamp"])
         )
 
 

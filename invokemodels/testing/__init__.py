@@ -12,7 +12,7 @@ extra (``pip install 'invokemodels[testing]'``); they are imported when first us
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+import typing
 
 from invokemodels.testing._events import (
     DEFAULT_ACCOUNT_ID,
@@ -37,7 +37,7 @@ from invokemodels.testing._events import (
     sqs_record,
 )
 
-if TYPE_CHECKING:
+if typing.TYPE_CHECKING:
     from invokemodels.testing._strategies import (
         dynamodb_events,
         dynamodb_records,
@@ -79,7 +79,7 @@ _STRATEGIES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     """The strategies, imported on first use (they need Hypothesis)."""
     if name in _STRATEGIES:
         return getattr(importlib.import_module("invokemodels.testing._strategies"), name)
