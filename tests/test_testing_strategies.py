@@ -26,7 +26,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     SqsModel,
     SqsRecordModel,
 )
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Json
 
@@ -51,26 +51,27 @@ SQS_FIFO_ATTRIBUTES = [
 
 
 @pytest.mark.parametrize(
-    ("strategy", "model"),
+    ("strategy", "model", "spec"),
     [
-        (testing.sqs_events(), SqsModel),
-        (testing.kinesis_events(), KinesisDataStreamModel),
-        (testing.dynamodb_events(ttl=True), DynamoDBStreamModel),
-        (testing.eventbridge_events(), EventBridgeModel),
-        (testing.s3_events(), S3Model),
-        (testing.sns_events(), SnsModel),
-        (testing.rest_api_events(), APIGatewayProxyEventModel),
-        (testing.http_api_events(), APIGatewayProxyEventV2Model),
-        (testing.function_url_events(), LambdaFunctionUrlModel),
+        (testing.sqs_events(), SqsModel, "sqs"),
+        (testing.kinesis_events(), KinesisDataStreamModel, "kinesis"),
+        (testing.dynamodb_events(ttl=True), DynamoDBStreamModel, "dynamodb"),
+        (testing.eventbridge_events(), EventBridgeModel, "eventbridge"),
+        (testing.s3_events(), S3Model, "s3"),
+        (testing.sns_events(), SnsModel, "sns"),
+        (testing.rest_api_events(), APIGatewayProxyEventModel, "rest"),
+        (testing.http_api_events(), APIGatewayProxyEventV2Model, "http"),
+        (testing.function_url_events(), LambdaFunctionUrlModel, "url"),
     ],
-    ids=lambda value: getattr(value, "__name__", ""),
+    ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_every_generated_event_parses_with_the_powertools_model(
-    strategy: st.SearchStrategy[dict[str, Any]], model: type[BaseModel]
+def test_every_generated_event_has_aws_keys_and_parses_with_the_powertools_model(
+    strategy: st.SearchStrategy[dict[str, Any]], model: type[BaseModel], spec: str
 ) -> None:
     @given(strategy)
     def check(event: dict[str, Any]) -> None:
         json.dumps(event, allow_nan=False)  # what a handler receives is JSON
+        check_keys(event, SPECS[spec])
         parse(event=event, model=model)
 
     check()
@@ -92,6 +93,7 @@ class OrderEvent(SqsModel):
 orders = st.builds(Order, order_id=st.integers(1, 10**6), item=st.text(min_size=1))
 
 
+@settings(max_examples=40)
 @given(testing.sqs_events(body=orders.map(lambda o: o.model_dump_json())))
 def test_the_interesting_part_is_the_users(event: dict[str, Any]) -> None:
     parsed = parse(event=event, model=OrderEvent)
@@ -100,6 +102,7 @@ def test_the_interesting_part_is_the_users(event: dict[str, Any]) -> None:
     ]
 
 
+@settings(max_examples=40)
 @given(testing.sqs_events())
 def test_sqs_records_are_one_queues_batch_with_computed_md5s(event: dict[str, Any]) -> None:
     records = event["Records"]
@@ -138,12 +141,14 @@ def test_sqs_records_are_one_queues_batch_with_computed_md5s(event: dict[str, An
         assert len(set(dedup)) == len(dedup)
 
 
+@settings(max_examples=40)
 @given(testing.sqs_events(fifo=True, min_size=3, max_size=3))
 def test_fifo_batches_are_fifo_and_of_the_asked_size(event: dict[str, Any]) -> None:
     assert len(event["Records"]) == 3
     assert all(r["eventSourceARN"].endswith(".fifo") for r in event["Records"])
 
 
+@settings(max_examples=40)
 @given(testing.kinesis_events(data=st.binary(min_size=1)))
 def test_kinesis_records_are_one_shards_batch(event: dict[str, Any]) -> None:
     records = event["Records"]
@@ -168,6 +173,7 @@ def test_kinesis_records_are_one_shards_batch(event: dict[str, Any]) -> None:
         )
 
 
+@settings(max_examples=40)
 @given(testing.dynamodb_events())
 def test_dynamodb_records_follow_their_view_type_and_event_name(event: dict[str, Any]) -> None:
     records = event["Records"]
@@ -190,6 +196,7 @@ def test_dynamodb_records_follow_their_view_type_and_event_name(event: dict[str,
         assert "userIdentity" not in record
 
 
+@settings(max_examples=40)
 @given(
     testing.dynamodb_events(
         items=st.fixed_dictionaries({"status": st.sampled_from(["new", "paid"])}),
@@ -205,6 +212,7 @@ def test_dynamodb_items_keys_and_names_are_the_users(event: dict[str, Any]) -> N
         assert set(record["dynamodb"]["NewImage"]) == {"orderId", "status"}
 
 
+@settings(max_examples=40)
 @given(testing.eventbridge_events(detail=st.fixed_dictionaries({"n": st.integers()})))
 def test_eventbridge_events_carry_the_users_detail(event: dict[str, Any]) -> None:
     assert list(event) == [
@@ -216,6 +224,7 @@ def test_eventbridge_events_carry_the_users_detail(event: dict[str, Any]) -> Non
     assert UUID.fullmatch(event["id"])
 
 
+@settings(max_examples=40)
 @given(testing.s3_events())
 def test_s3_records_carry_size_and_etag_only_for_created_objects(event: dict[str, Any]) -> None:
     (record,) = event["Records"]
@@ -228,6 +237,7 @@ def test_s3_records_carry_size_and_etag_only_for_created_objects(event: dict[str
     assert record["s3"]["bucket"]["arn"] == f"arn:aws:s3:::{record['s3']['bucket']['name']}"
 
 
+@settings(max_examples=40)
 @given(testing.s3_events(key=st.text(min_size=1)))
 def test_s3_keys_arrive_url_encoded(event: dict[str, Any]) -> None:
     key = event["Records"][0]["s3"]["object"]["key"]
@@ -235,6 +245,7 @@ def test_s3_keys_arrive_url_encoded(event: dict[str, Any]) -> None:
     assert urllib.parse.quote_plus(urllib.parse.unquote_plus(key), safe="/") == key
 
 
+@settings(max_examples=40)
 @given(testing.sns_events(message=st.text(min_size=1)))
 def test_sns_events_are_one_notification(event: dict[str, Any]) -> None:
     (record,) = event["Records"]
@@ -246,6 +257,7 @@ def test_sns_events_are_one_notification(event: dict[str, Any]) -> None:
         assert attribute["Type"] in ("String", "Number", "Binary")
 
 
+@settings(max_examples=40)
 @given(testing.http_api_events())
 def test_http_api_bodies_and_queries_are_encoded_as_aws_does(event: dict[str, Any]) -> None:
     pairs = urllib.parse.parse_qsl(event["rawQueryString"], keep_blank_values=True)
@@ -258,6 +270,7 @@ def test_http_api_bodies_and_queries_are_encoded_as_aws_does(event: dict[str, An
     assert all(name == name.lower() for name in event["headers"])
 
 
+@settings(max_examples=40)
 @given(testing.rest_api_events(body=st.binary(min_size=1), method="PUT", path="/x"))
 def test_rest_api_binary_bodies_are_base64(event: dict[str, Any]) -> None:
     assert event["isBase64Encoded"] is True
@@ -293,3 +306,101 @@ def test_without_hypothesis_the_strategies_name_the_extra(
     monkeypatch.delitem(sys.modules, "invokemodels.testing._strategies")
     with pytest.raises(ImportError, match=r"pip install 'invokemodels\[testing\]'"):
         _ = testing.sqs_events
+
+
+# -- exact key sets -------------------------------------------------------------------------
+# A spec maps each key to the spec of its value (None: a leaf, or a map whose keys are the
+# user's: attributes, images, headers, detail); a key ending in "?" may be absent.  A list
+# spec is the spec of every element.
+
+SQS_ATTRIBUTE = {"stringValue?": None, "binaryValue?": None, "stringListValues": None,
+                 "binaryListValues": None, "dataType": None}  # fmt: skip
+SPECS: dict[str, Any] = {
+    "sqs": {"Records": [{
+        "messageId": None, "receiptHandle": None, "body": None,
+        "attributes": {"ApproximateReceiveCount": None, "SentTimestamp": None,
+                       "SequenceNumber?": None, "MessageGroupId?": None, "SenderId": None,
+                       "MessageDeduplicationId?": None, "ApproximateFirstReceiveTimestamp": None},
+        "messageAttributes": {"*": SQS_ATTRIBUTE}, "md5OfMessageAttributes": None,
+        "md5OfBody": None, "eventSource": None, "eventSourceARN": None, "awsRegion": None}]},
+    "kinesis": {"Records": [{
+        "kinesis": {"kinesisSchemaVersion": None, "partitionKey": None, "sequenceNumber": None,
+                    "data": None, "approximateArrivalTimestamp": None},
+        "eventSource": None, "eventVersion": None, "eventID": None, "eventName": None,
+        "invokeIdentityArn": None, "awsRegion": None, "eventSourceARN": None}]},
+    "dynamodb": {"Records": [{
+        "eventID": None, "eventName": None, "eventVersion": None, "eventSource": None,
+        "awsRegion": None, "userIdentity?": {"type": None, "principalId": None},
+        "dynamodb": {"ApproximateCreationDateTime": None, "Keys": None, "NewImage?": None,
+                     "OldImage?": None, "SequenceNumber": None, "SizeBytes": None,
+                     "StreamViewType": None},
+        "eventSourceARN": None}]},
+    "eventbridge": {"version": None, "id": None, "detail-type": None, "source": None,
+                    "account": None, "time": None, "region": None, "resources": None,
+                    "detail": None},
+    "s3": {"Records": [{
+        "eventVersion": None, "eventSource": None, "awsRegion": None, "eventTime": None,
+        "eventName": None, "userIdentity": {"principalId": None},
+        "requestParameters": {"sourceIPAddress": None},
+        "responseElements": {"x-amz-request-id": None, "x-amz-id-2": None},
+        "s3": {"s3SchemaVersion": None, "configurationId": None,
+               "bucket": {"name": None, "ownerIdentity": {"principalId": None}, "arn": None},
+               "object": {"key": None, "size?": None, "eTag?": None, "versionId?": None,
+                          "sequencer": None}}}]},
+    "sns": {"Records": [{
+        "EventVersion": None, "EventSubscriptionArn": None, "EventSource": None,
+        "Sns": {"SignatureVersion": None, "Timestamp": None, "Signature": None,
+                "SigningCertUrl": None, "MessageId": None, "Message": None,
+                "MessageAttributes": {"*": {"Type": None, "Value": None}}, "Type": None,
+                "UnsubscribeUrl": None, "TopicArn": None, "Subject": None}}]},
+    "rest": {"resource": None, "path": None, "httpMethod": None, "headers": None,
+             "multiValueHeaders": None, "queryStringParameters": None,
+             "multiValueQueryStringParameters": None, "pathParameters": None,
+             "stageVariables": None,
+             "requestContext": {
+                 "accountId": None, "apiId": None, "domainName": None, "domainPrefix": None,
+                 "extendedRequestId": None, "httpMethod": None,
+                 "identity": {"accessKey": None, "accountId": None, "caller": None,
+                              "cognitoAuthenticationProvider": None,
+                              "cognitoAuthenticationType": None, "cognitoIdentityId": None,
+                              "cognitoIdentityPoolId": None, "principalOrgId": None,
+                              "sourceIp": None, "user": None, "userAgent": None,
+                              "userArn": None},
+                 "path": None, "protocol": None, "requestId": None, "requestTime": None,
+                 "requestTimeEpoch": None, "resourceId": None, "resourcePath": None,
+                 "stage": None},
+             "body": None, "isBase64Encoded": None},
+}  # fmt: skip
+V2_CONTEXT = {
+    "accountId": None, "apiId": None, "domainName": None, "domainPrefix": None,
+    "http": {"method": None, "path": None, "protocol": None, "sourceIp": None, "userAgent": None},
+    "requestId": None, "routeKey": None, "stage": None, "time": None, "timeEpoch": None,
+}  # fmt: skip
+SPECS["http"] = {
+    "version": None, "routeKey": None, "rawPath": None, "rawQueryString": None, "cookies?": None,
+    "headers": None, "queryStringParameters?": None, "requestContext": V2_CONTEXT,
+    "body?": None, "pathParameters?": None, "isBase64Encoded": None, "stageVariables?": None,
+}  # fmt: skip
+SPECS["url"] = SPECS["http"]
+
+
+def check_keys(value: Any, spec: Any, where: str = "event") -> None:
+    """Assert ``value`` has exactly the keys ``spec`` allows, recursively."""
+    if spec is None:
+        return
+    if isinstance(spec, list):
+        assert isinstance(value, list), where
+        for index, item in enumerate(value):
+            check_keys(item, spec[0], f"{where}[{index}]")
+        return
+    assert isinstance(value, dict), where
+    if set(spec) == {"*"}:
+        for key, item in value.items():
+            check_keys(item, spec["*"], f"{where}.{key}")
+        return
+    required = {k for k in spec if not k.endswith("?")}
+    allowed = {k.rstrip("?") for k in spec}
+    assert required <= set(value) <= allowed, (where, sorted(value))
+    for key, sub in spec.items():
+        if key.rstrip("?") in value:
+            check_keys(value[key.rstrip("?")], sub, f"{where}.{key.rstrip('?')}")
