@@ -13,6 +13,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invokemodels.aws import KinesisStream, Queue, Table, from_attribute_value
 from invokemodels.aws._sqs import md5_of_message_attributes
@@ -261,6 +263,8 @@ def test_a_built_record_can_join_an_event() -> None:
     [
         (lambda: sqs_record(42), "body"),  # type: ignore[arg-type]
         (lambda: sqs_record("x", queue_arn="my-queue"), "queue_arn"),
+        (lambda: sqs_record(""), "body"),
+        (lambda: sqs_record("a\x08"), "body"),
         (lambda: sqs_record("x", receive_count=0), "receive_count"),
         (lambda: sqs_record("x", message_group_id="g"), "message_group_id"),
         (lambda: sqs_record("x", first_receive_timestamp=1.0), "first_receive_timestamp"),
@@ -529,3 +533,16 @@ def test_a_function_url_event_has_lambdas_placeholders() -> None:
     assert context["domainName"] == "a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6.lambda-url.us-east-1.on.aws"
     assert "body" not in event
     assert "pathParameters" not in event
+
+
+@settings(max_examples=60)
+@given(st.text(max_size=5))
+def test_a_body_is_built_exactly_when_sqs_would_accept_it(body: str) -> None:
+    queue = Queue("q", scheduler=Scheduler(), seed=1)
+    try:
+        queue.send_message(body)
+    except InvalidParameterValueError:
+        with pytest.raises(InvalidParameterValueError, match=r"^body="):
+            sqs_record(body)
+    else:
+        assert sqs_record(body)["body"] == body

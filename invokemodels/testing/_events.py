@@ -85,6 +85,9 @@ _HEX_UPPER: Final = "0123456789ABCDEF"
 _KINESIS_FIRST_SEQUENCE: Final = 49590338271490256608559692538361571095921575989136588898
 _DYNAMODB_FIRST_SEQUENCE: Final = 4421584500000000017450439091
 _MD5_OF_EMPTY: Final = "d41d8cd98f00b204e9800998ecf8427e"
+# SendMessage's rule (as the in-memory queue applies it): a body SQS would refuse never
+# reaches a handler.
+_BAD_SQS_BODY: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 # -- values -------------------------------------------------------------------------------
@@ -219,6 +222,14 @@ def sqs_record(
     ``sent_timestamp`` plus 2 ms.
     """
     body = _check_text("body", body)
+    bad = _BAD_SQS_BODY.search(body)
+    if not body or bad is not None:
+        raise InvalidParameterValueError(
+            "body",
+            body if len(body) <= 40 else body[:40] + "...",
+            "must be 1 or more of the characters SQS allows (#x9 | #xA | #xD | #x20 to #xD7FF"
+            " | #xE000 to #xFFFD | #x10000 to #x10FFFF)",
+        )
     match = _parse_arn("queue_arn", queue_arn, "sqs")
     _check_count("receive_count", receive_count, 1)
     fifo = queue_arn.endswith(".fifo")
