@@ -17,7 +17,14 @@ from aws_lambda_powertools.utilities.batch import (
     SqsFifoPartialProcessor,
     process_partial_response,
 )
-from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, event_source
+from aws_lambda_powertools.utilities.data_classes import (
+    APIGatewayProxyEventV2,
+    DynamoDBStreamEvent,
+    EventBridgeEvent,
+    S3Event,
+    SNSEvent,
+    event_source,
+)
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import (
     KinesisStreamRecord,
 )
@@ -28,11 +35,26 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, Json
 
-from invokemodels import Function, KinesisStream, Queue, Scheduler, SQSMappingConfig, Table
+from invokemodels import (
+    EventInvoker,
+    Function,
+    KinesisStream,
+    Queue,
+    Scheduler,
+    SQSMappingConfig,
+    Table,
+)
 from invokemodels.aws import MessageState
 from invokemodels.mapping import StreamMappingConfig
 from invokemodels.sync import RequestResponseInvoker
-from invokemodels.testing import sqs_events, sqs_record
+from invokemodels.testing import (
+    eventbridge_event,
+    http_api_event,
+    s3_event,
+    sns_event,
+    sqs_events,
+    sqs_record,
+)
 
 REPORT = ["ReportBatchItemFailures"]
 
@@ -215,3 +237,61 @@ def test_the_batch_processor_reports_exactly_the_failing_generated_records(
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [
         r["messageId"] for r in event["Records"] if r["body"] == "fail"
     ]
+
+
+def test_event_data_classes_read_the_built_events_through_the_event_model() -> None:
+    scheduler = Scheduler()
+    read: list[tuple[str, str]] = []
+
+    @event_source(data_class=S3Event)
+    def on_upload(event: S3Event, context: Any) -> None:
+        read.append(("s3", f"{event.bucket_name}/{event.object_key}"))
+
+    @event_source(data_class=SNSEvent)
+    def on_notification(event: SNSEvent, context: Any) -> None:
+        read.append(("sns", event.sns_message))
+
+    @event_source(data_class=EventBridgeEvent)
+    def on_schedule(event: EventBridgeEvent, context: Any) -> None:
+        read.append(("eventbridge", f"{event.source} {event.detail_type}"))
+
+    for name, handler, event in (
+        ("uploads", on_upload, s3_event("photos/red flower.jpg", bucket="media")),
+        ("alerts", on_notification, sns_event("disk full")),
+        ("nightly", on_schedule, eventbridge_event()),
+    ):
+        EventInvoker(Function(name, handler), scheduler=scheduler, seed=1).invoke(event)
+    scheduler.run_until_idle()
+    assert read == [
+        ("s3", "media/photos/red flower.jpg"),  # the data class decodes the key
+        ("sns", "disk full"),
+        ("eventbridge", "aws.events Scheduled Event"),
+    ]
+
+
+def test_an_http_api_data_class_reads_the_built_request() -> None:
+    @event_source(data_class=APIGatewayProxyEventV2)
+    def handler(event: APIGatewayProxyEventV2, context: Any) -> dict[str, Any]:
+        return {
+            "statusCode": 200,
+            "body": json.dumps(
+                {
+                    "method": event.request_context.http.method,
+                    "id": event.path_parameters["id"],
+                    "tags": event.query_string_parameters["tag"],
+                    "body": event.decoded_body,
+                }
+            ),
+        }
+
+    invoker = RequestResponseInvoker(Function("api", handler), scheduler=Scheduler(), seed=1)
+    request = http_api_event(
+        "PUT", "/orders/9", route="/orders/{id}", query={"tag": ["a", "b"]}, body=b"raw"
+    )
+    response = invoker.invoke(request)
+    assert json.loads(response.json()["body"]) == {
+        "method": "PUT",
+        "id": "9",
+        "tags": "a,b",
+        "body": "raw",
+    }
