@@ -404,3 +404,24 @@ def check_keys(value: Any, spec: Any, where: str = "event") -> None:
     for key, sub in spec.items():
         if key.rstrip("?") in value:
             check_keys(value[key.rstrip("?")], sub, f"{where}.{key.rstrip('?')}")
+
+
+@pytest.mark.parametrize("view", ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"])
+@pytest.mark.parametrize("name", ["INSERT", "MODIFY", "REMOVE"])
+def test_each_view_type_and_event_name_parses_with_the_powertools_model(
+    view: str, name: str
+) -> None:
+    @settings(max_examples=10)
+    @given(testing.dynamodb_events(event_name=name, stream_view_type=view, ttl=True, max_size=3))
+    def check(event: dict[str, Any]) -> None:
+        parsed = parse(event=event, model=DynamoDBStreamModel)
+        for record in parsed.Records:
+            assert (record.eventName, record.dynamodb.StreamViewType) == (name, view)
+            assert (record.dynamodb.NewImage is not None) == (
+                name != "REMOVE" and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+            )
+            assert (record.dynamodb.OldImage is not None) == (
+                name != "INSERT" and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+            )
+
+    check()
