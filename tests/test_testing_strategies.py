@@ -425,3 +425,16 @@ def test_each_view_type_and_event_name_parses_with_the_powertools_model(
             )
 
     check()
+
+
+def test_the_builders_and_the_cli_do_not_import_hypothesis() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, invokemodels.testing, invokemodels._cli._main\n"
+        "invokemodels.testing.sqs_event()\n"
+        "assert 'hypothesis' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (0, "")
