@@ -438,3 +438,45 @@ def test_the_builders_and_the_cli_do_not_import_hypothesis() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
     assert (done.returncode, done.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("event", "spec"),
+    [
+        (testing.sqs_event(), "sqs"),
+        (testing.sqs_event("a", queue_arn="arn:aws:sqs:us-east-1:123456789012:q.fifo"), "sqs"),
+        (testing.sqs_event(message_attributes={"a": "x", "b": b"y", "c": 1}), "sqs"),
+        (testing.kinesis_event(b"a", "b"), "kinesis"),
+        (testing.dynamodb_event("INSERT", "MODIFY", "REMOVE"), "dynamodb"),
+        (testing.dynamodb_event(testing.dynamodb_record("REMOVE", ttl=True)), "dynamodb"),
+        (testing.eventbridge_event(), "eventbridge"),
+        (testing.eventbridge_event({"a": 1}, source="com.example", detail_type="X"), "eventbridge"),
+        (testing.s3_event(), "s3"),
+        (testing.s3_event(event_name="ObjectRemoved:DeleteMarkerCreated", version_id="v1"), "s3"),
+        (testing.sns_event(message_attributes={"a": "x"}), "sns"),
+        (testing.sns_event(subject=None), "sns"),
+        (testing.rest_api_event(), "rest"),
+        (testing.rest_api_event("GET", "/", body=None, headers={}, query={"a": "1"}), "rest"),
+        (testing.http_api_event(), "http"),
+        (
+            testing.http_api_event(cookies=["a=1"], route="/{p+}", stage_variables={"s": "1"}),
+            "http",
+        ),
+        (testing.function_url_event(), "url"),
+        (testing.function_url_event("POST", "/x", body="b", query={"q": "1"}), "url"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_every_built_event_has_exactly_aws_keys(event: dict[str, Any], spec: str) -> None:
+    check_keys(event, SPECS[spec])
+
+
+def test_the_key_check_refuses_an_extra_or_a_missing_key() -> None:
+    event = testing.sqs_event()
+    event["Records"][0]["attributes"]["Extra"] = "1"
+    with pytest.raises(AssertionError):
+        check_keys(event, SPECS["sqs"])
+    event = testing.sns_event()
+    del event["Records"][0]["Sns"]["Subject"]
+    with pytest.raises(AssertionError):
+        check_keys(event, SPECS["sns"])
