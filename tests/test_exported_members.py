@@ -55,7 +55,6 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     import invokemodels.testing
 
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
-    assert invokemodels.testing.__all__ == sorted(invokemodels.testing.__all__)
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
