@@ -60,6 +60,19 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
 
 
+# invokemodels.observe: the timeline, its text, trace, picture and metrics.
+OBSERVE = [
+    "METRICS", "Datapoint", "Mark", "MarkKind", "Metrics", "QueueLevel", "Timeline",
+    "chrome_trace", "lane_label", "metrics", "queue_levels", "svg",
+]  # fmt: skip
+
+
+def test_the_observe_package_exports_the_timeline_and_its_views() -> None:
+    import invokemodels.observe
+
+    assert set(invokemodels.observe.__all__) == set(OBSERVE)
+
+
 @pytest.mark.parametrize("name", PUBLIC_MODULES)
 def test_a_public_module_exports_exactly_its_public_names(name: str) -> None:
     module = importlib.import_module(name)
