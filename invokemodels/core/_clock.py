@@ -27,7 +27,7 @@ import datetime as _dt
 import math
 import threading
 import time
-from typing import ClassVar, Protocol
+from typing import ClassVar, Final, Protocol
 
 import attrs
 
@@ -59,6 +59,8 @@ _LAST_EPOCH = 253_402_300_799
 
 
 _SETATTR = object.__setattr__
+# Below this many seconds a float's ticks are finite (float range / TICKS_PER_SECOND).
+_FAST_LIMIT: Final = 1e290
 
 
 def to_ticks(seconds: float) -> int:
@@ -80,6 +82,11 @@ def on_grid(seconds: float, *, up: bool = False) -> float:
     days) every tick has a distinct reading; beyond, readings are spaced wider than a
     tick and the grid is the float's.
     """
+    if type(seconds) is float and -_FAST_LIMIT < seconds < _FAST_LIMIT:
+        # The common case, without the checks a huge or non-finite value needs.
+        reading = round(seconds * TICKS_PER_SECOND) / TICKS_PER_SECOND
+        if not up or reading >= seconds:
+            return reading
     value = seconds if type(seconds) is float else _as_float(seconds)
     scaled = value * TICKS_PER_SECOND
     if not math.isfinite(scaled):
