@@ -643,23 +643,25 @@ class Queue:
     def _compact(self) -> None:
         """Drop the heap entries of finished or since-moved messages once they outnumber the
         live ones, so the heaps stay proportional to the messages in flight (a message's
-        expiry entry would otherwise outlive it by the whole retention period)."""
+        expiry entry would otherwise outlive it by the whole retention period).  In place:
+        the loops that pop these heaps hold them."""
         live = 2 * len(self._messages) + 256
-        if len(self._expiry) > live:
-            self._expiry = [e for e in self._expiry if e[2].state not in _TERMINAL]
-            heapq.heapify(self._expiry)
-        if len(self._pending) > live:
-            self._pending = [
-                e for e in self._pending if e[3].version == e[2] and e[3].state not in _TERMINAL
+        expiry = self._expiry
+        if len(expiry) > live:
+            expiry[:] = [e for e in expiry if e[2].state not in _TERMINAL]
+            heapq.heapify(expiry)
+        pending = self._pending
+        if len(pending) > live:
+            pending[:] = [
+                e for e in pending if e[3].version == e[2] and e[3].state not in _TERMINAL
             ]
-            heapq.heapify(self._pending)
-        if len(self._visible) > live:
-            self._visible = [
-                e
-                for e in self._visible
-                if e[2].version == e[1] and e[2].state is MessageState.VISIBLE
+            heapq.heapify(pending)
+        visible = self._visible
+        if len(visible) > live:
+            visible[:] = [
+                e for e in visible if e[2].version == e[1] and e[2].state is MessageState.VISIBLE
             ]
-            heapq.heapify(self._visible)
+            heapq.heapify(visible)
 
     def _set_state(self, message: _Message, state: MessageState) -> None:
         old = message.state
@@ -679,10 +681,12 @@ class Queue:
         self._set_state(message, MessageState.VISIBLE)
         if message.group is None:
             heapq.heappush(self._visible, (message.order, message.version, message))
+            self._compact()
 
     def _hide_until(self, message: _Message, state: MessageState, ticks: int) -> None:
         self._set_state(message, state)
         heapq.heappush(self._pending, (ticks, message.order, message.version, message))
+        self._compact()
 
     def _finish(self, message: _Message, state: MessageState, ticks: int, detail: str) -> None:
         self._set_state(message, state)
@@ -693,6 +697,7 @@ class Queue:
         }[state]
         del self._messages[message.message_id]
         message.handle = None
+        self._compact()
         event = QueueEvent(
             ticks / TICKS_PER_SECOND, kind, message.message_id, message.receive_count, detail
         )
@@ -949,7 +954,6 @@ class Queue:
         self._messages[message.message_id] = message
         if self.keep_fates:
             self._sent.append(message)
-        self._compact()
         self._counts[MessageState.VISIBLE] += 1
         if message.group is not None:
             self._groups.setdefault(message.group, deque()).append(message)
@@ -961,6 +965,7 @@ class Queue:
                 heapq.heappush(self._visible, (message.order, message.version, message))
         expires = max(enqueued + to_ticks(self.message_retention_period), now)
         heapq.heappush(self._expiry, (expires, message.order, message))
+        self._compact()
         for listener in self._listeners:
             listener()
 
@@ -1063,9 +1068,7 @@ class Queue:
         # ids): the message id, the receive count, 18 random bytes and an 8-byte keyed check.
         raw = self.rng.getrandbits(8 * 66).to_bytes(66, "big")
         body = (
-            message.message_id.encode("ascii")
-            + message.receive_count.to_bytes(4, "big")
-            + raw[:18]
+            message.message_id.encode("ascii") + message.receive_count.to_bytes(4, "big") + raw[:18]
         )
         check = hashlib.blake2b(body, digest_size=8, key=self._handle_key).digest()
         return "AQEB" + base64.b64encode(body + check).decode("ascii")

@@ -757,8 +757,10 @@ class EventInvoker:
         # A wake-up already due at or before ``when`` looks at the queue then and books the
         # next one itself.  A later wake-up is left in place rather than cancelled and booked
         # again: a steady stream of arrivals would otherwise make two timers per event.
-        when = on_grid(when, up=True)
         wakes = self._wakes
+        if wakes and wakes[0][0] <= when:  # the common case, before rounding ``when`` up
+            return
+        when = on_grid(when, up=True)
         if wakes and wakes[0][0] <= when:
             return
         timer = self.scheduler.at(when, self._dispatch)
