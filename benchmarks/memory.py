@@ -131,7 +131,7 @@ MODELS: dict[str, Callable[[int], None]] = {
 def main() -> None:
     model, n = sys.argv[1], int(float(sys.argv[2]))
     run = MODELS[model]
-    run(min(n, 2000))  # warm up: imports, caches and the first allocations are not the run's
+    run(min(n // 5, 2000))  # warm up: imports, caches and the first allocations are not the run's
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     started = time.process_time()
