@@ -85,7 +85,7 @@ def interleaved(
             tb, _ = cpu(baseline)
         a.append(ta)
         b.append(tb)
-    return Spread(a), Spread(b), Spread([x / y for x, y in zip(a, b)])
+    return Spread(a), Spread(b), Spread([x / y for x, y in zip(a, b, strict=True)])
 
 
 def machine() -> str:

@@ -79,9 +79,9 @@ def figures(loops: int, rounds: int) -> list[Row]:
         rounds,
         samples=True,
     )
-    full = Spread([a / b for a, b in zip(cpu["invoke"], cpu["bare"])])
-    fails = Spread([a / b for a, b in zip(cpu["failing"], cpu["invoke"])])
-    quiet_ratio = Spread([a / b for a, b in zip(cpu["quiet"], cpu["bare"])])
+    full = Spread([a / b for a, b in zip(cpu["invoke"], cpu["bare"], strict=True)])
+    fails = Spread([a / b for a, b in zip(cpu["failing"], cpu["invoke"], strict=True)])
+    quiet_ratio = Spread([a / b for a, b in zip(cpu["quiet"], cpu["bare"], strict=True)])
     return [
         Row(
             "full-fidelity RequestResponse invoke / bare handler call",

@@ -164,8 +164,11 @@ def test_an_sqs_mapping_keeps_nothing_per_message_after_a_drain() -> None:
     assert counts[MessageState.DELETED] + counts[MessageState.MOVED_TO_DLQ] == 6000
     assert counts[MessageState.MOVED_TO_DLQ] > 0
     assert peak < 6000
-    assert queue._fates == {} and queue._sent == [] and queue._messages == {}
-    assert queue.fates == [] and queue.message_ids == []
+    assert queue._fates == {}
+    assert queue._sent == []
+    assert queue._messages == {}
+    assert queue.fates == []
+    assert queue.message_ids == []
     # What is left alive are the dead-letter queue's messages, which are still live there.
     assert _alive(_Message) == dlq.count(MessageState.VISIBLE)
 
@@ -215,8 +218,10 @@ def test_an_event_invoker_keeps_nothing_per_event_after_a_drain() -> None:
     sched.run_until_idle()
     assert invoker.metrics.async_events_received == 3000
     assert invoker.pending == 0
-    assert len(invoker.queue) == 0 and invoker._wakes == []
-    assert len(sched) == 0 and len(sched._heap) == 0
+    assert len(invoker.queue) == 0
+    assert invoker._wakes == []
+    assert len(sched) == 0
+    assert len(sched._heap) == 0
     assert _alive(_Event) == 0
 
 
