@@ -310,7 +310,6 @@ class _Event:
         request: str,
         enqueued_at: float,
         deadline: float,
-        *,
         duplicate: bool = False,
     ) -> None:
         self.invoker = invoker
@@ -701,7 +700,7 @@ class EventInvoker:
                 f"(limit {limit} bytes)"
             )
             raise RequestEntityTooLargeError(msg)
-        now = self.scheduler.now
+        now = self.scheduler.clock.now()
         if self.invoke_rate_factor is not None:
             self._check_rate(now)
         request_id = new_request_id(self.rng)
@@ -741,7 +740,7 @@ class EventInvoker:
             request,
             now,
             on_grid(now + self.config.maximum_event_age),
-            duplicate=duplicate,
+            duplicate,
         )
         if keep and not duplicate:
             self._live[request_id] = event
