@@ -101,7 +101,11 @@ def machine() -> str:
 
 
 def peak_rss_growth(args: Sequence[str], timeout: float = 900.0) -> dict[str, float]:
-    """Run ``benchmarks/memory.py *args`` in a fresh process; its printed figures as a dict."""
+    """Run ``benchmarks/memory.py *args`` in a fresh process; its printed figures as a dict.
+
+    Call it before the calling process has grown: on Linux the child's ``getrusage`` peak
+    starts at the resident size of the process that started it.
+    """
     out = subprocess.run(
         [sys.executable, os.path.join(HERE, "memory.py"), *args],
         capture_output=True,

@@ -180,8 +180,9 @@ def main() -> None:
     args = parser.parse_args()
     n = int(args.n)
     print(machine())
+    growth = growth_rows((10_000, 100_000))  # first: see peak_rss_growth
     print(f"SQS mapping, BatchSize 10, {n:,} messages; p(fail)=0.1 run: {through_mapping(n, 0.1)}")
-    print_rows(throughput_rows(n, args.repeats) + growth_rows((10_000, 100_000)))
+    print_rows(throughput_rows(n, args.repeats) + growth)
 
 
 if __name__ == "__main__":
