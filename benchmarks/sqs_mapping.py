@@ -13,7 +13,7 @@ least a consumer of a queue does: a deque of messages, batches of 10 as SQS reco
 round trip of the batch, the handler, a failed batch put back (moved aside after 5 tries).
 
 The cost per message as N grows is measured by ``benchmarks/memory.py sqs N`` in fresh
-processes (see ``figures``).  Run:
+processes (see ``growth_rows``).  Run:
 
     python benchmarks/sqs_mapping.py [N] [--repeats R]
 """
