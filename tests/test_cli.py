@@ -30,11 +30,19 @@ def test_invoke_prints_metadata_and_writes_the_payload_to_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     code, out, err = run(capsys, "invoke", "--handler", HELLO, "--payload", '{"name": "x"}', "-")
-    assert (code, err) == (0, "")
-    assert out.splitlines() == [
-        '{"message": "Hello, x!"}',
-        '{"StatusCode": 200, "ExecutedVersion": "$LATEST"}',
-    ]
+    assert code == 0
+    # OUTFILE -: standard output is the payload alone; the log, then the metadata, on stderr.
+    assert json.loads(out) == {"message": "Hello, x!"}
+    log, metadata = err.split("\n{", 1)
+    assert log.startswith("START RequestId: ")
+    assert "\nEND RequestId: " in log
+    assert json.loads("{" + metadata) == {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+    assert "{" + metadata == '{\n    "StatusCode": 200,\n    "ExecutedVersion": "$LATEST"\n}\n'
+
+
+def metadata_of(err: str) -> Any:
+    """The metadata a run with OUTFILE - wrote on stderr, after the log."""
+    return json.loads("{" + err.split("\n{", 1)[1])
 
 
 def test_invoke_writes_the_payload_to_a_file(
@@ -50,16 +58,17 @@ def test_invoke_writes_the_payload_to_a_file(
 def test_function_error_adds_function_error_and_exits_0(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = run(
+    code, out, err = run(
         capsys, "invoke", "--handler", "invokemodels.examples:fail", "--payload", "{}", "-"
     )
-    payload, metadata = out.splitlines()
     assert code == 0
-    assert (
-        metadata
-        == '{"StatusCode": 200, "FunctionError": "Unhandled", "ExecutedVersion": "$LATEST"}'
-    )
-    document = json.loads(payload)
+    assert metadata_of(err) == {
+        "StatusCode": 200,
+        "FunctionError": "Unhandled",
+        "ExecutedVersion": "$LATEST",
+    }
+    assert "\n[ERROR] ValueError: something went wrong\nTraceback (most recent call last):" in err
+    document = json.loads(out)
     assert (document["errorType"], document["errorMessage"]) == (
         "ValueError",
         "something went wrong",
@@ -67,7 +76,7 @@ def test_function_error_adds_function_error_and_exits_0(
 
 
 def test_timeout_and_duration_options(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(
+    code, out, err = run(
         capsys,
         "invoke",
         "--handler",
@@ -78,16 +87,16 @@ def test_timeout_and_duration_options(capsys: pytest.CaptureFixture[str]) -> Non
         "2.5",
         "-",
     )
-    payload, metadata = out.splitlines()
     assert code == 0
-    assert json.loads(payload)["errorMessage"].endswith("Task timed out after 2.50 seconds")
-    assert json.loads(metadata)["FunctionError"] == "Unhandled"
+    assert json.loads(out)["errorMessage"].endswith("Task timed out after 2.50 seconds")
+    assert metadata_of(err)["FunctionError"] == "Unhandled"
+    assert "Task timed out after 2.50 seconds\nEND RequestId: " in err
     code, out, _ = run(
         capsys, "invoke", "--handler", "invokemodels.examples:context_info", "--memory", "1024",
         "--timeout", "10", "--duration", "4", "--function-name", "my-fn",
         "--qualifier", "live", "-",
     )  # fmt: skip
-    seen = json.loads(out.splitlines()[0])
+    seen = json.loads(out)
     assert seen["memory_limit_in_mb"] == "1024"
     assert seen["function_name"] == "my-fn"
     assert seen["invoked_function_arn"].endswith(":function:my-fn:live")
@@ -101,10 +110,10 @@ def test_dry_run_prints_204_and_writes_nothing(
     code, out, _ = run(
         capsys, "invoke", "--handler", HELLO, "--invocation-type", "DryRun", str(outfile)
     )
-    assert (code, out) == (0, '{"StatusCode": 204}\n')
+    assert (code, out) == (0, '{\n    "StatusCode": 204\n}\n')
     assert outfile.read_bytes() == b""
     code, out, _ = run(capsys, "invoke", "--handler", HELLO, "--invocation-type", "DryRun", "-")
-    assert (code, out) == (0, '{"StatusCode": 204}\n')
+    assert (code, out) == (0, '{\n    "StatusCode": 204\n}\n')
 
 
 def test_payload_file_and_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -116,7 +125,7 @@ def test_payload_file_and_report(capsys: pytest.CaptureFixture[str], tmp_path: P
         "--report", str(report), "--seed", "5", "-",
     )  # fmt: skip
     assert code == 0
-    assert out.splitlines()[0] == '{"message": "Hello, file!"}'
+    assert json.loads(out) == {"message": "Hello, file!"}
     data = json.loads(report.read_text())
     assert data["function"] == "arn:aws:lambda:us-east-1:123456789012:function:hello"
     assert data["invocation_type"] == "RequestResponse"
@@ -127,8 +136,8 @@ def test_payload_file_and_report(capsys: pytest.CaptureFixture[str], tmp_path: P
 
 
 def test_log_type_tail_prints_log_result(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "invoke", "--handler", HELLO, "--log-type", "Tail", "-")
-    metadata = json.loads(out.splitlines()[-1])
+    code, _, err = run(capsys, "invoke", "--handler", HELLO, "--log-type", "Tail", "-")
+    metadata = metadata_of(err)
     assert code == 0
     assert base64.b64decode(metadata["LogResult"]).decode().startswith("START RequestId: ")
 
@@ -156,8 +165,9 @@ def test_event_goes_to_the_event_hook(
 
 def test_event_invocation_answers_202(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "invoke", "--handler", HELLO, "--invocation-type", "Event", "-")
-    assert (code, err) == (0, "")
-    assert out.splitlines()[0] == '{"StatusCode": 202}'
+    assert code == 0
+    assert json.loads(out) == {"StatusCode": 202}
+    assert "outcome: Success after 1 invocation" in err
 
 
 @pytest.mark.parametrize(
@@ -189,7 +199,7 @@ def test_event_invocation_answers_202(capsys: pytest.CaptureFixture[str]) -> Non
         (["--handler", HELLO, "--qualifier", "7"], "ResourceNotFoundException"),
         (["--handler", HELLO, "--invocation-type", "Later"], "invalid choice: 'Later'"),
         (["--handler", HELLO, "--payload", "{}", "--payload-file", "x"], "not allowed with"),
-        ([], "the following arguments are required: --handler"),
+        ([], "give exactly one of --handler MOD:FN and --template FILE"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr_and_exit_2(
@@ -321,7 +331,8 @@ def test_python_dash_m_runs_the_cli() -> None:
         check=False,
     )
     assert done.returncode == 0
-    assert done.stdout.splitlines()[-1] == '{"StatusCode": 200, "ExecutedVersion": "$LATEST"}'
+    assert json.loads(done.stdout) == {"message": "Hello, world!"}
+    assert metadata_of(done.stderr) == {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
 
 
 @pytest.mark.parametrize(
@@ -340,10 +351,10 @@ def test_example_handlers(
     expected: Any,
     function_error: str | None,
 ) -> None:
-    code, out, _ = run(
+    code, out, err = run(
         capsys, "invoke", "--handler", f"invokemodels.examples:{name}", "--payload", payload, "-"
     )
-    body, metadata = (json.loads(line) for line in out.splitlines())
+    body, metadata = json.loads(out), metadata_of(err)
     assert code == 0
     assert metadata.get("FunctionError") == function_error
     assert (body if function_error is None else body["errorType"]) == expected
@@ -357,7 +368,7 @@ def test_main_module_in_process(
     with pytest.raises(SystemExit) as info:
         runpy.run_module("invokemodels", run_name="__main__")
     assert info.value.code == 0
-    assert capsys.readouterr().out.endswith('{"StatusCode": 200, "ExecutedVersion": "$LATEST"}\n')
+    assert json.loads(capsys.readouterr().out) == {"message": "Hello, world!"}
 
 
 class _ClosedPipe(io.StringIO):
@@ -454,8 +465,8 @@ def test_a_handler_raising_a_custom_base_exception_is_a_function_error(tmp_path:
         "class Stop(BaseException):\n    pass\n\ndef handler(event, context):\n    raise Stop\n"
     )
     done = _cli("invoke", "--handler", f"{tmp_path}/custom_base.py:handler", "--seed", "3", "-")
-    assert (done.returncode, done.stderr) == (0, "")
-    payload, metadata = (json.loads(line) for line in done.stdout.splitlines())
+    assert done.returncode == 0
+    payload, metadata = json.loads(done.stdout), metadata_of(done.stderr)
     assert metadata == {
         "StatusCode": 200,
         "FunctionError": "Unhandled",

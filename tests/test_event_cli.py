@@ -23,11 +23,20 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def timeline(err: str) -> list[str]:
+    """The timeline lines on stderr (after the attempts' logs)."""
+    lines = err.splitlines()
+    start = next(n for n, line in enumerate(lines) if "MaximumRetryAttempts=" in line)
+    return lines[start:]
+
+
 def test_prints_202_then_the_timeline_and_outcome(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--handler", FAIL, "-")
-    lines = out.splitlines()
-    assert (code, err) == (0, "")
-    assert lines[0] == '{"StatusCode": 202}'
+    assert code == 0
+    assert json.loads(out) == {"StatusCode": 202}
+    assert err.count("START RequestId: ") == 3
+    assert err.count("[ERROR] ValueError: something went wrong") == 3
+    lines = [out.strip(), *timeline(err)]
     assert lines[1].endswith(": MaximumRetryAttempts=2, MaximumEventAgeInSeconds=21600")
     assert lines[2:] == [
         "  t=    0.00s  attempt 1: FunctionError (ValueError)",
@@ -40,13 +49,14 @@ def test_prints_202_then_the_timeline_and_outcome(capsys: pytest.CaptureFixture[
 def test_options_and_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     outfile = tmp_path / "out.json"
-    code, out, _ = run(
+    code, out, err = run(
         capsys, "--handler", FAIL, "--max-retry-attempts", "2", "--max-event-age", "90",
         "--duration", "2", "--payload", '{"order": 7}', "--report", str(report), str(outfile),
     )  # fmt: skip
     assert code == 0
     assert outfile.read_bytes() == b""
-    assert out.splitlines()[-1] == "  t=   64.00s  outcome: EventAgeExceeded after 2 invocations"
+    assert json.loads(out) == {"StatusCode": 202}
+    assert timeline(err)[-1] == "  t=   64.00s  outcome: EventAgeExceeded after 2 invocations"
     data = json.loads(report.read_text())
     assert data["invocation_type"] == "Event"
     assert data["status_code"] == 202
@@ -69,9 +79,9 @@ def test_options_and_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
 
 
 def test_success_with_no_retries(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--handler", HELLO, "--max-retry-attempts", "0", "-")
+    code, _, err = run(capsys, "--handler", HELLO, "--max-retry-attempts", "0", "-")
     assert code == 0
-    assert out.splitlines()[2:] == [
+    assert timeline(err)[1:] == [
         "  t=    0.00s  attempt 1: Success",
         "  t=    0.00s  outcome: Success after 1 invocation",
     ]

@@ -15,12 +15,14 @@ import invokemodels
 
 PUBLIC_MODULES = [
     "invokemodels",
+    "invokemodels.adapters",
     "invokemodels.aws",
     "invokemodels.core",
     "invokemodels.event",
     "invokemodels.exceptions",
     "invokemodels.examples",
     "invokemodels.mapping",
+    "invokemodels.serve",
     "invokemodels.sync",
 ]
 

@@ -389,7 +389,10 @@ def test_log_type_tail_returns_the_execution_log() -> None:
     assert lines[1] == "printed line"
     assert lines[2].startswith("[WARNING]\t2023-11-14T22:13:20.000Z\t" + rid + "\tlogged warning")
     assert lines[3] == f"END RequestId: {rid}"
-    assert lines[4] == f"REPORT RequestId: {rid}\tDuration: 12.00 ms\tMemory Size: 128 MB"
+    assert lines[4] == (
+        f"REPORT RequestId: {rid}\tDuration: 12.00 ms\tBilled Duration: 12 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 100.00 ms\t"
+    )
     assert invoker.invoke({}).log_result is None
 
 
@@ -404,9 +407,10 @@ def test_log_tail_reports_errors_and_keeps_the_last_4_kb() -> None:
     log = base64.b64decode(response.log_result or "")
     assert len(log) == 4096
     text = log.decode()
-    assert "line 0499\n[ERROR] RuntimeError: went wrong\nEND RequestId:" in text
+    assert "line 0499\nLAMBDA_WARNING: Unhandled exception." in text
+    assert "\n[ERROR] RuntimeError: went wrong\nTraceback (most recent call last):\n" in text
     assert "line 0000" not in text
-    assert text.endswith("Memory Size: 128 MB\n")
+    assert text.endswith("Max Memory Used: 40 MB\tInit Duration: 100.00 ms\t\n")
 
 
 def test_injected_errors_refuse_calls_in_order_without_running_the_handler() -> None:

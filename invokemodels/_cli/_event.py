@@ -1,9 +1,10 @@
 """``invokemodels invoke --invocation-type Event``: the asynchronous model on the command line.
 
-Prints ``{"StatusCode": 202}`` as ``aws lambda invoke`` does, then (being in-process) runs the
-service queue to completion on a virtual clock and prints the attempt timeline (the event's
-spans in the invoker's `History`) and the final outcome.  ``--report FILE`` writes the
-attempts, the outcome and the destination records as JSON.
+Prints ``{"StatusCode": 202}`` on standard output as ``aws lambda invoke`` does, then (being
+in-process) runs the service queue to completion on a virtual clock and writes the attempt
+timeline (the event's spans in the invoker's `History`) and the final outcome to the timeline
+stream (standard error unless ``--timeline-file`` or ``--quiet`` says otherwise).  ``--report
+FILE`` writes the attempts, the outcome and the destination records as JSON.
 """
 
 from __future__ import annotations
@@ -87,24 +88,32 @@ def invoke_event(
 ) -> int:
     """Run one ``Event`` invoke to completion on a virtual clock; returns the exit status.
 
+    The metadata goes to ``stdout``, the timeline to ``stderr`` (the timeline stream).
     Refusals (413, 400, 429) and bad options raise, and the command line reports them.
     """
-    del stderr
+    timeline = stderr
     qualifier = args.qualifier
     if qualifier is not None and _VERSION.match(qualifier) and qualifier != function.version:
         msg = f"Function not found: {function.arn}:{qualifier}"
         raise ResourceNotFoundError(msg)
-    on_success = QueueTarget(name="on-success", region=function.region)
-    on_failure = QueueTarget(name="on-failure", region=function.region)
+    base: EventInvokeConfig | None = getattr(args, "event_config", None)
+    on_success = (
+        base.on_success
+        if base is not None and base.on_success is not None
+        else QueueTarget(name="on-success", region=function.region)
+    )
+    on_failure = (
+        base.on_failure
+        if base is not None and base.on_failure is not None
+        else QueueTarget(name="on-failure", region=function.region)
+    )
+    retries = DEFAULT_MAXIMUM_RETRY_ATTEMPTS if base is None else base.maximum_retry_attempts
+    age = DEFAULT_MAXIMUM_EVENT_AGE if base is None else base.maximum_event_age
     config = EventInvokeConfig(
-        maximum_retry_attempts=(
-            DEFAULT_MAXIMUM_RETRY_ATTEMPTS
-            if args.max_retry_attempts is None
-            else args.max_retry_attempts
-        ),
-        maximum_event_age=(
-            DEFAULT_MAXIMUM_EVENT_AGE if args.max_event_age is None else args.max_event_age
-        ),
+        maximum_retry_attempts=retries
+        if args.max_retry_attempts is None
+        else args.max_retry_attempts,
+        maximum_event_age=age if args.max_event_age is None else args.max_event_age,
         on_success=on_success,
         on_failure=on_failure,
     )
@@ -113,17 +122,17 @@ def invoke_event(
     response = invoker.invoke(payload.encode("utf-8"))
     if args.outfile != "-":
         _write("OUTFILE", args.outfile, response.payload)  # empty, as for aws lambda invoke
-    stdout.write(json.dumps(response.to_dict()) + "\n")
+    stdout.write(json.dumps(response.to_dict(), indent=4) + "\n")
     scheduler.run_until_idle()
     outcome = invoker.outcome(response.request_id)
-    stdout.write(
+    timeline.write(
         f"Event {response.request_id}: MaximumRetryAttempts={config.maximum_retry_attempts}, "
         f"MaximumEventAgeInSeconds={config.maximum_event_age:g}\n"
     )
     attempts = invoker.history.of(response.request_id)
     for attempt in attempts:
-        stdout.write(f"  {attempt_line(attempt)}\n")
-    stdout.write(f"  {outcome_line(outcome)}\n")
+        timeline.write(f"  {attempt_line(attempt)}\n")
+    timeline.write(f"  {outcome_line(outcome)}\n")
     if args.report is None:
         return 0
     report = {
@@ -143,8 +152,8 @@ def invoke_event(
             "ended_at": outcome.ended_at,
         },
         "destination_records": {
-            "on_success": on_success.records,
-            "on_failure": on_failure.records,
+            "on_success": getattr(on_success, "records", []),
+            "on_failure": getattr(on_failure, "records", []),
         },
         "metrics": invoker.metrics.as_dict(),
     }

@@ -23,16 +23,29 @@ status 7``).
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import importlib
 import inspect
+import io
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from invokemodels import __version__
+from invokemodels._cli import _consume, _serve
 from invokemodels._cli._event import invoke_event, outcome_text
+from invokemodels._cli._functions import (
+    LogSink,
+    add_function_options,
+    build_functions,
+    logging_config,
+    split_function_name,
+)
 from invokemodels.core._function import Function, _refuse_constant
+from invokemodels.core._logs import LogRecorder
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import check_range
 from invokemodels.exceptions import (
@@ -53,6 +66,7 @@ DEMO_SECTIONS: tuple[str, ...] = (
 )
 """Modules run by ``invokemodels demo``, in order; each defines ``run(out: TextIO) -> None``."""
 
+_BINARY_FORMATS = ("raw-in-base64-out", "base64")
 _EXIT_USAGE = 2
 _EXIT_OUTPUT = 1
 _EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -74,6 +88,7 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="invokemodels",
         description="AWS Lambda's invocation models, in-process, on a virtual clock.",
     )
+    parser.add_argument("--version", action="version", version=f"invokemodels {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     invoke = commands.add_parser(
@@ -81,51 +96,80 @@ def _build_parser() -> argparse.ArgumentParser:
         help="invoke a handler, like 'aws lambda invoke'",
         description="Invoke a handler in-process, like 'aws lambda invoke'.",
     )
-    invoke.add_argument("--handler", required=True, metavar="MOD:FN", help="module:function")
-    invoke.add_argument(
-        "--function-name", metavar="NAME", help="FunctionName (default: the handler's name)"
+    aws = invoke.add_argument_group("aws lambda invoke options")
+    aws.add_argument(
+        "--function-name",
+        metavar="NAME",
+        help="FunctionName: a name, name:qualifier or an ARN (default: the handler's name)",
     )
-    invoke.add_argument(
+    aws.add_argument(
         "--invocation-type",
         default="RequestResponse",
         choices=("RequestResponse", "Event", "DryRun"),
         help="InvocationType (default RequestResponse)",
     )
-    payload = invoke.add_mutually_exclusive_group()
-    payload.add_argument("--payload", metavar="JSON", help="the event as JSON text")
-    payload.add_argument("--payload-file", metavar="F", help="a file holding the event JSON")
-    invoke.add_argument("--timeout", type=float, default=3.0, metavar="S", help="1-900 (3)")
-    invoke.add_argument("--memory", type=int, default=128, metavar="MB", help="128-10240 (128)")
-    invoke.add_argument(
-        "--duration",
-        type=float,
-        default=0.0,
-        metavar="S",
-        help="modelled run time of the attempt in virtual seconds (0)",
+    aws.add_argument("--log-type", default="None", choices=("None", "Tail"), help="LogType (None)")
+    aws.add_argument(
+        "--client-context",
+        metavar="B64",
+        help="ClientContext: base64 of a JSON object, at most 3583 bytes",
     )
-    invoke.add_argument(
-        "--log-type", default="None", choices=("None", "Tail"), help="LogType (None)"
+    aws.add_argument(
+        "--payload",
+        metavar="P",
+        help="the event: JSON text (base64 with --cli-binary-format base64), file://F or fileb://F",
     )
-    invoke.add_argument("--qualifier", metavar="Q", help="a version or alias")
-    invoke.add_argument(
+    aws.add_argument(
+        "--cli-binary-format",
+        choices=_BINARY_FORMATS,
+        default="raw-in-base64-out",
+        help="how an inline or file:// payload is read: raw-in-base64-out (JSON text, the "
+        "default here) or base64 (the AWS CLI v2 default)",
+    )
+    aws.add_argument("--qualifier", metavar="Q", help="Qualifier: a version or an alias")
+    aws.add_argument("--region", metavar="R", help="the Region in ARNs (us-east-1)")
+    aws.add_argument(
+        "--output", choices=("json",), default="json", help="only json (the AWS CLI default)"
+    )
+    aws.add_argument("--no-cli-pager", action="store_true", help="accepted; there is no pager")
+    aws.add_argument("outfile", metavar="OUTFILE", help="where the payload goes; - = stdout")
+    add_function_options(invoke, invoke=True)
+    event = invoke.add_argument_group("the Event model (invokemodels options)")
+    event.add_argument(
         "--max-retry-attempts",
         type=int,
         default=None,
         metavar="N",
         help="Event only: MaximumRetryAttempts, 0-2 (2)",
     )
-    invoke.add_argument(
+    event.add_argument(
         "--max-event-age",
         type=float,
         default=None,
         metavar="S",
         help="Event only: MaximumEventAgeInSeconds, 60-21600 (21600)",
     )
-    invoke.add_argument("--seed", type=int, default=1, help="seeds request ids (1)")
-    invoke.add_argument(
+    output = invoke.add_argument_group("input and output (invokemodels options)")
+    output.add_argument(
+        "--payload-file", metavar="F", help="a file holding the event JSON (like file://F)"
+    )
+    output.add_argument("--seed", type=int, default=1, help="seeds request ids (1)")
+    output.add_argument(
         "--report", metavar="FILE", help="write a JSON report of every attempt to FILE"
     )
-    invoke.add_argument("outfile", metavar="OUTFILE", help="where the payload goes; - = stdout")
+    output.add_argument(
+        "--log-file",
+        metavar="FILE",
+        default="-",
+        help="where the function's log goes, every attempt's (default - : standard error)",
+    )
+    output.add_argument(
+        "--timeline-file",
+        metavar="FILE",
+        default="-",
+        help="where the Event timeline goes (default - : standard error)",
+    )
+    output.add_argument("--quiet", action="store_true", help="no log or timeline on standard error")
 
     demo = commands.add_parser(
         "demo",
@@ -133,23 +177,59 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Run built-in handlers through every invocation model and print timelines.",
     )
     demo.add_argument("--seed", type=int, default=1, help="seeds every section (1)")
+    _serve.add_parser(commands)
+    _consume.add_parser(commands)
     return parser
 
 
+def _read_file(option: str, path: str, *, binary: bool) -> str:
+    """A payload file's text (``binary``: its bytes, which must still be UTF-8 JSON)."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        msg = f"{option}: cannot read {path!r}: {exc.strerror or exc}"
+        raise _UsageError(msg) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        kind = "bytes" if binary else "text"
+        msg = f"{option}: {path!r} is not UTF-8 {kind}: {exc.reason}"
+        raise _UsageError(msg) from None
+
+
 def _read_payload(args: argparse.Namespace) -> str:
-    """The event JSON text from ``--payload`` / ``--payload-file`` (``{}`` when neither)."""
+    """The event JSON text from ``--payload`` / ``--payload-file`` (``{}`` when neither).
+
+    ``--payload`` is read as the AWS CLI reads a blob: ``fileb://F`` is the file's bytes;
+    ``file://F`` and inline text are the JSON itself with ``raw-in-base64-out``, or base64
+    of it with ``--cli-binary-format base64``.
+    """
+    if args.payload is not None and args.payload_file is not None:
+        msg = "argument --payload-file: not allowed with argument --payload"
+        raise _UsageError(msg)
     if args.payload_file is not None:
-        try:
-            text = Path(args.payload_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            msg = f"--payload-file: cannot read {args.payload_file!r}: {exc.strerror or exc}"
-            raise _UsageError(msg) from None
-        except UnicodeDecodeError as exc:
-            msg = f"--payload-file: {args.payload_file!r} is not UTF-8 text: {exc.reason}"
-            raise _UsageError(msg) from None
+        text = _read_file("--payload-file", args.payload_file, binary=False)
         source = "--payload-file"
     elif args.payload is not None:
-        text, source = args.payload, "--payload"
+        value, source = args.payload, "--payload"
+        if value.startswith("fileb://"):
+            text = _read_file("--payload", value[len("fileb://") :], binary=True)
+        else:
+            if value.startswith("file://"):
+                value = _read_file("--payload", value[len("file://") :], binary=False)
+            if args.cli_binary_format == "base64":
+                try:
+                    raw = base64.b64decode(value.strip(), validate=True)
+                    text = raw.decode("utf-8")
+                except (binascii.Error, ValueError):
+                    shown = value if len(value) <= 40 else value[:40] + "..."
+                    msg = (
+                        f"--payload: Invalid base64: {shown!r} (with --cli-binary-format base64 "
+                        "a payload is base64; use raw-in-base64-out for JSON text)"
+                    )
+                    raise _UsageError(msg) from None
+            else:
+                text = value
     else:
         return "{}"
     try:
@@ -158,24 +238,6 @@ def _read_payload(args: argparse.Namespace) -> str:
         msg = f"{source} is not valid JSON: {exc}"
         raise _UsageError(msg) from None
     return text
-
-
-def _handler_name(handler: str) -> str:
-    name = handler.rsplit(":", 1)[-1].replace(".", "-")
-    return name[:64] or "function"
-
-
-def _build_function(args: argparse.Namespace) -> Function:
-    function = Function(
-        name=args.function_name or _handler_name(args.handler),
-        handler=args.handler,
-        timeout=args.timeout,
-        memory_size=args.memory,
-        duration=args.duration,
-    )
-    # Load now, so an unknown handler is a usage error rather than a function error.
-    function.load_handler()
-    return function
 
 
 def _write_payload(outfile: str, payload: bytes, stdout: TextIO) -> None:
@@ -190,6 +252,11 @@ def _write_payload(outfile: str, payload: bytes, stdout: TextIO) -> None:
         raise _UsageError(msg) from None
 
 
+def write_metadata(metadata: dict[str, Any], stream: TextIO) -> None:
+    """The response metadata as the AWS CLI prints it (JSON, indented by four)."""
+    stream.write(json.dumps(metadata, indent=4) + "\n")
+
+
 def _write_report(path: str | None, report: dict[str, Any]) -> None:
     if path is None:
         return
@@ -197,6 +264,17 @@ def _write_report(path: str | None, report: dict[str, Any]) -> None:
         Path(path).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:
         msg = f"--report: cannot write {path!r}: {exc.strerror or exc}"
+        raise _UsageError(msg) from None
+
+
+def _open(option: str, path: str, chatter: TextIO | None) -> TextIO | None:
+    """``-`` is ``chatter`` (standard error, later; None with ``--quiet``); else a new file."""
+    if path == "-":
+        return chatter
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        msg = f"{option}: cannot write {path!r}: {exc.strerror or exc}"
         raise _UsageError(msg) from None
 
 
@@ -212,10 +290,47 @@ def _invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         check_range("--max-retry-attempts", args.max_retry_attempts, 0, 2, integer=True)
     if args.max_event_age is not None:
         check_range("--max-event-age", args.max_event_age, 60, 21600)
+    name = qualifier = region = None
+    if args.function_name is not None:
+        name, qualifier, region = split_function_name(args.function_name)
+    if args.qualifier is not None:
+        if qualifier is not None and qualifier != args.qualifier:
+            raise InvalidParameterValueError(
+                "--qualifier",
+                args.qualifier,
+                "The derived qualifier from the function name does not match the specified "
+                f"qualifier ({qualifier!r}).",
+            )
+        qualifier = args.qualifier
+    args.qualifier = qualifier
     payload = _read_payload(args)
-    function = _build_function(args)
-    if args.invocation_type == "Event":
-        return _invoke_event(function, payload, args, stdout, stderr)
+    (found,) = build_functions(args, name, args.region or region)[:1]
+    function = found.function
+    args.event_config = found.event_config
+    # What goes to standard error is held until the call succeeded: bad input stays one line.
+    chatter = io.StringIO()
+    logs = _open("--log-file", args.log_file, None if args.quiet else chatter)
+    timeline = _open("--timeline-file", args.timeline_file, None if args.quiet else chatter)
+    recorder = LogRecorder(config=logging_config(args, found), on_log=LogSink(logs))
+    recorder.watch(function)
+    try:
+        if args.invocation_type == "Event":
+            status = _invoke_event(function, payload, args, stdout, timeline or io.StringIO())
+        else:
+            status = _invoke_sync(function, payload, args, stdout, chatter)
+    finally:
+        recorder.unwatch(function)
+        for stream in (logs, timeline):
+            if stream is not None and stream is not chatter:
+                stream.close()
+    stderr.write(chatter.getvalue())
+    return status
+
+
+def _invoke_sync(
+    function: Function, payload: str, args: argparse.Namespace, stdout: TextIO, stderr: TextIO
+) -> int:
+    """``RequestResponse`` / ``DryRun``; ``stderr`` gets the metadata when OUTFILE is ``-``."""
     invoker = RequestResponseInvoker(
         function,
         scheduler=Scheduler(),
@@ -223,10 +338,14 @@ def _invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         invocation_type=args.invocation_type,
         qualifier=args.qualifier,
         log_type=args.log_type,
+        client_context=args.client_context,
     )
     response = invoker.invoke(payload.encode("utf-8"))
     _write_payload(args.outfile, response.payload, stdout)
-    stdout.write(json.dumps(response.to_dict()) + "\n")
+    # One JSON document on standard output: the payload when OUTFILE is -, else the metadata.
+    write_metadata(
+        response.to_dict(), stderr if args.outfile == "-" and response.payload else stdout
+    )
     _write_report(
         args.report,
         {
@@ -286,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
             status = _invoke(args, stdout, stderr)
         elif args.command == "demo":
             status = _demo(args, stdout, stderr)
+        elif args.command == "serve":
+            status = _serve.run(args, stdout, stderr)
+        elif args.command == "consume":
+            status = _consume.run(args, stdout, stderr)
         else:
             parser.print_help(stdout)
             status = _EXIT_USAGE

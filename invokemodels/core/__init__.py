@@ -45,6 +45,15 @@ from invokemodels.core._history import (
     Span,
 )
 from invokemodels.core._lifecycle import AttemptLifecycle
+from invokemodels.core._logs import (
+    LOG_FORMATS,
+    LOG_LEVELS,
+    TAIL_LIMIT,
+    AttemptLog,
+    LoggingConfig,
+    LogRecorder,
+    billed_duration_ms,
+)
 from invokemodels.core._protocols import (
     Batch,
     BatchOutcome,
@@ -74,12 +83,16 @@ from invokemodels.core._scheduler import (
 __all__ = [
     "EVENT_PAYLOAD_LIMIT",
     "LEGACY_EVENT_PAYLOAD_LIMIT",
+    "LOG_FORMATS",
+    "LOG_LEVELS",
     "RESPONSE_PAYLOAD_LIMIT",
     "SNS_MESSAGE_LIMIT",
     "SYNC_PAYLOAD_LIMIT",
+    "TAIL_LIMIT",
     "TICKS_PER_SECOND",
     "Account",
     "AttemptLifecycle",
+    "AttemptLog",
     "AttemptResult",
     "Batch",
     "BatchOutcome",
@@ -103,6 +116,8 @@ __all__ = [
     "InvokeResponse",
     "Invoker",
     "LambdaContext",
+    "LogRecorder",
+    "LoggingConfig",
     "MaxAge",
     "Model",
     "Outcome",
@@ -118,6 +133,7 @@ __all__ = [
     "TickClock",
     "Timer",
     "VirtualClock",
+    "billed_duration_ms",
     "encode_payload",
     "new_request_id",
     "on_grid",

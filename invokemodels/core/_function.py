@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import attrs
 
+from invokemodels.core import _logs
 from invokemodels.core._clock import EPOCH_ORIGIN, Clock, iso_timestamp, on_grid
 from invokemodels.core._context import ClientContext, CognitoIdentity, LambdaContext
 from invokemodels.core._records import (
@@ -830,8 +831,11 @@ class Function:
         except Exception as exc:  # RecursionError: nested deeper than json goes
             return self._unmarshal_error(request_id, started, clock.now(), exc)
         outcome: list[Any] = []
+        log = _logs.bound()  # the attempt's log capture, when someone asked for one
 
         def target() -> None:
+            if log is not None:
+                _logs.bind(log)
             try:
                 outcome.append(("ok", handler(event, context)))
             except BaseException as exc:  # reported as the function's error

@@ -19,6 +19,7 @@ from invokemodels.core._clock import Clock
 from invokemodels.core._context import ClientContext
 from invokemodels.core._function import AttemptResult, Function
 from invokemodels.core._history import History, Span
+from invokemodels.core._logs import WATCHED, AttemptLog, LogRecorder, watching
 from invokemodels.core._scheduler import Scheduler
 
 __all__ = ["AttemptLifecycle"]
@@ -118,7 +119,14 @@ class AttemptLifecycle(Generic[J]):
         qualifier: str | None = None,
         client_context: ClientContext | None = None,
     ) -> AttemptResult:
-        """Run the admitted attempt (`Function.run_attempt`); a raise gives the slot back."""
+        """Run the admitted attempt (`Function.run_attempt`); a raise gives the slot back.
+
+        When a `LogRecorder` watches the function, its log is captured and recorded.
+        """
+        if WATCHED:
+            recorder = watching(self.function)
+            if recorder is not None:
+                return self.run_logged(recorder, request, request_id, qualifier, client_context)[0]
         try:
             return self.function.run_attempt(
                 request,
@@ -130,6 +138,34 @@ class AttemptLifecycle(Generic[J]):
         except BaseException:
             self.release()
             raise
+
+    def run_logged(
+        self,
+        recorder: LogRecorder,
+        request: str,
+        request_id: str,
+        qualifier: str | None = None,
+        client_context: ClientContext | None = None,
+    ) -> tuple[AttemptResult, AttemptLog]:
+        """`run` with the attempt's log captured by ``recorder`` (``LogType=Tail``)."""
+        function = self.function
+
+        def attempt() -> AttemptResult:
+            return function.run_attempt(
+                request,
+                request_id=request_id,
+                clock=self.clock,
+                qualifier=qualifier,
+                client_context=client_context,
+            )
+
+        try:
+            result: AttemptResult
+            result, log = recorder.run(function, request_id, self.clock, attempt)
+        except BaseException:
+            self.release()
+            raise
+        return result, log
 
     def begin(
         self,
@@ -146,6 +182,10 @@ class AttemptLifecycle(Generic[J]):
         if reason is not None:
             self.throttled(job, request_id, reason, now)
             return None
+        if WATCHED:
+            recorder = watching(function)
+            if recorder is not None:
+                return self.run_logged(recorder, request, request_id, qualifier, client_context)[0]
         try:
             return function.run_attempt(
                 request,

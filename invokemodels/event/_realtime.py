@@ -106,6 +106,10 @@ class BackgroundEventInvoker:
             `of` (under the lock) while the worker runs, or directly once closed.
         options: further `EventInvoker` keyword arguments (``retry_policy``,
             ``on_outcome``, ``duplicate_probability``, ...).
+        lock: the condition the background thread and the workers hold while they touch
+            the model (default: a new one).  Pass one to share it with other code that
+            takes the same function's concurrency slots from other threads (a local
+            Invoke endpoint's synchronous calls), so the slot counts stay exact.
     """
 
     function: Function
@@ -123,9 +127,13 @@ class BackgroundEventInvoker:
         validator=instance_of("history", History, "a History"),
     )
     options: Mapping[str, Any] = attrs.field(factory=dict, validator=_check_options)
+    lock: threading.Condition = attrs.field(
+        factory=threading.Condition,
+        validator=instance_of("lock", threading.Condition, "a threading.Condition"),
+    )
     clock: ScaledClock = attrs.field(init=False)
     invoker: EventInvoker = attrs.field(init=False)
-    _cond: threading.Condition = attrs.field(factory=threading.Condition, init=False)
+    _cond: threading.Condition = attrs.field(init=False)
     _executor: ThreadPoolExecutor = attrs.field(init=False)
     _thread: threading.Thread = attrs.field(init=False)
     _closing: bool = attrs.field(default=False, init=False)
@@ -136,6 +144,7 @@ class BackgroundEventInvoker:
     _stopped: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._cond = self.lock
         self.clock = ScaledClock(self.time_scale)
         options = dict(self.options)
         callback = options.get("on_outcome")

@@ -16,10 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
-import contextlib
-import io
 import json
-import logging
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -27,7 +24,6 @@ from typing import Any, Final
 
 import attrs
 
-from invokemodels.core._clock import Clock, iso_timestamp
 from invokemodels.core._context import ClientContext
 from invokemodels.core._function import (
     SYNC_PAYLOAD_LIMIT,
@@ -38,6 +34,7 @@ from invokemodels.core._function import (
 )
 from invokemodels.core._history import History, Model, Outcome, Span, new_history
 from invokemodels.core._lifecycle import AttemptLifecycle
+from invokemodels.core._logs import LogRecorder, watching
 from invokemodels.core._protocols import InvokeResponse
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
@@ -83,6 +80,7 @@ Fault = Callable[[int, random.Random], "InvocationError | None"]
 
 
 _SYNC_MODEL: Final = Model.REQUEST_RESPONSE
+_TAIL_RECORDER: Final = LogRecorder(keep=False)
 
 
 def _call_span(
@@ -152,22 +150,6 @@ class PendingInvoke:
         return self.span.ended_at
 
 
-class _LogCapture(logging.Handler):
-    """Collects the handler's ``logging`` output the way the Python runtime prints it."""
-
-    def __init__(self, request_id: str, clock: Clock, lines: list[str]) -> None:
-        super().__init__(logging.NOTSET)
-        self._request_id = request_id
-        self._clock = clock
-        self._lines = lines
-
-    def emit(self, record: logging.LogRecord) -> None:
-        stamp = iso_timestamp(self._clock.epoch())
-        self._lines.append(
-            f"[{record.levelname}]\t{stamp}\t{self._request_id}\t{record.getMessage()}\n"
-        )
-
-
 def _client_context(value: ClientContextInput | None) -> ClientContext | None:
     """Decode and check a ``ClientContext`` (base64 JSON object, at most 3,583 bytes)."""
     if value is None:
@@ -230,11 +212,12 @@ class RequestResponseInvoker:
             Aliases are not modelled: any alias resolves to the function's
             version, and appears in ``context.invoked_function_arn``.
         log_type: default ``LogType``: ``"None"`` (default) or ``"Tail"``, which
-            captures the handler's ``print`` and ``logging`` output between
-            ``START``/``END``/``REPORT`` lines and returns the last 4 KB,
-            base64-encoded, as ``LogResult``.  The ``REPORT`` line carries
-            ``Duration`` and ``Memory Size`` only (billing and memory use are
-            not modelled).
+            captures the attempt's log as the Python runtime writes it (see
+            `invokemodels.core.LogRecorder`: ``print``, ``sys.stderr`` and ``logging``
+            lines in order between ``START`` and ``END``/``REPORT``, the ``[ERROR]``
+            line of a function error) and returns its last 4 KB, base64-encoded, as
+            ``LogResult``.  A `LogRecorder` watching the function sets the format
+            (Text or JSON) and records the log too.
         client_context: default ``ClientContext`` (object, mapping, or base64
             JSON text; at most 3,583 bytes encoded); reaches the handler as
             ``context.client_context``.
@@ -591,34 +574,7 @@ class RequestResponseInvoker:
         qualifier: str | None,
         context: ClientContext | None,
     ) -> tuple[AttemptResult, str]:
-        function = self.function
-        clock = self.scheduler.clock
-        lines = [f"START RequestId: {request_id} Version: {function.version}\n"]
-        buffer = io.StringIO()
-        capture = _LogCapture(request_id, clock, lines)
-        root = logging.getLogger()
-        root.addHandler(capture)
-        try:
-            with contextlib.redirect_stdout(buffer):
-                attempt = self._lifecycle.run(
-                    request, request_id, qualifier=qualifier, client_context=context
-                )
-        finally:
-            root.removeHandler(capture)
-        printed = buffer.getvalue()
-        if printed:
-            lines.insert(1, printed if printed.endswith("\n") else printed + "\n")
-        if not attempt.ok:
-            document = attempt.response()
-            lines.append(
-                f"[ERROR] {document.get('errorType', 'Unhandled')}: "
-                f"{document.get('errorMessage', '')}\n"
-            )
-        duration_ms = attempt.duration * 1000
-        lines.append(f"END RequestId: {request_id}\n")
-        lines.append(
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Memory Size: {function.memory_size} MB\n"
-        )
-        log = "".join(lines).encode()[-LOG_RESULT_LIMIT:]
-        return attempt, base64.b64encode(log).decode()
+        # A recorder watching the function gets this attempt's log too.
+        recorder = watching(self.function) or _TAIL_RECORDER
+        attempt, log = self._lifecycle.run_logged(recorder, request, request_id, qualifier, context)
+        return attempt, log.tail(LOG_RESULT_LIMIT)

@@ -1,0 +1,9 @@
+"""A local endpoint for Lambda's Invoke REST API: boto3, the AWS CLI (``--endpoint-url``) and
+other SDKs invoke the in-process models over HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from invokemodels.serve._server import CLIENT_CONTEXT_LIMIT, InvokeServer, UnknownOperationError
+
+__all__ = ["CLIENT_CONTEXT_LIMIT", "InvokeServer", "UnknownOperationError"]
