@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import os
 import random
 import subprocess
@@ -28,9 +29,10 @@ from invokemodels import (
 )
 from invokemodels.aws import MessageState
 from invokemodels.aws._sqs import _Message
-from invokemodels.core import Batch
+from invokemodels.core import Batch, encode_payload
+from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
 from invokemodels.event._invoker import _Event
-from invokemodels.exceptions import ReceiptHandleIsInvalidError
+from invokemodels.exceptions import InvalidRequestContentError, ReceiptHandleIsInvalidError
 from invokemodels.mapping import EventSourceMapping, StreamPoller
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -243,3 +245,64 @@ def test_the_benchmark_runner_prints_the_table_in_quick_mode() -> None:
     assert "Python" in out
     for measure in ("SQS mapping", "Event model", "blocked stream shard", "RequestResponse"):
         assert measure in out, measure
+
+
+# -- the strict JSON check and on_grid's fast path -------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=10,
+)
+
+
+def _plain_check(text: str) -> str:
+    """What the check said before it had a fast path: json.loads with a refusing
+    parse_constant."""
+
+    def refuse(name: str) -> Any:
+        msg = f"{name} is not a JSON value"
+        raise ValueError(msg)
+
+    try:
+        json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError) as exc:
+        return f"Could not parse request body into json: {exc}"
+    return "ok"
+
+
+@given(
+    json_values,
+    st.sampled_from(["", " ", "\n", "\ufeff"]),
+    st.sampled_from(["", " ", "x", "]", " NaN", "Infinity"]),
+)
+def test_the_prebuilt_strict_decoder_accepts_and_refuses_what_json_loads_does(
+    value: Any, before: str, after: str
+) -> None:
+    text = before + json.dumps(value, separators=(",", ":")) + after
+    try:
+        encode_payload(text.encode(), limit=None)
+        got = "ok"
+    except InvalidRequestContentError as exc:
+        got = str(exc).split(": ", 1)[1]
+    assert got == _plain_check(text)
+
+
+def _plain_on_grid(value: float, *, up: bool) -> float:
+    """on_grid as it was before its fast path (finite floats)."""
+    scaled = value * TICKS_PER_SECOND
+    if not math.isfinite(scaled):
+        return math.inf if value > 0 else -math.inf
+    ticks = round(scaled)
+    reading = ticks / TICKS_PER_SECOND
+    if up and reading < value:
+        numerator, denominator = value.as_integer_ratio()
+        reading = -(-numerator * TICKS_PER_SECOND // denominator) / TICKS_PER_SECOND
+    return reading
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False), st.booleans())
+def test_on_grid_fast_path_gives_what_the_plain_path_gives(seconds: float, up: bool) -> None:
+    assert on_grid(seconds, up=up) == _plain_on_grid(seconds, up=up)
+    if math.isfinite(on_grid(seconds, up=up)) and up:
+        assert on_grid(seconds, up=True) >= seconds

@@ -219,10 +219,11 @@ def _check_json(text: str) -> None:
     try:
         _value, end = _STRICT_SCAN(text, 0)
     except StopIteration:
-        _STRICT_DECODER.decode(text)  # leading whitespace, or not JSON: the decoder says which
+        # Leading whitespace, a byte order mark, or not JSON: json.loads says which.
+        json.loads(text, parse_constant=_refuse_constant)
         return
     if end != len(text):
-        _STRICT_DECODER.decode(text)
+        json.loads(text, parse_constant=_refuse_constant)
 
 
 def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> str:
