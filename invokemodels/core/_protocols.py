@@ -145,6 +145,9 @@ class Batch:
         ids: the ids of the records it carries (sequence numbers, message ids), for the
             batch's `Span` in the mapping's `History` (``History.of(id)``).
         attempt: 1-based number of this delivery of these records (the span's ``attempt``).
+        request: ``event`` as JSON text, as `encode_payload` gives it (with the 6 MB
+            limit), when the poller has it already (a retried batch it encoded before);
+            None (the default): the loop encodes ``event``.
         enqueued_at: clock time the batch's items were accepted by their source, for the
             span's ``enqueued_at`` (a stream batch: its last record's arrival, so the span's
             ``dwell_time`` is the batch's ``IteratorAge``; an SQS batch: its oldest message's
@@ -161,6 +164,7 @@ class Batch:
     lane: Hashable = None
     ids: tuple[str, ...] = ()
     attempt: int = 1
+    request: str | None = None
     enqueued_at: float | None = None
     source: str | None = None
     report_batch_item_failures: bool = True

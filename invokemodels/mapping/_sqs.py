@@ -680,5 +680,6 @@ class SQSPoller:
             enqueued_at = min(now, now - (handle.epoch() - sent / 1000.0))
         return Batch(
             {"Records": [entry[1] for entry in buffer]}, messages, lane, ids, received,
-            enqueued_at, self.queue.arn, self.config.report_batch_item_failures,
+            enqueued_at=enqueued_at, source=self.queue.arn,
+            report_batch_item_failures=self.config.report_batch_item_failures,
         )  # fmt: skip
