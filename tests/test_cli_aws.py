@@ -367,6 +367,21 @@ def test_a_json_template_needs_no_yaml(tmp_path: Path) -> None:
 # -- invokemodels serve -------------------------------------------------------------------
 
 
+def test_a_template_function_behind_the_invoke_api(template: Path) -> None:
+    from invokemodels.serve import InvokeServer
+
+    functions = read_template(str(template))
+    server = InvokeServer([tf.function for tf in functions.values()], seed=1)
+    status, headers, body = server.handle(
+        "/2015-03-31/functions/orders/invocations", {}, b'{"id": 1}'
+    )
+    assert (status, json.loads(body)) == (200, {"function": "orders", "memory": "256"})
+    assert headers["X-Amz-Executed-Version"] == "$LATEST"
+    status, headers, body = server.handle("/2015-03-31/functions/Orders/invocations", {}, b"")
+    assert (status, headers["x-amzn-ErrorType"]) == (404, "ResourceNotFoundException")
+    assert server.close() == []
+
+
 def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -> None:
     boto3 = pytest.importorskip("boto3")
     report = tmp_path / "report.json"

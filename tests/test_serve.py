@@ -285,6 +285,21 @@ def test_keep_alive_serves_many_requests_on_one_connection(server: InvokeServer)
         conn.close()
 
 
+def test_a_chunked_body_is_read(server: InvokeServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.bound_port, timeout=10)
+    try:
+        conn.request(
+            "POST",
+            "/2015-03-31/functions/greet/invocations",
+            body=iter([b'{"name": ', b'"chunks"}']),
+            encode_chunked=True,
+        )
+        reply = conn.getresponse()
+        assert (reply.status, json.loads(reply.read())["hello"]) == (200, "chunks")
+    finally:
+        conn.close()
+
+
 def test_concurrent_requests_run_concurrently_and_reserved_concurrency_throttles() -> None:
     barrier = threading.Barrier(2, timeout=10)
 

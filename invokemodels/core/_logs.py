@@ -230,15 +230,17 @@ _HANDLER: Final = _RoutedHandler(logging.NOTSET)
 def _install(level: int) -> None:
     global _active  # noqa: PLW0603 - one routing for the process, counted by its users
     with _install_lock:
+        root = logging.getLogger()
         if _active == 0:
-            root = logging.getLogger()
-            _saved[:] = [sys.stdout, sys.stderr, root.level]
+            _saved[:] = [sys.stdout, sys.stderr, None]
             sys.stdout = _Routed(sys.stdout)
             sys.stderr = _Routed(sys.stderr)
             root.addHandler(_HANDLER)
         _active += 1
-        root = logging.getLogger()
-        if level and (root.level == logging.NOTSET or root.level > level):
+        # The runtime sets the root logger to ApplicationLogLevel (JSON); lowered only.
+        if level and root.level > level:
+            if _saved[2] is None:
+                _saved[2] = root.level
             root.setLevel(level)
 
 
@@ -256,7 +258,8 @@ def _uninstall() -> None:
             sys.stdout = stdout
         if isinstance(sys.stderr, _Routed):
             sys.stderr = stderr
-        root.setLevel(level)
+        if level is not None:
+            root.setLevel(level)
         _saved.clear()
 
 

@@ -27,6 +27,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
@@ -645,6 +646,13 @@ class _HTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.threads: set[threading.Thread] = set()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request is not worth a traceback on stderr."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     def stop(self, timeout: float | None) -> None:
         """Stop accepting, let requests in progress end, close idle connections."""
         with self.state:
@@ -726,10 +734,26 @@ class _Handler(BaseHTTPRequestHandler):
                 server.busy -= 1
                 server.state.notify_all()
 
+    def _chunked(self, limit: int) -> bytes | None:
+        """A ``Transfer-Encoding: chunked`` body, or None past ``limit`` bytes."""
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(66).split(b";", 1)[0].strip()
+            size = int(size_line, 16)
+            if size == 0:
+                while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(body)
+            if len(body) + size > limit:
+                return None
+            body += self.rfile.read(size)
+            self.rfile.readline(8)  # the chunk's CRLF
+
     def _post(self) -> None:
         length_text = self.headers.get("Content-Length", "0")
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         try:
-            length = int(length_text)
+            length = 0 if chunked else int(length_text)
         except ValueError:
             length = -1
         if length < 0:
@@ -749,7 +773,21 @@ class _Handler(BaseHTTPRequestHandler):
                 msg = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
             self._send(*self.server.app._error(RequestEntityTooLargeError(msg), "", close=True))
             return
-        body = self.rfile.read(length) if length else b""
+        if chunked:
+            try:
+                read = self._chunked(SYNC_PAYLOAD_LIMIT)
+            except ValueError:
+                error = InvalidRequestContentError("Malformed chunked request body")
+                self._send(*self.server.app._error(error, "", close=True))
+                return
+            if read is None:
+                msg = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+                error = RequestEntityTooLargeError(msg)
+                self._send(*self.server.app._error(error, "", close=True))
+                return
+            body = read
+        else:
+            body = self.rfile.read(length) if length else b""
         headers = {key: self.headers[key] for key in self.headers}
         wanted = {
             name.lower(): name
