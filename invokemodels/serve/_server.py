@@ -68,11 +68,10 @@ from invokemodels.exceptions import (
     TooManyRequestsError,
     describe_error,
 )
+from invokemodels.sync._invoker import CLIENT_CONTEXT_LIMIT
 
-__all__ = ["CLIENT_CONTEXT_LIMIT", "InvokeServer", "UnknownOperationError"]
+__all__ = ["InvokeServer"]
 
-CLIENT_CONTEXT_LIMIT: Final = 3583
-"""``X-Amz-Client-Context``: at most 3,583 bytes of base64-encoded JSON (reference 1.2)."""
 
 _PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 # A function name, a partial ARN (account:function:name) or a full ARN, each with an
@@ -99,8 +98,8 @@ class _Refused(Exception):
         self.close = close
 
 
-class UnknownOperationError(InvocationError):
-    """404 ``UnknownOperationException``: a route the local endpoint does not serve."""
+class _UnknownOperation(InvocationError):
+    """404 ``UnknownOperationException`` on the wire: a route the endpoint does not serve."""
 
     code = "UnknownOperationException"
     status_code = 404
@@ -455,7 +454,7 @@ class InvokeServer:
         parts = urlsplit(path)
         match = _PATH.match(parts.path)
         if match is None:
-            raise _Refused(UnknownOperationError(f"Unknown operation: POST {parts.path}"))
+            raise _Refused(_UnknownOperation(f"Unknown operation: POST {parts.path}"))
         raw = unquote(match["name"])
         query = parse_qs(parts.query, keep_blank_values=True).get("Qualifier")
         name_match = _FUNCTION_NAME.match(raw)
@@ -797,7 +796,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*self.server.app.handle(self.path, normal, body))
 
     def _unknown(self) -> None:
-        error = UnknownOperationError(f"Unknown operation: {self.command} {self.path}")
+        error = _UnknownOperation(f"Unknown operation: {self.command} {self.path}")
         if int(self.headers.get("Content-Length", "0") or 0):
             self.close_connection = True
         self._send(*self.server.app._error(error, ""))
