@@ -382,7 +382,10 @@ def test_a_template_function_behind_the_invoke_api(template: Path) -> None:
     assert server.close() == []
 
 
-def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_runs_until_a_signal_and_records_cancelled_events(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     boto3 = pytest.importorskip("boto3")
     report = tmp_path / "report.json"
     server = subprocess.Popen(
@@ -412,7 +415,7 @@ def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -
         rid = event["ResponseMetadata"]["RequestId"]
         lam.close()
     finally:
-        server.send_signal(signal.SIGTERM)
+        server.send_signal(stop)
         _, err = server.communicate(timeout=30)
     assert server.returncode == 0
     assert "[ERROR] ValueError: something went wrong" in err

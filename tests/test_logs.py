@@ -60,6 +60,37 @@ def test_lines_are_in_the_order_they_were_written() -> None:
     )
 
 
+_WRITES = st.lists(
+    st.tuples(
+        st.sampled_from(["print", "stdout", "stderr", "logging"]),
+        st.text(st.characters(codec="utf-8", exclude_characters="\n\r%"), max_size=8),
+    ),
+    max_size=12,
+)
+
+
+@given(_WRITES)
+def test_every_way_of_writing_keeps_its_place_in_the_log(writes: list[tuple[str, str]]) -> None:
+    def handler(event: Any, context: Any) -> Any:
+        for how, text in writes:
+            if how == "print":
+                print(text)
+            elif how == "stdout":
+                sys.stdout.write(text + "\n")
+            elif how == "stderr":
+                sys.stderr.write(text + "\n")
+            else:
+                logging.getLogger("prop").warning(text)
+
+    response, log = recorded(handler)
+    rid = response.request_id
+    expected = [
+        f"[WARNING]\t{STAMP}\t{rid}\t{text}\n" if how == "logging" else text + "\n"
+        for how, text in writes
+    ]
+    assert list(log.lines[1:-2]) == expected
+
+
 def test_an_unhandled_error_is_logged_as_the_runtime_logs_it() -> None:
     response, log = recorded(chatty, {"fail": True})
     warning, error = log.lines[6:8]
