@@ -341,6 +341,23 @@ def test_close_cancels_queued_events_with_a_record() -> None:
         http.client.HTTPConnection("127.0.0.1", server.bound_port, timeout=2).connect()
 
 
+def test_close_with_drain_waits_for_queued_events() -> None:
+    fn = Function(name="retried", handler=lambda e, c: 1 / 0)
+    config = EventInvokeConfig(maximum_retry_attempts=1)
+    server = InvokeServer(fn, seed=1, time_scale=0.001, event_config=config, drain=True).start()
+    status, headers, _ = server.handle(
+        "/2015-03-31/functions/retried/invocations", {"X-Amz-Invocation-Type": "Event"}, b"{}"
+    )
+    assert status == 202
+    assert server.close() == []
+    (outcome,) = server.outcomes("retried")
+    assert outcome.request_id == headers["x-amzn-RequestId"]
+    assert (outcome.kind, outcome.approximate_invoke_count) == (
+        EventOutcomeKind.RETRIES_EXHAUSTED,
+        2,
+    )
+
+
 def test_log_recorder_keeps_each_attempts_lines_apart() -> None:
     def worker(event: Any, context: Any) -> Any:
         for n in range(20):
