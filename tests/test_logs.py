@@ -190,12 +190,15 @@ def test_json_format_application_and_system_records() -> None:
     assert log.lines[1] == "one\n"  # print output stays plain text, as on Lambda
     assert json.loads(log.lines[2]) == {
         "timestamp": STAMP,
-        "level": "WARN",
+        "level": "WARNING",
         "message": "two 2",
         "logger": "app",
         "requestId": rid,
     }
+    # The runtime's warning stays plain text; the error document is JSON.
+    assert log.lines[-3].startswith("LAMBDA_WARNING: Unhandled exception.")
     error = json.loads(log.lines[-2])
+    assert error["timestamp"] == "2023-11-14T22:13:20Z"
     assert (error["log_level"], error["errorType"], error["requestId"]) == (
         "ERROR",
         "KeyError",
@@ -212,6 +215,32 @@ def test_json_format_application_and_system_records() -> None:
         "maxMemoryUsedMB": 40,
         "initDurationMs": 100.0,
     }
+
+
+def test_json_records_carry_extra_fields_and_exceptions() -> None:
+    def handler(event: Any, context: Any) -> Any:
+        log = logging.getLogger("orders")
+        log.info("placed", extra={"order_id": 7, "missing": None})
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            log.critical("failed", exc_info=True)
+
+    config = LoggingConfig(log_format="JSON")
+    fn = Function(name="f", handler=handler)
+    recorder = LogRecorder(config=config)
+    recorder.watch(fn)
+    RequestResponseInvoker(fn, seed=1).invoke({})
+    placed, failed = (json.loads(line) for line in recorder.logs[0].lines[1:3])
+    assert placed["order_id"] == 7
+    assert "missing" not in placed
+    assert (failed["level"], failed["errorType"], failed["errorMessage"]) == (
+        "CRITICAL",
+        "ValueError",
+        "bad",
+    )
+    assert failed["location"].endswith(":handler:" + failed["location"].rsplit(":", 1)[1])
+    assert failed["stackTrace"]
 
 
 def test_json_levels_filter_application_and_system_records() -> None:
