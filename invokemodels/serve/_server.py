@@ -127,9 +127,11 @@ def _client_context(header: str | None) -> ClientContext | None:
     if header is None or header == "":
         return None
     if len(header) > CLIENT_CONTEXT_LIMIT:
-        raise InvalidRequestContentError(
-            f"Client context must be at most {CLIENT_CONTEXT_LIMIT} bytes once base64-encoded "
-            f"(got {len(header)})"
+        # As the in-process model refuses it (the code AWS sends is [UNCONFIRMED]).
+        raise InvalidParameterValueError(
+            "ClientContext",
+            f"<{len(header)} bytes of base64>",
+            f"must be at most {CLIENT_CONTEXT_LIMIT} bytes once base64-encoded",
         )
     try:
         data = json.loads(base64.b64decode(header, validate=True))
