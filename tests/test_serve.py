@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invokemodels import Function
 from invokemodels.aws import QueueTarget
@@ -322,6 +324,51 @@ def test_concurrent_requests_run_concurrently_and_reserved_concurrency_throttles
             thread.join()
         assert sorted(results) == [0, 1]
         assert fn.in_flight == 0
+
+
+@settings(max_examples=6, deadline=None)
+@given(reserved=st.integers(1, 3), calls=st.integers(1, 8))
+def test_concurrent_calls_never_exceed_reserved_concurrency_and_leave_slots_balanced(
+    reserved: int, calls: int
+) -> None:
+    running: list[int] = []
+    peak: list[int] = [0]
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def busy(event: Any, context: Any) -> Any:
+        with lock:
+            running.append(1)
+            peak[0] = max(peak[0], len(running))
+        gate.wait(0.05)
+        with lock:
+            running.pop()
+        return event
+
+    fn = Function(name="busy", handler=busy, reserved_concurrency=reserved)
+    server = InvokeServer(fn, seed=1)
+    statuses: list[int] = []
+
+    def call(n: int) -> None:
+        status, _, _ = server.handle("/2015-03-31/functions/busy/invocations", {}, str(n).encode())
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    server.close()
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) >= 1
+    if calls <= reserved:
+        assert statuses == [200] * calls
+    assert peak[0] <= reserved
+    assert fn.in_flight == 0
+    spans = server.history("busy")
+    assert len(spans) == calls
+    assert sum(span.outcome is Outcome.THROTTLED for span in spans) == statuses.count(429)
 
 
 def test_close_cancels_queued_events_with_a_record() -> None:
