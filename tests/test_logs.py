@@ -76,7 +76,7 @@ def test_every_way_of_writing_keeps_its_place_in_the_log(writes: list[tuple[str,
             if how == "print":
                 print(text)
             elif how == "stdout":
-                sys.stdout.write(text + "\n")
+                sys.stdout.writelines([text, "\n"])
             elif how == "stderr":
                 sys.stderr.write(text + "\n")
             else:

@@ -206,6 +206,10 @@ class _Routed:
         capture.write(text)
         return len(text)
 
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
     def flush(self) -> None:
         if getattr(_local, "capture", None) is None:
             self._original.flush()
