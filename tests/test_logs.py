@@ -112,7 +112,7 @@ def test_a_timeout_is_reported_by_the_platform() -> None:
 
     response, log = recorded(slow, timeout=2)
     rid = response.request_id
-    assert log.lines[1] == f"{STAMP} {rid} Task timed out after 2.00 seconds\n"
+    assert log.lines[1] == f"2023-11-14T22:13:22.000Z {rid} Task timed out after 2.00 seconds\n"
     assert "Duration: 2000.00 ms\tBilled Duration: 2000 ms" in log.lines[-1]
 
 

@@ -486,7 +486,7 @@ class LogRecorder:
             lines.append(self._start(function, request_id, started))
         lines.extend(capture.lines)
         if not result.ok:
-            lines.extend(self._error_lines(result, capture))
+            lines.extend(self._error_lines(result, capture, started + result.duration))
         if system:
             lines.extend(self._end(function, request_id, result, started, cold))
         return AttemptLog(function.name, request_id, tuple(lines), cold)
@@ -497,13 +497,15 @@ class LogRecorder:
             return _system_json(started, "platform.start", record)
         return f"START RequestId: {request_id} Version: {function.version}\n"
 
-    def _error_lines(self, result: Any, capture: _Capture) -> list[str]:
-        """What the runtime logs for a function error (RIC ``log_error``)."""
+    def _error_lines(self, result: Any, capture: _Capture, ended: float) -> list[str]:
+        """What the runtime logs for a function error (RIC ``log_error``), at ``ended``."""
         document = result.response()
+        if not isinstance(document, dict):  # pragma: no cover - error payloads are objects
+            document = {"errorMessage": str(document)}
         error_type = document.get("errorType") or ""
-        if error_type in _PLATFORM_ERRORS or not isinstance(document, dict):
+        if error_type in _PLATFORM_ERRORS:
             # The platform, not the runtime, reports timeouts and exits.
-            stamp = iso_timestamp(capture.clock.epoch())
+            stamp = iso_timestamp(ended)
             message = document.get("errorMessage", "")
             if error_type == "Sandbox.Timedout":
                 return [f"{stamp} {capture.request_id} Task timed out after "
@@ -512,7 +514,7 @@ class LogRecorder:
         if self.config.json:
             # The warning is written as plain text, the error document as JSON whose
             # timestamp has whole seconds (RIC log_error, _DATETIME_FORMAT).
-            stamp = iso_timestamp(capture.clock.epoch(), milliseconds=False)
+            stamp = iso_timestamp(ended, milliseconds=False)
             error = {"timestamp": stamp, "log_level": "ERROR", **document}
             return [UNHANDLED_WARNING + "\n", json.dumps(error, ensure_ascii=False) + "\n"]
         head = "[ERROR]"
