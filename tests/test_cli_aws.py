@@ -253,6 +253,12 @@ Resources:
       CodeUri: src/
       Handler: app.other
       Timeout: !Ref Stage
+  Node:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: web/
+      Handler: index.handler
+      Runtime: nodejs20.x
   Table:
     Type: AWS::DynamoDB::Table
   Jobs:
