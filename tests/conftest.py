@@ -13,6 +13,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# The ``aws_endpoint`` fixture: one local AWS API server (moto) for the session.
+pytest_plugins = ["tests.aws_server"]
+
 settings.register_profile(
     "ci",
     derandomize=True,

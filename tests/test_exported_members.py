@@ -15,6 +15,7 @@ import invokemodels
 
 PUBLIC_MODULES = [
     "invokemodels",
+    "invokemodels.adapters",
     "invokemodels.aws",
     "invokemodels.core",
     "invokemodels.event",

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from invokemodels import __version__
-from invokemodels._cli import _serve
+from invokemodels._cli import _consume, _serve
 from invokemodels._cli._event import invoke_event, outcome_text
 from invokemodels._cli._functions import (
     LogSink,
@@ -183,6 +183,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=1, help="seeds every section (1)")
     _serve.add_parser(commands)
+    _consume.add_parser(commands)
     return parser
 
 
@@ -416,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
             status = _demo(args, stdout, stderr)
         elif args.command == "serve":
             status = _serve.run(args, stdout, stderr)
+        elif args.command == "consume":
+            status = _consume.run(args, stdout, stderr)
         else:
             parser.print_help(stdout)
             status = _EXIT_USAGE
