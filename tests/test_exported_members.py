@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "invokemodels.mapping",
     "invokemodels.serve",
     "invokemodels.sync",
+    "invokemodels.testing",
 ]
 
 # The names a user needs to run the three models; everything else lives in its room.
@@ -38,6 +39,24 @@ TOP_LEVEL = [
     "StreamMappingConfig", "SystemClock", "Table", "ThrottleBackoff", "TopicTarget",
     "VirtualClock", "__version__", "exceptions",
 ]  # fmt: skip
+
+
+# invokemodels.testing: the event builders and strategies.
+TESTING_EVENTS = [
+    "DEFAULT_ACCOUNT_ID", "DEFAULT_EPOCH", "DEFAULT_REGION", "DYNAMODB_EVENT_NAMES",
+    "S3_EVENT_NAMES", "dynamodb_event", "dynamodb_events", "dynamodb_record", "dynamodb_records",
+    "dynamodb_values", "eventbridge_event", "eventbridge_events", "function_url_event",
+    "function_url_events", "http_api_event", "http_api_events", "kinesis_event", "kinesis_events",
+    "kinesis_record", "kinesis_records", "rest_api_event", "rest_api_events", "s3_event",
+    "s3_events", "s3_record", "s3_records", "sns_event", "sns_events", "sns_record", "sns_records",
+    "sqs_bodies", "sqs_event", "sqs_events", "sqs_message_attributes", "sqs_record", "sqs_records",
+]  # fmt: skip
+
+
+def test_the_testing_package_exports_the_event_builders_and_strategies() -> None:
+    import invokemodels.testing
+
+    assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

@@ -10,6 +10,8 @@ and the Event timeline go to standard error once the call is made (or to ``--log
 ``--timeline-file``).  The function runs in-process on a virtual clock.  ``invokemodels
 serve`` (`invokemodels._cli._serve`) serves the Invoke API on 127.0.0.1.
 
+``invokemodels generate-event SERVICE EVENT`` prints a sample event (see `_generate`).
+
 ``invokemodels demo`` runs every module listed in `DEMO_SECTIONS`; each has
 ``run(out)`` and prints what its invocation model did, with virtual times.
 
@@ -40,7 +42,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from invokemodels import __version__
-from invokemodels._cli import _consume, _serve
+from invokemodels._cli import _consume, _generate, _serve
 from invokemodels._cli._event import invoke_event, outcome_text
 from invokemodels._cli._functions import (
     LogSink,
@@ -184,6 +186,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1, help="seeds every section (1)")
     _serve.add_parser(commands)
     _consume.add_parser(commands)
+    _generate.add_parser(commands)
     return parser
 
 
@@ -419,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
             status = _serve.run(args, stdout, stderr)
         elif args.command == "consume":
             status = _consume.run(args, stdout, stderr)
+        elif args.command == "generate-event":
+            status = _generate.run(args, stdout, stderr)
         else:
             parser.print_help(stdout)
             status = _EXIT_USAGE

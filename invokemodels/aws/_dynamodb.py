@@ -39,7 +39,7 @@ import attrs
 from invokemodels.core._clock import iso_timestamp, on_grid
 from invokemodels.core._function import Function
 from invokemodels.core._history import History
-from invokemodels.core._records import dynamodb_record
+from invokemodels.core._records import dynamodb_change, dynamodb_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import (
     ACCOUNT_ID,
@@ -72,6 +72,7 @@ __all__ = [
     "Table",
     "from_attribute_value",
     "item_size",
+    "stream_record_size",
     "to_attribute_value",
 ]
 
@@ -363,6 +364,13 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     return sum(len(name.encode("utf-8")) + _value_size(value) for name, value in item.items())
 
 
+def stream_record_size(change: Mapping[str, Any]) -> int:
+    """A stream record's ``SizeBytes``: the size of its ``Keys`` plus its images."""
+    return sum(
+        item_size(change[part]) for part in ("Keys", "NewImage", "OldImage") if part in change
+    )
+
+
 def _key_schema(value: Any) -> tuple[str, ...]:
     names: Any = (value,) if isinstance(value, str) else value
     if isinstance(names, list):
@@ -557,17 +565,16 @@ class Table:
         sequence = _FIRST_SEQUENCE + self._counter * _SEQUENCE_STEP
         self._counter += 1
         view = self.stream_view_type
-        dynamodb: dict[str, Any] = {"ApproximateCreationDateTime": created, "Keys": key}
-        images = 0
-        if new is not None and view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
-            dynamodb["NewImage"] = new
-            images += item_size(new)
-        if old is not None and view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
-            dynamodb["OldImage"] = old
-            images += item_size(old)
-        dynamodb["SequenceNumber"] = str(sequence)
-        dynamodb["SizeBytes"] = item_size(key) + images
-        dynamodb["StreamViewType"] = view
+        dynamodb = dynamodb_change(
+            created_epoch=created,
+            keys=key,
+            new_image=new,
+            old_image=old,
+            sequence_number=str(sequence),
+            size_bytes=0,
+            stream_view_type=view,
+        )
+        dynamodb["SizeBytes"] = stream_record_size(dynamodb)
         event = dynamodb_record(
             f"{self._rng.getrandbits(128):032x}", name, dynamodb, self.region, self.stream_arn
         )

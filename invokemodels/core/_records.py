@@ -12,16 +12,26 @@ Sections:
 - function errors: the runtime's error documents (`error_document`, `exit_document`,
   `timeout_document`, `response_too_large_document`).
 - event source mappings: SQS event records (`sqs_record`, `lambda_attributes`), Kinesis
-  and DynamoDB stream event records (`kinesis_record`, `dynamodb_record`), the stream
-  on-failure record (`stream_on_failure_record`), and the EventBridge envelope a
-  destination wraps records in (`eventbridge_event`).
+  and DynamoDB stream event records (`kinesis_record`, `dynamodb_record`,
+  `dynamodb_change`), the system attributes of an SQS record (`sqs_attributes`), the
+  stream on-failure record (`stream_on_failure_record`), EventBridge events
+  (`eventbridge_envelope`) and the envelope a destination wraps records in
+  (`eventbridge_event`).
+- services that invoke asynchronously: S3 event notifications (`s3_record`, `s3_event`,
+  `s3_object_key`), SNS notifications (`sns_record`, `sns_event`, `sns_attributes`).
+- services that invoke synchronously: API Gateway REST proxy events, payload 1.0
+  (`rest_api_event`, `rest_request_context`), HTTP API events, payload 2.0
+  (`http_api_event`, `http_request_context`), function URL events
+  (`function_url_event`), and their timestamps (`clf_timestamp`).
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as _dt
 import json
 import re
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Final, Protocol
 
@@ -29,16 +39,31 @@ from invokemodels.core._clock import iso_timestamp
 
 __all__ = [
     "ERROR_MESSAGE_LIMIT",
+    "clf_timestamp",
     "dead_letter_attributes",
+    "dynamodb_change",
     "dynamodb_record",
     "error_document",
+    "eventbridge_envelope",
     "eventbridge_event",
     "exit_document",
     "first_kilobyte",
+    "function_url_event",
+    "http_api_event",
+    "http_request_context",
     "invocation_record",
     "kinesis_record",
     "lambda_attributes",
     "response_too_large_document",
+    "rest_api_event",
+    "rest_request_context",
+    "s3_event",
+    "s3_object_key",
+    "s3_record",
+    "sns_attributes",
+    "sns_event",
+    "sns_record",
+    "sqs_attributes",
     "sqs_record",
     "stream_on_failure_record",
     "timeout_document",
@@ -199,6 +224,34 @@ def lambda_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, 
     return out
 
 
+def sqs_attributes(
+    *,
+    receive_count: int,
+    sent_ms: int,
+    sender_id: str,
+    first_receive_ms: int,
+    sequence_number: str | None = None,
+    group_id: str | None = None,
+    deduplication_id: str | None = None,
+) -> dict[str, str]:
+    """The ``attributes`` of an SQS event record, in AWS's key order, every value a string
+    (reference 5.1, 5.2).
+
+    ``sequence_number``, ``group_id`` and ``deduplication_id`` are a FIFO queue's (all
+    three or none); the timestamps are epoch milliseconds.
+    """
+    attributes = {"ApproximateReceiveCount": str(receive_count), "SentTimestamp": str(sent_ms)}
+    if group_id is not None:
+        attributes["SequenceNumber"] = str(sequence_number)
+        attributes["MessageGroupId"] = group_id
+        attributes["SenderId"] = sender_id
+        attributes["MessageDeduplicationId"] = str(deduplication_id)
+    else:
+        attributes["SenderId"] = sender_id
+    attributes["ApproximateFirstReceiveTimestamp"] = str(first_receive_ms)
+    return attributes
+
+
 def sqs_record(
     message_id: str,
     receipt_handle: str,
@@ -256,6 +309,37 @@ def kinesis_record(
         "awsRegion": region,
         "eventSourceARN": stream_arn,
     }
+
+
+def dynamodb_change(
+    *,
+    created_epoch: float,
+    keys: dict[str, Any],
+    new_image: dict[str, Any] | None,
+    old_image: dict[str, Any] | None,
+    sequence_number: str,
+    size_bytes: int,
+    stream_view_type: str,
+) -> dict[str, Any]:
+    """The ``dynamodb`` part of a DynamoDB Streams record (``StreamRecord``, reference 5.4).
+
+    The images are kept as ``stream_view_type`` says (``NEW_IMAGE`` keeps the new one,
+    ``OLD_IMAGE`` the old, ``NEW_AND_OLD_IMAGES`` both, ``KEYS_ONLY`` neither); an image
+    that is None (no new image for a ``REMOVE``) is absent.  ``created_epoch`` is rounded
+    down to the second, as ``ApproximateCreationDateTime`` is.
+    """
+    change: dict[str, Any] = {
+        "ApproximateCreationDateTime": float(int(created_epoch)),
+        "Keys": keys,
+    }
+    if new_image is not None and stream_view_type in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES"):
+        change["NewImage"] = new_image
+    if old_image is not None and stream_view_type in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES"):
+        change["OldImage"] = old_image
+    change["SequenceNumber"] = sequence_number
+    change["SizeBytes"] = size_bytes
+    change["StreamViewType"] = stream_view_type
+    return change
 
 
 def dynamodb_record(
@@ -343,14 +427,470 @@ def eventbridge_event(
 ) -> dict[str, Any]:
     """The EventBridge envelope a destination record arrives in (recorded shape, reference 3.6)."""
     outcome = "Success" if success else "Failure"
+    return eventbridge_envelope(
+        event_id=event_id,
+        detail_type=f"Lambda Function Invocation Result - {outcome}",
+        source=source,
+        account_id=account_id,
+        epoch=epoch,
+        region=region,
+        resources=[bus_arn, function_arn],
+        detail=detail,
+    )
+
+
+def eventbridge_envelope(
+    *,
+    event_id: str,
+    detail_type: str,
+    source: str,
+    account_id: str,
+    epoch: float,
+    region: str,
+    resources: list[str],
+    detail: Any,
+) -> dict[str, Any]:
+    """An EventBridge event as a rule's target receives it, key for key: ``version`` "0",
+    ``time`` to the second (SAM's ``ScheduledEvent.json``, Powertools'
+    ``eventBridgeEvent.json``)."""
     return {
         "version": "0",
         "id": event_id,
-        "detail-type": f"Lambda Function Invocation Result - {outcome}",
+        "detail-type": detail_type,
         "source": source,
         "account": account_id,
         "time": iso_timestamp(epoch, milliseconds=False),
         "region": region,
-        "resources": [bus_arn, function_arn],
+        "resources": list(resources),
         "detail": detail,
     }
+
+
+# -- services that invoke asynchronously: S3 and SNS ----------------------------------------
+
+
+def s3_object_key(key: str) -> str:
+    """An object key as S3 writes it into an event notification: URL-encoded the way a
+    form is (``"red flower.jpg"`` becomes ``"red+flower.jpg"``, ``+`` becomes ``%2B``),
+    with ``/`` left as it is (reference: docs/reference/triggers.md, S3 keys).
+
+    Which characters besides space, ``+``, ``=``, ``:`` and non-ASCII S3 encodes is
+    [UNCONFIRMED]: this library encodes what Python's ``quote_plus`` does, keeping ``/``.
+    """
+    return urllib.parse.quote_plus(key, safe="/")
+
+
+def s3_record(
+    *,
+    event_version: str,
+    region: str,
+    epoch: float,
+    event_name: str,
+    principal_id: str,
+    source_ip: str,
+    request_id: str,
+    host_id: str,
+    configuration_id: str,
+    bucket: str,
+    owner_id: str,
+    key: str,
+    size: int | None,
+    etag: str | None,
+    version_id: str | None,
+    sequencer: str,
+) -> dict[str, Any]:
+    """One record of an S3 event notification, key for key (reference 5.5, SAM's
+    ``S3Delete.json``).
+
+    ``event_name`` is without the ``s3:`` prefix (``ObjectCreated:Put``); ``key`` is the
+    object's key as stored, URL-encoded here (`s3_object_key`).  ``size`` and ``etag``
+    are None for a removal, which carries neither; ``version_id`` is None for an
+    unversioned bucket (the key is then absent).
+    """
+    obj: dict[str, Any] = {"key": s3_object_key(key)}
+    if size is not None:
+        obj["size"] = size
+    if etag is not None:
+        obj["eTag"] = etag
+    if version_id is not None:
+        obj["versionId"] = version_id
+    obj["sequencer"] = sequencer
+    return {
+        "eventVersion": event_version,
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": iso_timestamp(epoch),
+        "eventName": event_name,
+        "userIdentity": {"principalId": principal_id},
+        "requestParameters": {"sourceIPAddress": source_ip},
+        "responseElements": {"x-amz-request-id": request_id, "x-amz-id-2": host_id},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": configuration_id,
+            "bucket": {
+                "name": bucket,
+                "ownerIdentity": {"principalId": owner_id},
+                "arn": f"arn:aws:s3:::{bucket}",
+            },
+            "object": obj,
+        },
+    }
+
+
+def s3_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The event a function receives from S3: ``{"Records": [...]}`` (one record per
+    notification, reference 5.5)."""
+    return {"Records": list(records)}
+
+
+def sns_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, str]]:
+    """SNS message attributes (``DataType`` / ``StringValue`` / ``BinaryValue``, as
+    ``Publish`` takes them) in the shape of an SNS notification: ``Type`` / ``Value``,
+    a binary value base64-encoded (reference 5.6)."""
+    out: dict[str, dict[str, str]] = {}
+    for name, spec in attributes.items():
+        binary = spec.get("BinaryValue")
+        if binary is not None:
+            value = base64.b64encode(binary).decode("ascii")
+        else:
+            value = spec["StringValue"]
+        out[name] = {"Type": spec["DataType"], "Value": value}
+    return out
+
+
+def sns_record(
+    *,
+    subscription_arn: str,
+    topic_arn: str,
+    message_id: str,
+    message: str,
+    subject: str | None,
+    message_attributes: Mapping[str, Mapping[str, Any]],
+    epoch: float,
+    signature: str,
+    signing_cert_url: str,
+    unsubscribe_url: str,
+) -> dict[str, Any]:
+    """One record of an SNS event, key for key (reference 5.6).
+
+    ``message_attributes`` are ``Publish``'s (see `sns_attributes`); ``subject`` is None
+    when the publisher gave none (``"Subject": null``).  The record has no region key:
+    the region is part of the ARNs and URLs.
+    """
+    return {
+        "EventVersion": "1.0",
+        "EventSubscriptionArn": subscription_arn,
+        "EventSource": "aws:sns",
+        "Sns": {
+            "SignatureVersion": "1",
+            "Timestamp": iso_timestamp(epoch),
+            "Signature": signature,
+            "SigningCertUrl": signing_cert_url,
+            "MessageId": message_id,
+            "Message": message,
+            "MessageAttributes": sns_attributes(message_attributes),
+            "Type": "Notification",
+            "UnsubscribeUrl": unsubscribe_url,
+            "TopicArn": topic_arn,
+            "Subject": subject,
+        },
+    }
+
+
+def sns_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The event a function receives from SNS: ``{"Records": [record]}`` (SNS sends one
+    message per invocation, reference 5.6)."""
+    return {"Records": list(records)}
+
+
+# -- services that invoke synchronously: API Gateway and function URLs ----------------------
+
+_MONTHS: Final = [
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+]
+
+
+def clf_timestamp(epoch: float) -> str:
+    """Unix time in the Common Log Format API Gateway writes in a request context:
+    ``12/Mar/2020:19:03:58 +0000`` (English month names, whatever the locale)."""
+    moment = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
+    return (
+        f"{moment.day:02d}/{_MONTHS[moment.month - 1]}/{moment.year:04d}:"
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d} +0000"
+    )
+
+
+def rest_request_context(
+    *,
+    account_id: str,
+    api_id: str,
+    domain_name: str,
+    domain_prefix: str,
+    extended_request_id: str,
+    http_method: str,
+    source_ip: str,
+    user_agent: str | None,
+    path: str,
+    protocol: str,
+    request_id: str,
+    epoch: float,
+    resource_id: str | None,
+    resource_path: str,
+    stage: str,
+    authorizer: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """``requestContext`` of a REST API proxy event (payload 1.0), key for key as the
+    API Gateway developer guide's 1.0 sample, for a method without IAM or Cognito
+    authorization (every ``identity`` field but ``sourceIp`` and ``userAgent`` null).
+
+    ``path`` is the path as the client sent it, stage included (``/prod/orders``);
+    ``resource_id`` is the resource's id (null in an HTTP API's 1.0 payload);
+    ``authorizer`` is absent when None (no authorizer on the method).
+    """
+    context: dict[str, Any] = {"accountId": account_id, "apiId": api_id}
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    context.update(
+        {
+            "domainName": domain_name,
+            "domainPrefix": domain_prefix,
+            "extendedRequestId": extended_request_id,
+            "httpMethod": http_method,
+            "identity": {
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoAuthenticationProvider": None,
+                "cognitoAuthenticationType": None,
+                "cognitoIdentityId": None,
+                "cognitoIdentityPoolId": None,
+                "principalOrgId": None,
+                "sourceIp": source_ip,
+                "user": None,
+                "userAgent": user_agent,
+                "userArn": None,
+            },
+            "path": path,
+            "protocol": protocol,
+            "requestId": request_id,
+            "requestTime": clf_timestamp(epoch),
+            "requestTimeEpoch": int(epoch * 1000),
+            "resourceId": resource_id,
+            "resourcePath": resource_path,
+            "stage": stage,
+        }
+    )
+    return context
+
+
+def rest_api_event(
+    *,
+    resource: str,
+    path: str,
+    http_method: str,
+    headers: dict[str, str] | None,
+    multi_value_headers: dict[str, list[str]] | None,
+    query_string_parameters: dict[str, str] | None,
+    multi_value_query_string_parameters: dict[str, list[str]] | None,
+    path_parameters: dict[str, str] | None,
+    stage_variables: dict[str, str] | None,
+    request_context: dict[str, Any],
+    body: str | None,
+    is_base64_encoded: bool,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """A Lambda proxy integration event, payload format 1.0, key for key (API Gateway
+    developer guide, "Input format of a Lambda function for proxy integration"; SAM's
+    ``AwsProxy.json``).
+
+    Every map is null when empty (``"queryStringParameters": null``), as is a missing
+    ``body``.  ``headers`` / ``queryStringParameters`` hold the last value of a repeated
+    name, ``multiValueHeaders`` / ``multiValueQueryStringParameters`` all of them.
+    ``version`` is ``"1.0"`` for an HTTP API with payload 1.0 and absent (None) for a
+    REST API.
+    """
+    event: dict[str, Any] = {}
+    if version is not None:
+        event["version"] = version
+    event.update(
+        {
+            "resource": resource,
+            "path": path,
+            "httpMethod": http_method,
+            "headers": headers,
+            "multiValueHeaders": multi_value_headers,
+            "queryStringParameters": query_string_parameters,
+            "multiValueQueryStringParameters": multi_value_query_string_parameters,
+            "pathParameters": path_parameters,
+            "stageVariables": stage_variables,
+            "requestContext": request_context,
+            "body": body,
+            "isBase64Encoded": is_base64_encoded,
+        }
+    )
+    return event
+
+
+def http_request_context(
+    *,
+    account_id: str,
+    api_id: str,
+    domain_name: str,
+    domain_prefix: str,
+    method: str,
+    path: str,
+    protocol: str,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+    route_key: str,
+    stage: str,
+    epoch: float,
+    authentication: dict[str, Any] | None,
+    authorizer: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """``requestContext`` of a payload 2.0 event (HTTP API, function URL), key for key.
+
+    ``authentication`` (mutual TLS) and ``authorizer`` are absent when None, as in a
+    recorded function URL event with auth type ``NONE``.
+    """
+    context: dict[str, Any] = {"accountId": account_id, "apiId": api_id}
+    if authentication is not None:
+        context["authentication"] = authentication
+    if authorizer is not None:
+        context["authorizer"] = authorizer
+    context.update(
+        {
+            "domainName": domain_name,
+            "domainPrefix": domain_prefix,
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": protocol,
+                "sourceIp": source_ip,
+                "userAgent": user_agent,
+            },
+            "requestId": request_id,
+            "routeKey": route_key,
+            "stage": stage,
+            "time": clf_timestamp(epoch),
+            "timeEpoch": int(epoch * 1000),
+        }
+    )
+    return context
+
+
+def http_api_event(
+    *,
+    route_key: str,
+    raw_path: str,
+    raw_query_string: str,
+    cookies: list[str] | None,
+    headers: dict[str, str],
+    query_string_parameters: dict[str, str] | None,
+    request_context: dict[str, Any],
+    body: str | None,
+    path_parameters: dict[str, str] | None,
+    is_base64_encoded: bool,
+    stage_variables: dict[str, str] | None,
+) -> dict[str, Any]:
+    """An HTTP API event, payload format 2.0, key for key (API Gateway developer guide,
+    "Payload format version"; SAM's ``HttpApi.json``).
+
+    Optional keys are absent, not null, when None: ``cookies``, ``queryStringParameters``,
+    ``body``, ``pathParameters``, ``stageVariables``.  Repeated headers and query
+    parameters are joined with commas (``"value1,value2"``); the raw query string keeps
+    them apart.
+    """
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query_string,
+    }
+    if cookies is not None:
+        event["cookies"] = list(cookies)
+    event["headers"] = headers
+    if query_string_parameters is not None:
+        event["queryStringParameters"] = query_string_parameters
+    event["requestContext"] = request_context
+    if body is not None:
+        event["body"] = body
+    if path_parameters is not None:
+        event["pathParameters"] = path_parameters
+    event["isBase64Encoded"] = is_base64_encoded
+    if stage_variables is not None:
+        event["stageVariables"] = stage_variables
+    return event
+
+
+def function_url_event(
+    *,
+    url_id: str,
+    region: str,
+    account_id: str,
+    raw_path: str,
+    raw_query_string: str,
+    cookies: list[str] | None,
+    headers: dict[str, str],
+    query_string_parameters: dict[str, str] | None,
+    method: str,
+    protocol: str,
+    source_ip: str,
+    user_agent: str,
+    request_id: str,
+    epoch: float,
+    body: str | None,
+    is_base64_encoded: bool,
+    authorizer: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A Lambda function URL event: payload 2.0 with Lambda's placeholders (Lambda
+    developer guide, "Invoking Lambda function URLs"; Powertools'
+    ``lambdaFunctionUrlEvent.json``).
+
+    ``routeKey`` and ``stage`` are ``$default``; ``apiId`` and ``domainPrefix`` are the
+    URL id, ``domainName`` ``<url-id>.lambda-url.<region>.on.aws``.  ``account_id`` is
+    ``"anonymous"`` in a recorded event of a URL with auth type ``NONE``; the guide calls
+    it the function owner's account.  ``pathParameters`` and ``stageVariables`` are
+    absent (the guide allows null or absent; the recording has them absent).
+    """
+    return http_api_event(
+        route_key="$default",
+        raw_path=raw_path,
+        raw_query_string=raw_query_string,
+        cookies=cookies,
+        headers=headers,
+        query_string_parameters=query_string_parameters,
+        request_context=http_request_context(
+            account_id=account_id,
+            api_id=url_id,
+            domain_name=f"{url_id}.lambda-url.{region}.on.aws",
+            domain_prefix=url_id,
+            method=method,
+            path=raw_path,
+            protocol=protocol,
+            source_ip=source_ip,
+            user_agent=user_agent,
+            request_id=request_id,
+            route_key="$default",
+            stage="$default",
+            epoch=epoch,
+            authentication=None,
+            authorizer=authorizer,
+        ),
+        body=body,
+        path_parameters=None,
+        is_base64_encoded=is_base64_encoded,
+        stage_variables=None,
+    )
