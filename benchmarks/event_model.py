@@ -1,89 +1,44 @@
-"""Benchmark the asynchronous (Event) model against a minimal heapq simulation of the same rule.
+"""The asynchronous (Event) model against a 40-line heapq model of the same retry rule.
 
-Simulates N events (default 1e6) arriving at a steady rate, each execution failing with
-probability 0.3, with the default `EventInvokeConfig` (2 retries, 60 s then 120 s, six-hour
-maximum age).  Prints events per second of wall time and peak traced memory for:
+N events (dict payloads, as a user passes them) arrive at 1,000 per virtual second; each
+execution fails with probability 0.3 (the handler raises); the default
+`EventInvokeConfig` (two retries, 60 s then 120 s, six-hour maximum age);
+``EventInvoker(..., keep_records=False, history=History(keep=False))``.
 
-- `EventInvoker` with ``keep_records=False`` and ``history=History(keep=False)`` (outcomes
-  streamed, no span built; ``KEEP_HISTORY=1`` in the environment keeps the default history), and
-- a ~40-line heapq simulation of the same retry rule, with no Lambda semantics at all.
+The baseline is a bare discrete-event loop: a ``heapq`` of ``(time, seq, payload,
+retries)`` that calls the same handler with the same dict and applies the same retry and
+age rule, with no Lambda semantics at all (no JSON, no request ids, no context, no
+concurrency).  Two shapes of the same workload:
 
-Both run in this process, one after the other.  Peak memory is measured with tracemalloc
-(which slows both runs alike), in a separate pass from the timing.  Run:
+- *steady*: arrivals fed in batches of 100 every 0.1 s by a callback (the model) or by the
+  loop itself (the baseline), so few timers are pending at a time;
+- *up front*: every arrival scheduled before the run, ``sched.at(i * 0.001,
+  invoker.invoke, {...})`` (the baseline pushes every arrival into its heap first).
 
-    python benchmarks/event_model.py [N]
+Subject and baseline run alternately in this process; the script prints CPU time per event
+and the ratio (median, min-max of the repeats).  Run:
+
+    python benchmarks/event_model.py [N] [--repeats R]
 """
 
 from __future__ import annotations
 
-import gc
+import argparse
 import heapq
-import os
 import random
-import sys
-import time
-import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-from invokemodels import (
-    EventInvoker,
-    Function,
-    History,
-    InvokeResponse,
-    Scheduler,
-    VirtualClock,
-)
-from invokemodels.core import encode_payload
-from invokemodels.core import new_request_id as make_request_id
+from _bench import Row, interleaved, machine, print_rows
+
+from invokemodels import EventInvoker, Function, History, Scheduler
 
 P_FAIL = 0.3
 RATE = 1000  # arrivals per virtual second
+SEED = 7
 
 
-def heapq_baseline(n: int, seed: int = 7) -> dict[str, int]:
-    """The same retry rule as a bare discrete-event loop: (time, seq, event id, attempt)."""
-    rng = random.Random(seed)
-    delays = (60.0, 120.0)
-    max_retries, max_age = 2, 21600.0
-    heap: list[tuple[float, int, int, int]] = []
-    seq = 0
-    arrivals = 0
-    outcomes = {"Success": 0, "RetriesExhausted": 0, "EventAgeExceeded": 0}
-    enqueued: dict[int, float] = {}
-    invocations = 0
-    next_arrival = 0.0
-    while arrivals < n or heap:
-        if arrivals < n and (not heap or next_arrival <= heap[0][0]):
-            enqueued[arrivals] = next_arrival
-            heapq.heappush(heap, (next_arrival, seq, arrivals, 0))
-            seq += 1
-            arrivals += 1
-            next_arrival = arrivals / RATE
-            continue
-        now, _, event, retries = heapq.heappop(heap)
-        invocations += 1
-        if rng.random() >= P_FAIL:
-            outcomes["Success"] += 1
-            del enqueued[event]
-            continue
-        if retries >= max_retries:
-            outcomes["RetriesExhausted"] += 1
-            del enqueued[event]
-            continue
-        ready = now + delays[retries]
-        if ready >= enqueued[event] + max_age:
-            outcomes["EventAgeExceeded"] += 1
-            del enqueued[event]
-            continue
-        heapq.heappush(heap, (ready, seq, event, retries + 1))
-        seq += 1
-    outcomes["invocations"] = invocations
-    return outcomes
-
-
-def model(n: int, seed: int = 7) -> dict[str, int]:
-    """The same workload through `EventInvoker` (Function.run_attempt, concurrency, policies)."""
+def make_handler(seed: int = SEED) -> Callable[[Any, Any], Any]:
     rng = random.Random(seed)
 
     def handler(event: Any, context: Any) -> Any:
@@ -91,29 +46,75 @@ def model(n: int, seed: int = 7) -> dict[str, int]:
             raise RuntimeError("transient failure")
         return None
 
-    function = Function(name="bench", handler=handler)
+    return handler
+
+
+def heapq_model(n: int, *, up_front: bool = False) -> dict[str, int]:
+    """The same retry rule as a bare loop over a heap of (time, seq, payload, retries)."""
+    handler = make_handler()
+    delays = (60.0, 120.0)
+    max_retries, max_age = 2, 21600.0
+    heap: list[tuple[float, int, dict[str, int], int, float]] = []
+    outcomes = {"Success": 0, "RetriesExhausted": 0, "EventAgeExceeded": 0, "invocations": 0}
+    seq = arrivals = 0
+    if up_front:
+        for arrivals in range(n):
+            at = arrivals / RATE
+            heap.append((at, arrivals, {"order": arrivals}, 0, at))
+        seq = arrivals = n
+    while arrivals < n or heap:
+        at = arrivals / RATE
+        if arrivals < n and (not heap or at <= heap[0][0]):
+            heapq.heappush(heap, (at, seq, {"order": arrivals}, 0, at))
+            seq += 1
+            arrivals += 1
+            continue
+        now, _, payload, retries, enqueued = heapq.heappop(heap)
+        outcomes["invocations"] += 1
+        try:
+            handler(payload, None)
+        except Exception:
+            if retries >= max_retries:
+                outcomes["RetriesExhausted"] += 1
+                continue
+            ready = now + delays[retries]
+            if ready >= enqueued + max_age:
+                outcomes["EventAgeExceeded"] += 1
+                continue
+            heapq.heappush(heap, (ready, seq, payload, retries + 1, enqueued))
+            seq += 1
+        else:
+            outcomes["Success"] += 1
+    return outcomes
+
+
+def event_model(n: int, *, up_front: bool = False) -> dict[str, int]:
+    """The same workload through `EventInvoker`."""
     sched = Scheduler()
     invoker = EventInvoker(
-        function,
+        Function(name="bench", handler=make_handler()),
         scheduler=sched,
-        seed=seed,
+        seed=SEED,
         keep_records=False,
-        history=History(keep=bool(os.environ.get("KEEP_HISTORY"))),
+        history=History(keep=False),
         invoke_rate_factor=None,
     )
-    payload = b'{"order": 1}'
-    sent = 0
+    if up_front:
+        for i in range(n):
+            sched.at(i * 0.001, invoker.invoke, {"order": i})
+    else:
+        sent = 0
 
-    def arrive() -> None:
-        nonlocal sent
-        for _ in range(RATE // 10):
-            if sent >= n:
-                return
-            invoker.invoke(payload)
-            sent += 1
-        sched.schedule(0.1, arrive)
+        def arrive() -> None:
+            nonlocal sent
+            for _ in range(RATE // 10):
+                if sent >= n:
+                    return
+                invoker.invoke({"order": sent})
+                sent += 1
+            sched.schedule(0.1, arrive)
 
-    sched.schedule(0.0, arrive)
+        sched.schedule(0.0, arrive)
     sched.run_until_idle()
     metrics = invoker.metrics
     return {
@@ -123,77 +124,40 @@ def model(n: int, seed: int = 7) -> dict[str, int]:
     }
 
 
-def floor(n: int, seed: int = 7) -> dict[str, int]:
-    """What any faithful model pays: encode, id, a response, and `Function.run_attempt` per try.
-
-    No queue, no clock, no policy: the same failure process run straight through, to show how
-    much of the model's cost is the Lambda semantics shared by every invocation model.
-    """
-    rng = random.Random(seed)
-
-    def handler(event: Any, context: Any) -> Any:
-        if rng.random() < P_FAIL:
-            raise RuntimeError("transient failure")
-        return None
-
-    function = Function(name="bench", handler=handler)
-    clock = VirtualClock()
-    ids = random.Random(seed)
-    invocations = 0
-    for _ in range(n):
-        request = encode_payload(b'{"order": 1}', limit=None)
-        request_id = make_request_id(ids)
-        InvokeResponse(202, b"", None, None, request_id)
-        for _ in range(3):
-            invocations += 1
-            if function.run_attempt(request, request_id=request_id, clock=clock).ok:
-                break
-    return {"invocations": invocations}
-
-
-def timed(run: Callable[[int], dict[str, int]], n: int) -> tuple[float, float, dict[str, int]]:
-    """CPU seconds (steady on a busy machine), wall seconds, and the run's result."""
-    gc.collect()
-    cpu, wall = time.process_time(), time.perf_counter()
-    result = run(n)
-    return time.process_time() - cpu, time.perf_counter() - wall, result
-
-
-def peak_memory(run: Callable[[int], dict[str, int]], n: int) -> int:
-    gc.collect()
-    tracemalloc.start()
-    run(n)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak
+def figures(n: int, repeats: int, up_front_n: int | None = None) -> list[Row]:
+    """The table rows: the steady and the up-front shape against the heapq model."""
+    rows = []
+    for up_front, target in ((False, 3.0), (True, 3.5)):
+        size = n if not up_front or up_front_n is None else up_front_n
+        model_s, base_s, ratio = interleaved(
+            lambda size=size, up_front=up_front: event_model(size, up_front=up_front),
+            lambda size=size, up_front=up_front: heapq_model(size, up_front=up_front),
+            repeats,
+        )
+        shape = "every arrival scheduled up front" if up_front else "steady arrivals"
+        rows.append(
+            Row(
+                f"Event model / heapq model, {size:,} events, {shape}",
+                f"{ratio.show(unit='x')}; {model_s.show(1e6 / size, ' µs')} against "
+                f"{base_s.show(1e6 / size, ' µs')} per event",
+                f"<= {target}x",
+                ratio.median <= target,
+                spread=ratio,
+            )
+        )
+    return rows
 
 
 def main() -> None:
-    n = int(float(sys.argv[1])) if len(sys.argv) > 1 else 1_000_000
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=float, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    n = int(args.n)
+    print(machine())
     print(f"{n:,} events, p(fail)={P_FAIL}, default config, {RATE} arrivals per virtual second")
-    base_s, base_wall, base = timed(heapq_baseline, n)
-    model_s, model_wall, got = timed(model, n)
-    floor_s, floor_wall, low = timed(floor, n)
-    print(f"{'':34}{'events/CPU s':>14}{'CPU s':>8}{'wall s':>8}{'invocations':>13}")
-    rows = (
-        ("heapq baseline", base_s, base_wall, base),
-        ("EventInvoker", model_s, model_wall, got),
-        ("floor: encode+id+response+attempts", floor_s, floor_wall, low),
-    )
-    for label, cpu, wall, result in rows:
-        print(f"{label:34}{n / cpu:14,.0f}{cpu:8.2f}{wall:8.2f}{result['invocations']:13,}")
-    print(
-        f"slowdown vs heapq: {model_s / base_s:.2f}x (target: within 3x); "
-        f"the floor alone is {floor_s / base_s:.2f}x; the queue and rules add "
-        f"{(model_s - floor_s) / n * 1e6:.1f} us per event"
-    )
-    print(f"outcomes: {got}")
-    small = max(n // 4, 1)
-    for label, run in (("heapq baseline", heapq_baseline), ("EventInvoker", model)):
-        print(
-            f"peak memory {label:16}: {peak_memory(run, small) / 1e6:7.2f} MB for {small:,} events,"
-            f" {peak_memory(run, n) / 1e6:7.2f} MB for {n:,}"
-        )
+    print(f"outcomes: model {event_model(min(n, 20_000))}, heapq {heapq_model(min(n, 20_000))}")
+    print_rows(figures(n, args.repeats))
 
 
 if __name__ == "__main__":

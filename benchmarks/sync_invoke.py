@@ -2,6 +2,9 @@
 
 Run: ``python benchmarks/sync_invoke.py [--rounds N] [--loops N]``.
 
+Also times a failing attempt (the handler raises; the response carries the Python
+runtime's error document) against a succeeding one, in the same interleaved rounds.
+
 Each figure is the median over rounds of the mean time per call, in wall-clock time
 (``perf_counter_ns``) and in this thread's CPU time (``thread_time_ns``).  On a shared
 machine the wall-clock figure includes time the process waited for a core; the CPU-time
@@ -21,7 +24,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from invokemodels import Function, LambdaClient, RequestResponseInvoker, StandardRetry
+from _bench import Row, Spread, machine, print_rows
+
+from invokemodels import Function, History, LambdaClient, RequestResponseInvoker, StandardRetry
 
 PAYLOAD = {"order_id": "ord-42", "items": [{"sku": "A-1", "qty": 2}], "express": True}
 
@@ -30,9 +35,13 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     return {"ok": True, "order": event["order_id"], "lines": len(event["items"])}
 
 
+def failing(event: Any, context: Any) -> dict[str, Any]:
+    raise ValueError(f"order {event['order_id']} has no such item")
+
+
 def measure(
-    cases: dict[str, Callable[[], object]], loops: int, rounds: int
-) -> dict[str, tuple[float, float]]:
+    cases: dict[str, Callable[[], object]], loops: int, rounds: int, *, samples: bool = False
+) -> Any:
     """Median ns per call (wall clock, thread CPU time) of each case.
 
     Rounds are interleaved (every case runs once per round), so a burst of load from
@@ -47,7 +56,51 @@ def measure(
                 fn()
             cpu[name].append((time.thread_time_ns() - start_cpu) / loops)
             wall[name].append((time.perf_counter_ns() - start) / loops)
+    if samples:
+        return cpu
     return {name: (statistics.median(wall[name]), statistics.median(cpu[name])) for name in cases}
+
+
+def figures(loops: int, rounds: int) -> list[Row]:
+    """Full-fidelity invoke against a bare call; a failing attempt against a succeeding one."""
+    invoker = RequestResponseInvoker(Function(name="orders", handler=handler), seed=1)
+    bad = RequestResponseInvoker(Function(name="orders", handler=failing), seed=1)
+    quiet = RequestResponseInvoker(
+        Function(name="orders", handler=handler), seed=1, history=History(keep=False)
+    )
+    cpu = measure(
+        {
+            "bare": lambda: handler(PAYLOAD, None),
+            "invoke": lambda: invoker.invoke(PAYLOAD),
+            "failing": lambda: bad.invoke(PAYLOAD),
+            "quiet": lambda: quiet.invoke(PAYLOAD),
+        },
+        loops,
+        rounds,
+        samples=True,
+    )
+    full = Spread([a / b for a, b in zip(cpu["invoke"], cpu["bare"], strict=True)])
+    fails = Spread([a / b for a, b in zip(cpu["failing"], cpu["invoke"], strict=True)])
+    quiet_ratio = Spread([a / b for a, b in zip(cpu["quiet"], cpu["bare"], strict=True)])
+    return [
+        Row(
+            "full-fidelity RequestResponse invoke / bare handler call",
+            f"{full.show(unit='x', digits=1)}; {Spread(cpu['invoke']).show(1e-3, ' µs')} "
+            f"against {Spread(cpu['bare']).show(1e-3, ' µs')}",
+            "<= 40x",
+            full.median <= 40,
+            detail=f"with History(keep=False): {quiet_ratio.show(unit='x', digits=1)}",
+            spread=full,
+        ),
+        Row(
+            "failing RequestResponse attempt / succeeding one",
+            f"{fails.show(unit='x')}; {Spread(cpu['failing']).show(1e-3, ' µs')} against "
+            f"{Spread(cpu['invoke']).show(1e-3, ' µs')}",
+            "<= 3x",
+            fails.median <= 3,
+            spread=fails,
+        ),
+    ]
 
 
 def main() -> None:
@@ -79,6 +132,8 @@ def main() -> None:
         print(f"  {label:40} {wall / 1000:6.2f} us {cpu / 1000:6.2f} us")
     ratio = results["RequestResponseInvoker.invoke"][1] / results["bare handler call"][1]
     print(f"  {'full invoke / bare call (CPU)':40} {ratio:6.1f} x")
+    print(machine())
+    print_rows(figures(args.loops, args.rounds))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ mapping), an asynchronous or stream on-failure `Destination` (``arn`` and
 from __future__ import annotations
 
 import base64
+import binascii
 import enum
 import hashlib
 import heapq
@@ -410,7 +411,12 @@ class Queue:
         deduplication_scope: ``DeduplicationScope`` (FIFO only), ``"queue"`` (default) or
             ``"messageGroup"``.
         sender_id: the default ``SenderId`` of sent messages.
-        keep_events: keep every `QueueEvent` in `events` (fates are always kept).
+        keep_events: keep every `QueueEvent` in `events` (default True).
+        keep_fates: keep each finished message's fate and every message ever enqueued
+            (`fate`, `fates`, `state_of` of a finished message, `message_ids`, `records`);
+            default: the same as ``keep_events``.  With both False the queue keeps only the
+            messages still live (and the counts per state), so a long simulation's memory
+            follows the messages in flight, not the messages sent.
 
     Standard queues hand out visible messages oldest first (AWS promises only
     best-effort order) and never deliver duplicates on their own.  FIFO queues
@@ -488,10 +494,14 @@ class Queue:
         validator=text("sender_id", _SENDER_ID, "must be a non-empty string"),
     )
     keep_events: bool = attrs.field(default=True, validator=boolean("keep_events"))
+    keep_fates: bool = attrs.field(
+        default=attrs.Factory(lambda self: self.keep_events, takes_self=True),
+        validator=boolean("keep_fates"),
+    )
     events: list[QueueEvent] = attrs.field(factory=list, init=False)
     _messages: dict[str, _Message] = attrs.field(factory=dict, init=False)
     _fates: dict[str, QueueEvent] = attrs.field(factory=dict, init=False)
-    _handles: dict[str, _Message] = attrs.field(factory=dict, init=False)
+    _handle_key: bytes = attrs.field(default=b"", init=False)
     _sent: list[_Message] = attrs.field(factory=list, init=False)
     _pending: list[tuple[int, int, int, _Message]] = attrs.field(factory=list, init=False)
     _visible: list[tuple[int, int, _Message]] = attrs.field(factory=list, init=False)
@@ -549,6 +559,10 @@ class Queue:
                 )
         self._sequence = self.rng.randrange(10**19, 18 * 10**18 + 10**19)
         self._virtual = tick_clock(self.scheduler.clock)
+        # Receipt handles carry their message id and a keyed check instead of being stored:
+        # a handle of a long-gone message is still recognised as this queue's (a stale
+        # delete), and the queue keeps nothing per handle issued.
+        self._handle_key = hashlib.blake2b(self.arn.encode(), digest_size=32).digest()
 
     def __repr__(self) -> str:
         self._refresh()
@@ -626,6 +640,29 @@ class Queue:
                 )
             )
 
+    def _compact(self) -> None:
+        """Drop the heap entries of finished or since-moved messages once they outnumber the
+        live ones, so the heaps stay proportional to the messages in flight (a message's
+        expiry entry would otherwise outlive it by the whole retention period).  In place:
+        the loops that pop these heaps hold them."""
+        live = 2 * len(self._messages) + 256
+        expiry = self._expiry
+        if len(expiry) > live:
+            expiry[:] = [e for e in expiry if e[2].state not in _TERMINAL]
+            heapq.heapify(expiry)
+        pending = self._pending
+        if len(pending) > live:
+            pending[:] = [
+                e for e in pending if e[3].version == e[2] and e[3].state not in _TERMINAL
+            ]
+            heapq.heapify(pending)
+        visible = self._visible
+        if len(visible) > live:
+            visible[:] = [
+                e for e in visible if e[2].version == e[1] and e[2].state is MessageState.VISIBLE
+            ]
+            heapq.heapify(visible)
+
     def _set_state(self, message: _Message, state: MessageState) -> None:
         old = message.state
         counts = self._counts
@@ -644,10 +681,12 @@ class Queue:
         self._set_state(message, MessageState.VISIBLE)
         if message.group is None:
             heapq.heappush(self._visible, (message.order, message.version, message))
+            self._compact()
 
     def _hide_until(self, message: _Message, state: MessageState, ticks: int) -> None:
         self._set_state(message, state)
         heapq.heappush(self._pending, (ticks, message.order, message.version, message))
+        self._compact()
 
     def _finish(self, message: _Message, state: MessageState, ticks: int, detail: str) -> None:
         self._set_state(message, state)
@@ -658,10 +697,12 @@ class Queue:
         }[state]
         del self._messages[message.message_id]
         message.handle = None
+        self._compact()
         event = QueueEvent(
             ticks / TICKS_PER_SECOND, kind, message.message_id, message.receive_count, detail
         )
-        self._fates[message.message_id] = event
+        if self.keep_fates:
+            self._fates[message.message_id] = event
         if self.keep_events:
             self.events.append(event)
 
@@ -722,45 +763,55 @@ class Queue:
         return dict(self._counts)
 
     def state_of(self, message_id: str) -> MessageState:
-        """The state of a message sent to (or moved into) this queue (``KeyError`` if none)."""
+        """The state of a message sent to (or moved into) this queue (``KeyError`` if none;
+        a finished message's state needs ``keep_fates``)."""
         self._refresh()
         live = self._messages.get(message_id)
         if live is not None:
             return live.state
         fate = self._fates.get(message_id)
         if fate is None:
+            if not self.keep_fates:
+                raise KeyError(f"{message_id}: fates are not kept (keep_fates=False)")
             raise KeyError(message_id)
         return _KIND_TO_STATE[fate.kind]
 
     def fate(self, message_id: str) -> QueueEvent | None:
-        """The terminal event of a message (deleted, expired, moved to DLQ); None while live."""
+        """The terminal event of a message (deleted, expired, moved to DLQ); None while live
+        (and always None with ``keep_fates=False``)."""
         self._refresh()
         return self._fates.get(message_id)
 
     @property
     def fates(self) -> list[QueueEvent]:
-        """Every terminal event so far, in the order they happened."""
+        """Every terminal event so far, in the order they happened (``keep_fates``)."""
         self._refresh()
         return sorted(self._fates.values(), key=lambda event: event.at)
 
     @property
     def message_ids(self) -> list[str]:
-        """Ids of every message enqueued here (sent or moved in), in order."""
+        """Ids of every message enqueued here (sent or moved in), in order (``keep_fates``)."""
         return [message.message_id for message in self._sent]
 
     @property
     def records(self) -> list[Any]:
-        """The body of every message enqueued here, parsed from JSON (as `QueueTarget.records`)."""
+        """The body of every message enqueued here, parsed from JSON (as `QueueTarget.records`;
+        ``keep_fates``)."""
         return [json.loads(message.body) for message in self._sent]
 
     def is_in_flight(self, receipt_handle: str) -> bool:
         """True while the receive that issued ``receipt_handle`` still holds its message:
         the visibility timeout has not ended, and nothing deleted or received it since."""
-        message = self._handles.get(receipt_handle)
-        if message is None:
+        message_id = self._handle_message_id(receipt_handle)
+        if message_id is None:
             return False
         self._refresh()
-        return message.state is MessageState.IN_FLIGHT and message.handle == receipt_handle
+        message = self._messages.get(message_id)
+        return (
+            message is not None
+            and message.state is MessageState.IN_FLIGHT
+            and message.handle == receipt_handle
+        )
 
     def peek(self) -> list[ReceivedMessage]:
         """The live messages in order, without receiving them (no counts change; no handles)."""
@@ -901,7 +952,8 @@ class Queue:
 
     def _enqueue(self, message: _Message, now: int, delay: int, enqueued: int) -> None:
         self._messages[message.message_id] = message
-        self._sent.append(message)
+        if self.keep_fates:
+            self._sent.append(message)
         self._counts[MessageState.VISIBLE] += 1
         if message.group is not None:
             self._groups.setdefault(message.group, deque()).append(message)
@@ -913,6 +965,7 @@ class Queue:
                 heapq.heappush(self._visible, (message.order, message.version, message))
         expires = max(enqueued + to_ticks(self.message_retention_period), now)
         heapq.heappush(self._expiry, (expires, message.order, message))
+        self._compact()
         for listener in self._listeners:
             listener()
 
@@ -1002,18 +1055,39 @@ class Queue:
         message.receive_count += 1
         if message.first_receive_ms is None:
             message.first_receive_ms = self._epoch_ms(now)
-        handle = self._new_handle()
+        handle = self._new_handle(message)
         message.handle = handle
         message.received_ticks = now
-        self._handles[handle] = message
         self._hide_until(message, MessageState.IN_FLIGHT, now + hide)
         self._log(now, "received", message)
         out.append(self._view(message, handle))
         return True
 
-    def _new_handle(self) -> str:
+    def _new_handle(self, message: _Message) -> str:
+        # 66 bytes as before (the same draw from the seeded rng, so timelines keep their
+        # ids): the message id, the receive count, 18 random bytes and an 8-byte keyed check.
         raw = self.rng.getrandbits(8 * 66).to_bytes(66, "big")
-        return "AQEB" + base64.b64encode(raw).decode("ascii")
+        body = (
+            message.message_id.encode("ascii") + message.receive_count.to_bytes(4, "big") + raw[:18]
+        )
+        check = hashlib.blake2b(body, digest_size=8, key=self._handle_key).digest()
+        return "AQEB" + base64.b64encode(body + check).decode("ascii")
+
+    def _handle_message_id(self, receipt_handle: object) -> str | None:
+        """The message id a receipt handle of this queue names, or None when this queue never
+        issued it."""
+        if not isinstance(receipt_handle, str) or not receipt_handle.startswith("AQEB"):
+            return None
+        try:
+            raw = base64.b64decode(receipt_handle[4:], validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) != 66:
+            return None
+        check = hashlib.blake2b(raw[:58], digest_size=8, key=self._handle_key).digest()
+        if raw[58:] != check:
+            return None
+        return raw[:36].decode("ascii")
 
     def _view(self, message: _Message, handle: str) -> ReceivedMessage:
         attributes = {
@@ -1096,13 +1170,21 @@ class Queue:
 
     # -- DeleteMessage / ChangeMessageVisibility ----------------------------------------------
 
-    def _lookup(self, receipt_handle: str) -> _Message:
-        message = self._handles.get(receipt_handle)
-        if message is None:
+    def _lookup(self, receipt_handle: str) -> tuple[str, _Message | None]:
+        """The message id a handle names and the live message (None once it has ended)."""
+        message_id = self._handle_message_id(receipt_handle)
+        if message_id is None:
             shown = render_value(receipt_handle)
             msg = f"The input receipt handle {shown} is not a valid receipt handle."
             raise ReceiptHandleIsInvalidError(msg)
-        return message
+        return message_id, self._messages.get(message_id)
+
+    def _receive_count_of_gone(self, message_id: str, receipt_handle: str) -> int:
+        fate = self._fates.get(message_id)
+        if fate is not None:
+            return fate.receive_count
+        raw = base64.b64decode(receipt_handle[4:])
+        return int.from_bytes(raw[36:40], "big")
 
     def delete_message(self, receipt_handle: str, *, reason: str = "DeleteMessage") -> bool:
         """``DeleteMessage`` by receipt handle; True when this call deleted the message.
@@ -1118,10 +1200,18 @@ class Queue:
         ``reason`` is recorded in the fate (event source mappings pass
         ``"processed"`` or ``"filtered"``).
         """
-        message = self._lookup(receipt_handle)
+        message_id, message = self._lookup(receipt_handle)
         now = self._refresh()
-        if message.state in _TERMINAL or message.handle != receipt_handle:
-            self._log(now, "stale_delete", message, reason)
+        if message is None or message.state in _TERMINAL or message.handle != receipt_handle:
+            if self.keep_events:
+                count = (
+                    self._receive_count_of_gone(message_id, receipt_handle)
+                    if message is None
+                    else message.receive_count
+                )
+                self.events.append(
+                    QueueEvent(now / TICKS_PER_SECOND, "stale_delete", message_id, count, reason)
+                )
             return False
         self._finish(message, MessageState.DELETED, now, reason)
         return True
@@ -1135,10 +1225,14 @@ class Queue:
         """
         visibility_timeout = seconds(visibility_timeout)
         check_range("VisibilityTimeout", visibility_timeout, 0, MAX_VISIBILITY, integer=True)
-        message = self._lookup(receipt_handle)
+        message_id, message = self._lookup(receipt_handle)
         now = self._refresh()
-        if message.state is not MessageState.IN_FLIGHT or message.handle != receipt_handle:
-            msg = f"Message {message.message_id} is not in flight under this receipt handle."
+        if (
+            message is None
+            or message.state is not MessageState.IN_FLIGHT
+            or message.handle != receipt_handle
+        ):
+            msg = f"Message {message_id} is not in flight under this receipt handle."
             raise MessageNotInflightError(msg)
         until = now + to_ticks(visibility_timeout)
         if until > message.received_ticks + to_ticks(MAX_VISIBILITY):

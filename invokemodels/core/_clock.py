@@ -27,7 +27,7 @@ import datetime as _dt
 import math
 import threading
 import time
-from typing import ClassVar, Protocol
+from typing import ClassVar, Final, Protocol
 
 import attrs
 
@@ -58,6 +58,11 @@ milliseconds); a virtual clock maps its time ``t`` to ``epoch_origin + t``.
 _LAST_EPOCH = 253_402_300_799
 
 
+_SETATTR = object.__setattr__
+# Below this many seconds a float's ticks are finite (float range / TICKS_PER_SECOND).
+_FAST_LIMIT: Final = 1e290
+
+
 def to_ticks(seconds: float) -> int:
     """Convert seconds to integer ticks, rounding to the nearest nanosecond."""
     return round(seconds * TICKS_PER_SECOND)
@@ -77,6 +82,11 @@ def on_grid(seconds: float, *, up: bool = False) -> float:
     days) every tick has a distinct reading; beyond, readings are spaced wider than a
     tick and the grid is the float's.
     """
+    if type(seconds) is float and -_FAST_LIMIT < seconds < _FAST_LIMIT:
+        # The common case, without the checks a huge or non-finite value needs.
+        reading = round(seconds * TICKS_PER_SECOND) / TICKS_PER_SECOND
+        if not up or reading >= seconds:
+            return reading
     value = seconds if type(seconds) is float else _as_float(seconds)
     scaled = value * TICKS_PER_SECOND
     if not math.isfinite(scaled):
@@ -212,12 +222,13 @@ class VirtualClock:
         if ticks < self._ticks:
             msg = f"virtual time cannot go backwards: now={self._ticks} ticks, requested={ticks}"
             raise ValueError(msg)
-        self._ticks = ticks
+        # Past attrs' on_setattr hooks: the scheduler moves the clock once per callback.
+        _SETATTR(self, "_ticks", ticks)
 
     def sleep_until(self, when: float) -> None:
         """Jump to ``when`` (seconds); earlier times are a no-op."""
         ticks = to_ticks(when)
-        self._ticks = max(self._ticks, ticks)
+        _SETATTR(self, "_ticks", max(self._ticks, ticks))
 
 
 @attrs.define(repr=False)

@@ -100,7 +100,7 @@ _UUID_SET: Final = (0x4000 << 64) | (0x8000 << 48)
 
 def new_request_id(rng: random.Random) -> str:
     """A version-4 UUID string drawn from ``rng``, so one seed gives the same ids."""
-    h = "%032x" % ((rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET)
+    h = ((rng.getrandbits(128) & _UUID_CLEAR) | _UUID_SET).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
@@ -206,6 +206,26 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(msg)
 
 
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+_STRICT_SCAN = _STRICT_DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _check_json(text: str) -> None:
+    """Parse ``text`` as strict JSON (no ``NaN``/``Infinity``) with a decoder built once.
+
+    ``json.loads(text, parse_constant=...)`` builds a new decoder on every call and runs
+    two regex passes for surrounding whitespace; compact JSON needs neither.
+    """
+    try:
+        _value, end = _STRICT_SCAN(text, 0)
+    except StopIteration:
+        # Leading whitespace, a byte order mark, or not JSON: json.loads says which.
+        json.loads(text, parse_constant=_refuse_constant)
+        return
+    if end != len(text):
+        json.loads(text, parse_constant=_refuse_constant)
+
+
 def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> str:
     """Turn an Invoke payload into the JSON text that crosses the wire.
 
@@ -225,7 +245,7 @@ def encode_payload(payload: Any, *, limit: int | None = SYNC_PAYLOAD_LIMIT) -> s
     try:
         if isinstance(payload, (bytes, bytearray)):
             text = bytes(payload).decode("utf-8")
-            json.loads(text, parse_constant=_refuse_constant)
+            _check_json(text)
         else:
             text = _dumps(payload)
     except RecursionError as exc:

@@ -145,6 +145,9 @@ class Batch:
         ids: the ids of the records it carries (sequence numbers, message ids), for the
             batch's `Span` in the mapping's `History` (``History.of(id)``).
         attempt: 1-based number of this delivery of these records (the span's ``attempt``).
+        request: ``event`` as JSON text, as `encode_payload` gives it (with the 6 MB
+            limit), when the poller has it already (a retried batch it encoded before);
+            None (the default): the loop encodes ``event``.
     """
 
     event: Any
@@ -152,6 +155,7 @@ class Batch:
     lane: Hashable = None
     ids: tuple[str, ...] = ()
     attempt: int = 1
+    request: str | None = None
 
 
 @attrs.frozen

@@ -1,5 +1,9 @@
 """The discrete-event core: a heap of ``(when, seq, callback)``, like SimPy's ``Environment``.
 
+The heap holds plain ``(ticks, seq, timer)`` tuples: ``heapq`` compares them in C (the
+``seq`` is unique, so the comparison never reaches the `Timer`), which keeps a heap of
+many pending timers, e.g. every arrival of a run scheduled up front, cheap.
+
 Callbacks run in time order; two callbacks due at the same instant run in the
 order they were scheduled (``seq`` breaks the tie), so one seed gives one
 timeline.  Time is kept in integer ticks (see `invokemodels.core._clock`).
@@ -40,9 +44,6 @@ class Timer:
         self.seq = seq
         self.callback = callback
         self.args = args
-
-    def __lt__(self, other: Timer) -> bool:
-        return (self.ticks, self.seq) < (other.ticks, other.seq)
 
     def __repr__(self) -> str:
         state = "cancelled" if self.callback is None else "pending"
@@ -89,7 +90,7 @@ class Scheduler:
         factory=_default_clock,
         validator=implements("clock", "Clock", ("now", "epoch", "sleep_until"), ("virtual",)),
     )
-    _heap: list[Timer] = attrs.field(factory=list, init=False)
+    _heap: list[tuple[int, int, Timer]] = attrs.field(factory=list, init=False)
     _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
     _virtual: TickClock | None = attrs.field(default=None, init=False)
     _is_virtual: bool = attrs.field(default=False, init=False)
@@ -103,7 +104,7 @@ class Scheduler:
         return f"<Scheduler now={self.now!r} pending={len(self)}>"
 
     def __len__(self) -> int:
-        return sum(1 for timer in self._heap if timer.callback is not None)
+        return sum(1 for entry in self._heap if entry[2].callback is not None)
 
     @property
     def now(self) -> float:
@@ -144,35 +145,47 @@ class Scheduler:
         clock with a time it computed rounds it with `invokemodels.core._clock.on_grid`);
         ``nan`` or an infinite time is a `ValueError`.
         """
-        return self._push(max(_finite_ticks("when", when), self._now_ticks()), callback, args)
+        if type(when) is float and -_FAST_LIMIT < when < _FAST_LIMIT:
+            ticks = round(when * TICKS_PER_SECOND)
+        else:
+            ticks = _finite_ticks("when", when)
+        virtual = self._virtual
+        now = virtual.ticks if virtual is not None else to_ticks(self.clock.now())
+        if ticks < now:  # noqa: PLR1730 - the hot path avoids a call
+            ticks = now
+        seq = next(self._seq)
+        timer = Timer(ticks, seq, callback, args)
+        heapq.heappush(self._heap, (ticks, seq, timer))
+        return timer
 
     def _push(self, ticks: int, callback: Callable[..., object], args: tuple[Any, ...]) -> Timer:
-        timer = Timer(ticks, next(self._seq), callback, args)
-        heapq.heappush(self._heap, timer)
+        seq = next(self._seq)
+        timer = Timer(ticks, seq, callback, args)
+        heapq.heappush(self._heap, (ticks, seq, timer))
         return timer
 
     def next_due(self) -> float | None:
         """When the next pending callback is due, or None when idle."""
         heap = self._heap
-        while heap and heap[0].callback is None:
+        while heap and heap[0][2].callback is None:
             heapq.heappop(heap)
-        return heap[0].ticks / TICKS_PER_SECOND if heap else None
+        return heap[0][0] / TICKS_PER_SECOND if heap else None
 
     def step(self) -> bool:
         """Advance to the next pending callback and run it; False when there is none."""
         heap = self._heap
         while heap:
-            timer = heapq.heappop(heap)
+            ticks, _seq, timer = heapq.heappop(heap)
             callback = timer.callback
             if callback is None:
                 continue
-            self._advance(timer.ticks)
+            self._advance(ticks)
             timer.callback = None
-            self._running = True
+            _SETATTR(self, "_running", True)
             try:
                 callback(*timer.args)
             finally:
-                self._running = False
+                _SETATTR(self, "_running", False)
             return True
         return False
 
@@ -194,9 +207,9 @@ class Scheduler:
         limit = _finite_ticks("until", until)
         heap = self._heap
         while True:
-            while heap and heap[0].callback is None:
+            while heap and heap[0][2].callback is None:
                 heapq.heappop(heap)
-            if not heap or heap[0].ticks > limit:
+            if not heap or heap[0][0] > limit:
                 break
             self.step()
         if limit > self._now_ticks():
@@ -208,17 +221,45 @@ class Scheduler:
         ``max_steps`` guards against a model that never goes idle (raises
         ``RuntimeError`` when reached).
         """
+        virtual = self._virtual
+        if virtual is None or max_steps is not None:
+            steps = 0
+            while self.step():
+                steps += 1
+                if max_steps is not None and steps >= max_steps and self.next_due() is not None:
+                    msg = f"scheduler still busy after max_steps={max_steps} callbacks"
+                    raise RuntimeError(msg)
+            return steps
+        # The loop of `step` on a tick clock, inlined: it is the loop of every long run.
+        # ``running`` is set once around the loop: between two callbacks nothing else runs.
+        heap = self._heap
+        pop = heapq.heappop
+        advance = virtual.advance_to_ticks
         steps = 0
-        while self.step():
-            steps += 1
-            if max_steps is not None and steps >= max_steps and self.next_due() is not None:
-                msg = f"scheduler still busy after max_steps={max_steps} callbacks"
-                raise RuntimeError(msg)
+        _SETATTR(self, "_running", True)
+        try:
+            while heap:
+                ticks, _seq, timer = pop(heap)
+                callback = timer.callback
+                if callback is None:
+                    continue
+                now = virtual.ticks
+                advance(ticks if ticks > now else now)
+                timer.callback = None
+                callback(*timer.args)
+                steps += 1
+        finally:
+            _SETATTR(self, "_running", False)
         return steps
 
     def run_for(self, seconds: float) -> None:
         """Run for ``seconds`` from now (see `run`)."""
         self.run(until=self.now + seconds)
+
+
+_SETATTR = object.__setattr__
+# Below this many seconds a float converts to ticks without overflow or a non-finite value.
+_FAST_LIMIT = 1e290
 
 
 def _finite_ticks(parameter: str, seconds: float) -> int:

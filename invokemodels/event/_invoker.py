@@ -310,7 +310,6 @@ class _Event:
         request: str,
         enqueued_at: float,
         deadline: float,
-        *,
         duplicate: bool = False,
     ) -> None:
         self.invoker = invoker
@@ -655,7 +654,8 @@ class EventInvoker:
     _live: dict[str, _Event] = attrs.field(factory=dict, init=False)
     _pending: int = attrs.field(default=0, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
-    _timer: Timer | None = attrs.field(default=None, init=False)
+    _wakes: list[tuple[float, int, Timer]] = attrs.field(factory=list, init=False)
+    _wake_seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
     _again: bool = attrs.field(default=False, init=False)
     _window: int = attrs.field(default=-1, init=False)
     _window_count: int = attrs.field(default=0, init=False)
@@ -700,7 +700,7 @@ class EventInvoker:
                 f"(limit {limit} bytes)"
             )
             raise RequestEntityTooLargeError(msg)
-        now = self.scheduler.now
+        now = self.scheduler.clock.now()
         if self.invoke_rate_factor is not None:
             self._check_rate(now)
         request_id = new_request_id(self.rng)
@@ -740,7 +740,7 @@ class EventInvoker:
             request,
             now,
             on_grid(now + self.config.maximum_event_age),
-            duplicate=duplicate,
+            duplicate,
         )
         if keep and not duplicate:
             self._live[request_id] = event
@@ -753,17 +753,23 @@ class EventInvoker:
     def _wake_at(self, when: float) -> None:
         # The first tick at or after ``when``: a service queue may report any float, and a
         # wake-up a hair before its ready time would find nothing due and spin.
+        # A wake-up already due at or before ``when`` looks at the queue then and books the
+        # next one itself.  A later wake-up is left in place rather than cancelled and booked
+        # again: a steady stream of arrivals would otherwise make two timers per event.
+        wakes = self._wakes
+        if wakes and wakes[0][0] <= when:  # the common case, before rounding ``when`` up
+            return
         when = on_grid(when, up=True)
-        timer = self._timer
-        if timer is not None and timer.callback is not None:
-            if timer.when <= when:
-                return
-            timer.cancel()
-        self._timer = self.scheduler.at(when, self._dispatch)
+        if wakes and wakes[0][0] <= when:
+            return
+        timer = self.scheduler.at(when, self._dispatch)
+        heapq.heappush(wakes, (when, next(self._wake_seq), timer))
 
     def _dispatch(self) -> None:
-        self._timer = None
         now = self.scheduler.clock.now()
+        wakes = self._wakes
+        while wakes and wakes[0][0] <= now:
+            heapq.heappop(wakes)
         queue = self.queue
         take = queue.take
         cap = self.max_in_flight
@@ -969,9 +975,9 @@ class EventInvoker:
                 break
             cancelled.append(event.request_id)
             self._end(event, EventOutcomeKind.CANCELLED, "Cancelled", self.scheduler.now)
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        for _when, _seq, timer in self._wakes:
+            timer.cancel()
+        self._wakes.clear()
         return cancelled
 
     # -- queries ------------------------------------------------------------------------------

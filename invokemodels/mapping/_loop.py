@@ -248,15 +248,19 @@ class EventSourceMapping(Generic[P]):
         default=attrs.Factory(_default_uuid, takes_self=True),
         validator=text("uuid", _UUID, "must be a lowercase UUID (8-4-4-4-12 hex digits)"),
     )
-    invocations: int = attrs.field(default=0, init=False)
-    throttles: int = attrs.field(default=0, init=False)
-    function_errors: int = attrs.field(default=0, init=False)
-    destination_delivery_failures: int = attrs.field(default=0, init=False)
+    # Counters and internal state have no validator: written without attrs' hooks, as
+    # they change on every batch.
+    invocations: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
+    throttles: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
+    function_errors: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
+    destination_delivery_failures: int = attrs.field(
+        default=0, init=False, on_setattr=attrs.setters.NO_OP
+    )
     delivery_errors: list[str] = attrs.field(factory=list, init=False)
     handle: MappingHandle = attrs.field(init=False)
-    _enabled: bool = attrs.field(default=False, init=False)
-    _in_flight: int = attrs.field(default=0, init=False)
-    _timer: Timer | None = attrs.field(default=None, init=False)
+    _enabled: bool = attrs.field(default=False, init=False, on_setattr=attrs.setters.NO_OP)
+    _in_flight: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
+    _timer: Timer | None = attrs.field(default=None, init=False, on_setattr=attrs.setters.NO_OP)
     _lifecycle: _BatchLifecycle = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -372,7 +376,9 @@ class EventSourceMapping(Generic[P]):
     def _invoke(self, batch: Batch) -> None:
         # A batch that is not JSON or is over 6 MB is the poller's bug: it raises before a
         # concurrency slot is taken, so the function's slots stay balanced.
-        request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
+        request = batch.request
+        if request is None:
+            request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
         request_id = new_request_id(self.rng)
         lifecycle = self._lifecycle
         attempt = lifecycle.begin(batch, request, request_id, self.scheduler.now)

@@ -66,7 +66,13 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from invokemodels.core._clock import iso_timestamp, on_grid
-from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, AttemptResult, Function, new_request_id
+from invokemodels.core._function import (
+    SYNC_PAYLOAD_LIMIT,
+    AttemptResult,
+    Function,
+    encode_payload,
+    new_request_id,
+)
 from invokemodels.core._history import History, Outcome
 from invokemodels.core._protocols import Batch, BatchOutcome, PollerHandle
 from invokemodels.core._records import stream_on_failure_record
@@ -158,7 +164,8 @@ class _Piece:
     """A batch of a lane: handed out, retried, split, until it ends."""
 
     __slots__ = (
-        "attempt", "early", "event", "final", "invokes", "records", "request_id", "retries",
+        "attempt", "early", "encoded", "event", "final", "invokes", "records", "request",
+        "request_id", "retries",
     )  # fmt: skip
 
     def __init__(
@@ -178,6 +185,10 @@ class _Piece:
         self.attempt: AttemptResult | None = None
         self.final = final
         self.early = early
+        # ``event`` as JSON text, and the event it was made from: a blocked shard retries
+        # the same batch for up to a day, and encoding it again each time is most of a retry.
+        self.request: str | None = None
+        self.encoded: Any = None
 
 
 class _Lane:
@@ -404,6 +415,9 @@ class StreamPoller:
                 self.iterator_ages.append(
                     IteratorAgeSample(now, lane.shard_id, (now - last.arrival) * 1000.0)
                 )
+            if piece.encoded is not piece.event:
+                piece.request = encode_payload(piece.event, limit=SYNC_PAYLOAD_LIMIT)
+                piece.encoded = piece.event
             batches.append(
                 Batch(
                     piece.event,
@@ -411,6 +425,7 @@ class StreamPoller:
                     lane.key,
                     tuple([record.sequence_number for record in piece.records]),
                     piece.invokes + 1,
+                    piece.request,
                 )
             )
         return batches

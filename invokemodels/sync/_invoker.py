@@ -557,7 +557,9 @@ class RequestResponseInvoker:
             if due is None or due > ended_at:
                 # Nothing else is due before the attempt ends: move the clock and end it
                 # directly, skipping the heap (the hot path of a lone invoke).
-                scheduler.clock.sleep_until(ended_at)
+                clock = scheduler.clock
+                if ended_at > clock.now():  # an attempt of no modelled time moves nothing
+                    clock.sleep_until(ended_at)
                 lifecycle.end(None, attempt, ended_at)
                 return
             lifecycle.end(None, attempt)
