@@ -140,7 +140,9 @@ def test_logs_go_to_a_file_on_request_and_quiet_silences_stderr(
     )  # fmt: skip
     assert (code, err) == (0, "")
     assert json.loads(out)["FunctionError"] == "Unhandled"
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    lines = log.read_text().splitlines()
+    assert lines[-3].startswith("LAMBDA_WARNING: ")  # plain text, as the runtime writes it
+    records = [json.loads(line) for line in lines if line.startswith("{")]
     assert [r.get("type") for r in (records[0], records[-1])] == [
         "platform.start",
         "platform.report",
@@ -251,6 +253,12 @@ Resources:
       CodeUri: src/
       Handler: app.other
       Timeout: !Ref Stage
+  Node:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: web/
+      Handler: index.handler
+      Runtime: nodejs20.x
   Table:
     Type: AWS::DynamoDB::Table
   Jobs:
@@ -367,7 +375,25 @@ def test_a_json_template_needs_no_yaml(tmp_path: Path) -> None:
 # -- invokemodels serve -------------------------------------------------------------------
 
 
-def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -> None:
+def test_a_template_function_behind_the_invoke_api(template: Path) -> None:
+    from invokemodels.serve import InvokeServer
+
+    functions = read_template(str(template))
+    server = InvokeServer([tf.function for tf in functions.values()], seed=1)
+    status, headers, body = server.handle(
+        "/2015-03-31/functions/orders/invocations", {}, b'{"id": 1}'
+    )
+    assert (status, json.loads(body)) == (200, {"function": "orders", "memory": "256"})
+    assert headers["X-Amz-Executed-Version"] == "$LATEST"
+    status, headers, body = server.handle("/2015-03-31/functions/Orders/invocations", {}, b"")
+    assert (status, headers["x-amzn-ErrorType"]) == (404, "ResourceNotFoundException")
+    assert server.close() == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_serve_runs_until_a_signal_and_records_cancelled_events(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
     boto3 = pytest.importorskip("boto3")
     report = tmp_path / "report.json"
     server = subprocess.Popen(
@@ -397,7 +423,7 @@ def test_serve_runs_until_sigterm_and_records_cancelled_events(tmp_path: Path) -
         rid = event["ResponseMetadata"]["RequestId"]
         lam.close()
     finally:
-        server.send_signal(signal.SIGTERM)
+        server.send_signal(stop)
         _, err = server.communicate(timeout=30)
     assert server.returncode == 0
     assert "[ERROR] ValueError: something went wrong" in err

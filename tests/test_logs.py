@@ -60,6 +60,37 @@ def test_lines_are_in_the_order_they_were_written() -> None:
     )
 
 
+_WRITES = st.lists(
+    st.tuples(
+        st.sampled_from(["print", "stdout", "stderr", "logging"]),
+        st.text(st.characters(codec="utf-8", exclude_characters="\n\r%"), max_size=8),
+    ),
+    max_size=12,
+)
+
+
+@given(_WRITES)
+def test_every_way_of_writing_keeps_its_place_in_the_log(writes: list[tuple[str, str]]) -> None:
+    def handler(event: Any, context: Any) -> Any:
+        for how, text in writes:
+            if how == "print":
+                print(text)
+            elif how == "stdout":
+                sys.stdout.writelines([text, "\n"])
+            elif how == "stderr":
+                sys.stderr.write(text + "\n")
+            else:
+                logging.getLogger("prop").warning(text)
+
+    response, log = recorded(handler)
+    rid = response.request_id
+    expected = [
+        f"[WARNING]\t{STAMP}\t{rid}\t{text}\n" if how == "logging" else text + "\n"
+        for how, text in writes
+    ]
+    assert list(log.lines[1:-2]) == expected
+
+
 def test_an_unhandled_error_is_logged_as_the_runtime_logs_it() -> None:
     response, log = recorded(chatty, {"fail": True})
     warning, error = log.lines[6:8]
@@ -81,7 +112,7 @@ def test_a_timeout_is_reported_by_the_platform() -> None:
 
     response, log = recorded(slow, timeout=2)
     rid = response.request_id
-    assert log.lines[1] == f"{STAMP} {rid} Task timed out after 2.00 seconds\n"
+    assert log.lines[1] == f"2023-11-14T22:13:22.000Z {rid} Task timed out after 2.00 seconds\n"
     assert "Duration: 2000.00 ms\tBilled Duration: 2000 ms" in log.lines[-1]
 
 
@@ -159,12 +190,15 @@ def test_json_format_application_and_system_records() -> None:
     assert log.lines[1] == "one\n"  # print output stays plain text, as on Lambda
     assert json.loads(log.lines[2]) == {
         "timestamp": STAMP,
-        "level": "WARN",
+        "level": "WARNING",
         "message": "two 2",
         "logger": "app",
         "requestId": rid,
     }
+    # The runtime's warning stays plain text; the error document is JSON.
+    assert log.lines[-3].startswith("LAMBDA_WARNING: Unhandled exception.")
     error = json.loads(log.lines[-2])
+    assert error["timestamp"] == "2023-11-14T22:13:20Z"
     assert (error["log_level"], error["errorType"], error["requestId"]) == (
         "ERROR",
         "KeyError",
@@ -181,6 +215,32 @@ def test_json_format_application_and_system_records() -> None:
         "maxMemoryUsedMB": 40,
         "initDurationMs": 100.0,
     }
+
+
+def test_json_records_carry_extra_fields_and_exceptions() -> None:
+    def handler(event: Any, context: Any) -> Any:
+        log = logging.getLogger("orders")
+        log.info("placed", extra={"order_id": 7, "missing": None})
+        try:
+            raise ValueError("bad")
+        except ValueError:
+            log.critical("failed", exc_info=True)
+
+    config = LoggingConfig(log_format="JSON")
+    fn = Function(name="f", handler=handler)
+    recorder = LogRecorder(config=config)
+    recorder.watch(fn)
+    RequestResponseInvoker(fn, seed=1).invoke({})
+    placed, failed = (json.loads(line) for line in recorder.logs[0].lines[1:3])
+    assert placed["order_id"] == 7
+    assert "missing" not in placed
+    assert (failed["level"], failed["errorType"], failed["errorMessage"]) == (
+        "CRITICAL",
+        "ValueError",
+        "bad",
+    )
+    assert failed["location"].endswith(":handler:" + failed["location"].rsplit(":", 1)[1])
+    assert failed["stackTrace"]
 
 
 def test_json_levels_filter_application_and_system_records() -> None:

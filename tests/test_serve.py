@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from invokemodels import Function
 from invokemodels.aws import QueueTarget
@@ -150,15 +152,15 @@ def test_client_context_reaches_the_handler(lam: Any) -> None:
     assert json.loads(response["Payload"].read())["custom"] == {"tenant": "t1"}
 
 
-def test_bad_client_context_is_400_invalid_request_content(lam: Any) -> None:
+def test_bad_client_context_is_a_400(lam: Any) -> None:
     error = error_of(lambda: lam.invoke(FunctionName="greet", ClientContext="not base64!"))
     assert error["Error"]["Code"] == "InvalidRequestContentException"
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert error["Type"] == "User"
     too_big = base64.b64encode(json.dumps({"custom": {"k": "x" * 3000}}).encode()).decode()
     error = error_of(lambda: lam.invoke(FunctionName="greet", ClientContext=too_big))
-    assert error["Error"]["Code"] == "InvalidRequestContentException"
-    assert "3583" in error["Error"]["Message"]
+    assert error["Error"]["Code"] == "InvalidParameterValueException"
+    assert "must be at most 3583 bytes" in error["Error"]["Message"]
 
 
 def test_dry_run_is_204_and_runs_nothing(server: InvokeServer, lam: Any) -> None:
@@ -285,6 +287,21 @@ def test_keep_alive_serves_many_requests_on_one_connection(server: InvokeServer)
         conn.close()
 
 
+def test_a_chunked_body_is_read(server: InvokeServer) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server.bound_port, timeout=10)
+    try:
+        conn.request(
+            "POST",
+            "/2015-03-31/functions/greet/invocations",
+            body=iter([b'{"name": ', b'"chunks"}']),
+            encode_chunked=True,
+        )
+        reply = conn.getresponse()
+        assert (reply.status, json.loads(reply.read())["hello"]) == (200, "chunks")
+    finally:
+        conn.close()
+
+
 def test_concurrent_requests_run_concurrently_and_reserved_concurrency_throttles() -> None:
     barrier = threading.Barrier(2, timeout=10)
 
@@ -309,6 +326,51 @@ def test_concurrent_requests_run_concurrently_and_reserved_concurrency_throttles
         assert fn.in_flight == 0
 
 
+@settings(max_examples=6, deadline=None)
+@given(reserved=st.integers(1, 3), calls=st.integers(1, 8))
+def test_concurrent_calls_never_exceed_reserved_concurrency_and_leave_slots_balanced(
+    reserved: int, calls: int
+) -> None:
+    running: list[int] = []
+    peak: list[int] = [0]
+    lock = threading.Lock()
+    gate = threading.Event()
+
+    def busy(event: Any, context: Any) -> Any:
+        with lock:
+            running.append(1)
+            peak[0] = max(peak[0], len(running))
+        gate.wait(0.05)
+        with lock:
+            running.pop()
+        return event
+
+    fn = Function(name="busy", handler=busy, reserved_concurrency=reserved)
+    server = InvokeServer(fn, seed=1)
+    statuses: list[int] = []
+
+    def call(n: int) -> None:
+        status, _, _ = server.handle("/2015-03-31/functions/busy/invocations", {}, str(n).encode())
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in range(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    server.close()
+    assert set(statuses) <= {200, 429}
+    assert statuses.count(200) >= 1
+    if calls <= reserved:
+        assert statuses == [200] * calls
+    assert peak[0] <= reserved
+    assert fn.in_flight == 0
+    spans = server.history("busy")
+    assert len(spans) == calls
+    assert sum(span.outcome is Outcome.THROTTLED for span in spans) == statuses.count(429)
+
+
 def test_close_cancels_queued_events_with_a_record() -> None:
     fn = Function(name="slow", handler=lambda e, c: 1 / 0)
     server = InvokeServer(fn, seed=1).start()  # time_scale 1: the 60 s retry is far off
@@ -324,6 +386,23 @@ def test_close_cancels_queued_events_with_a_record() -> None:
     assert server.close() == cancelled  # twice is safe
     with pytest.raises(OSError):
         http.client.HTTPConnection("127.0.0.1", server.bound_port, timeout=2).connect()
+
+
+def test_close_with_drain_waits_for_queued_events() -> None:
+    fn = Function(name="retried", handler=lambda e, c: 1 / 0)
+    config = EventInvokeConfig(maximum_retry_attempts=1)
+    server = InvokeServer(fn, seed=1, time_scale=0.001, event_config=config, drain=True).start()
+    status, headers, _ = server.handle(
+        "/2015-03-31/functions/retried/invocations", {"X-Amz-Invocation-Type": "Event"}, b"{}"
+    )
+    assert status == 202
+    assert server.close() == []
+    (outcome,) = server.outcomes("retried")
+    assert outcome.request_id == headers["x-amzn-RequestId"]
+    assert (outcome.kind, outcome.approximate_invoke_count) == (
+        EventOutcomeKind.RETRIES_EXHAUSTED,
+        2,
+    )
 
 
 def test_log_recorder_keeps_each_attempts_lines_apart() -> None:

@@ -1,10 +1,14 @@
 """The ``invokemodels`` command line.
 
-``invokemodels invoke`` mirrors ``aws lambda invoke``: it prints the response
-metadata (``{"StatusCode": 200, "ExecutedVersion": "$LATEST"}``, plus
-``"FunctionError": "Unhandled"`` when the function failed) and writes the
-response payload to ``OUTFILE`` (``-`` for standard output).  The function
-runs in-process on a virtual clock.
+``invokemodels invoke`` takes what ``aws lambda invoke`` takes and prints what it prints:
+the response metadata (``{"StatusCode": 200, "ExecutedVersion": "$LATEST"}``, plus
+``"FunctionError": "Unhandled"`` when the function failed), JSON indented by four, on
+standard output, and the response payload in ``OUTFILE``.  Standard output always holds one
+JSON document: with ``OUTFILE`` ``-`` it is the payload and the metadata goes to standard
+error (an ``Event`` or ``DryRun`` has no payload, so its metadata stays).  The function's log
+and the Event timeline go to standard error once the call is made (or to ``--log-file`` /
+``--timeline-file``).  The function runs in-process on a virtual clock.  ``invokemodels
+serve`` (`invokemodels._cli._serve`) serves the Invoke API on 127.0.0.1.
 
 ``invokemodels generate-event SERVICE EVENT`` prints a sample event (see `_generate`).
 
@@ -12,7 +16,8 @@ runs in-process on a virtual clock.
 ``run(out)`` and prints what its invocation model did, with virtual times.
 
 Bad input (an unknown handler, bad JSON, an out-of-range option, a missing
-file) prints one line on standard error and exits with status 2.  Standard
+file) prints one line on standard error (and nothing else: the log is held back until the call
+succeeded) and exits with status 2.  Standard
 output that is closed or cannot be written (``>&-``, ``/dev/full``) is one
 line on standard error and exit status 1 (a reader that went away, a broken
 pipe, is exit status 1 without a message); an interrupt (Ctrl-C) outside the
@@ -313,7 +318,12 @@ def _invoke(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     # What goes to standard error is held until the call succeeded: bad input stays one line.
     chatter = io.StringIO()
     logs = _open("--log-file", args.log_file, None if args.quiet else chatter)
-    timeline = _open("--timeline-file", args.timeline_file, None if args.quiet else chatter)
+    try:
+        timeline = _open("--timeline-file", args.timeline_file, None if args.quiet else chatter)
+    except _UsageError:
+        if logs is not None and logs is not chatter:
+            logs.close()
+        raise
     recorder = LogRecorder(config=logging_config(args, found), on_log=LogSink(logs))
     recorder.watch(function)
     try:

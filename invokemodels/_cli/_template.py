@@ -1,7 +1,8 @@
 """SAM templates: the ``AWS::Serverless::Function`` resources of a ``template.yaml``.
 
 `read_template` reads a template (YAML through PyYAML, the ``yaml`` extra; a ``.json``
-template needs nothing) and returns a `TemplateFunction` per function: its `Function`
+template needs nothing) and returns a `TemplateFunction` per Python function (a function
+whose ``Runtime`` is another language's is left out): its `Function`
 (``Handler`` in ``CodeUri``, ``Timeout``, ``MemorySize``, ``ReservedConcurrentExecutions``,
 with ``Globals.Function`` applied), its ``EventInvokeConfig`` (retries, age and
 ``DestinationConfig`` targets), its ``LoggingConfig`` and its ``Events`` of type ``SQS``,
@@ -154,10 +155,13 @@ class _Reader:
             ):
                 continue
             properties = {**defaults, **(resource.get("Properties") or {})}
+            runtime = properties.get("Runtime")
+            if isinstance(runtime, str) and not runtime.startswith("python"):
+                continue  # a Node.js, Java... function: not one this runtime can run
             out[str(logical_id)] = self._function(str(logical_id), properties)
         if not out:
             raise InvalidParameterValueError(
-                "--template", str(self.root), f"declares no {_FUNCTION} resource"
+                "--template", str(self.root), f"declares no Python {_FUNCTION} resource"
             )
         return out
 

@@ -23,8 +23,8 @@ What an attempt's log holds, in the order it happened (the runtime's formats, RI
   Duration: ... ms`` on a cold start).
 
 With ``LoggingConfig(log_format="JSON")`` the application lines are JSON objects
-(``timestamp``, ``level``, ``message``, ``logger``, ``requestId``; ``errorType``,
-``errorMessage``, ``stackTrace`` and ``location`` with a traceback), ``print`` output
+(``timestamp``, ``level``, ``message``, ``logger``, ``requestId``, ``extra=`` fields;
+``errorType``, ``errorMessage``, ``stackTrace`` and ``location`` with a traceback), ``print`` output
 stays plain text (as on Lambda), and the system lines are ``platform.start`` /
 ``platform.report`` JSON records; ``ApplicationLogLevel`` and ``SystemLogLevel`` filter
 them.
@@ -70,7 +70,6 @@ LOG_LEVELS: Final = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
 # Python's levels for AWS's names: TRACE is below DEBUG, FATAL is CRITICAL.
 _LEVEL_NUMBERS: Final = {"TRACE": 5, "DEBUG": 10, "INFO": 20, "WARN": 30, "ERROR": 40, "FATAL": 50}
-_JSON_LEVEL_NAMES: Final = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 # RIC lambda_literals.py: logged before the [ERROR] line of every unhandled exception.
 UNHANDLED_WARNING: Final = (
@@ -207,6 +206,10 @@ class _Routed:
         capture.write(text)
         return len(text)
 
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
     def flush(self) -> None:
         if getattr(_local, "capture", None) is None:
             self._original.flush()
@@ -230,15 +233,17 @@ _HANDLER: Final = _RoutedHandler(logging.NOTSET)
 def _install(level: int) -> None:
     global _active  # noqa: PLW0603 - one routing for the process, counted by its users
     with _install_lock:
+        root = logging.getLogger()
         if _active == 0:
-            root = logging.getLogger()
-            _saved[:] = [sys.stdout, sys.stderr, root.level]
+            _saved[:] = [sys.stdout, sys.stderr, None]
             sys.stdout = _Routed(sys.stdout)
             sys.stderr = _Routed(sys.stderr)
             root.addHandler(_HANDLER)
         _active += 1
-        root = logging.getLogger()
-        if level and (root.level == logging.NOTSET or root.level > level):
+        # The runtime sets the root logger to ApplicationLogLevel (JSON); lowered only.
+        if level and root.level > level:
+            if _saved[2] is None:
+                _saved[2] = root.level
             root.setLevel(level)
 
 
@@ -256,7 +261,8 @@ def _uninstall() -> None:
             sys.stdout = stdout
         if isinstance(sys.stderr, _Routed):
             sys.stderr = stderr
-        root.setLevel(level)
+        if level is not None:
+            root.setLevel(level)
         _saved.clear()
 
 
@@ -319,24 +325,42 @@ class _Capture:
             self.lines.append(line)
 
 
+# LogRecord attributes the runtime's JSON formatter leaves out (RIC lambda_runtime_log_utils).
+_RESERVED: Final = frozenset(
+    {
+        "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module",
+        "exc_info", "exc_text", "stack_info", "lineno", "funcName", "created", "msecs",
+        "relativeCreated", "thread", "threadName", "processName", "process",
+        "aws_request_id", "_frame_type",
+        "asctime",  # set on the record by another handler's formatter, in this process only
+    }
+)  # fmt: skip
+
+
 def _json_record(record: logging.LogRecord, message: str, stamp: str, request_id: str) -> str:
-    """A ``logging`` record in the JSON log format (RIC ``JsonFormatter``)."""
-    level = _JSON_LEVEL_NAMES.get(record.levelname, record.levelname)
+    """A ``logging`` record in the JSON log format (RIC ``JsonFormatter``).
+
+    The level is Python's name of the record's level rounded down to a multiple of ten
+    (``WARNING``, ``CRITICAL``); ``extra=`` fields are added; ``None`` values are left out.
+    """
+    exc_info = record.exc_info
     out: dict[str, Any] = {
         "timestamp": stamp,
-        "level": level,
+        "level": logging.getLevelName(min(50, max(0, record.levelno)) // 10 * 10),
         "message": message,
         "logger": record.name,
     }
-    if record.exc_info and record.exc_info[0] is not None:
-        exc_type, exc, tb = record.exc_info
-        out["stackTrace"] = traceback.format_tb(tb)
-        out["errorType"] = exc_type.__name__
-        out["errorMessage"] = str(exc)
+    if exc_info and exc_info[0] is not None:
+        out["stackTrace"] = traceback.format_tb(exc_info[2])
+        out["errorType"] = exc_info[0].__name__
+        out["errorMessage"] = str(exc_info[1])
     out["requestId"] = request_id
-    if record.exc_info:
+    if exc_info:
         out["location"] = f"{record.pathname}:{record.funcName}:{record.lineno}"
-    return json.dumps(out, default=str) + "\n"
+    for key, value in record.__dict__.items():
+        if key not in _RESERVED and key not in out and value is not None:
+            out[key] = value
+    return json.dumps(out, default=str, ensure_ascii=False) + "\n"
 
 
 # -- who asked: recorders watching functions ----------------------------------------------
@@ -462,7 +486,7 @@ class LogRecorder:
             lines.append(self._start(function, request_id, started))
         lines.extend(capture.lines)
         if not result.ok:
-            lines.extend(self._error_lines(result, capture))
+            lines.extend(self._error_lines(result, capture, started + result.duration))
         if system:
             lines.extend(self._end(function, request_id, result, started, cold))
         return AttemptLog(function.name, request_id, tuple(lines), cold)
@@ -473,25 +497,26 @@ class LogRecorder:
             return _system_json(started, "platform.start", record)
         return f"START RequestId: {request_id} Version: {function.version}\n"
 
-    def _error_lines(self, result: Any, capture: _Capture) -> list[str]:
-        """What the runtime logs for a function error (RIC ``log_error``)."""
+    def _error_lines(self, result: Any, capture: _Capture, ended: float) -> list[str]:
+        """What the runtime logs for a function error (RIC ``log_error``), at ``ended``."""
         document = result.response()
+        if not isinstance(document, dict):  # pragma: no cover - error payloads are objects
+            document = {"errorMessage": str(document)}
         error_type = document.get("errorType") or ""
-        if error_type in _PLATFORM_ERRORS or not isinstance(document, dict):
+        if error_type in _PLATFORM_ERRORS:
             # The platform, not the runtime, reports timeouts and exits.
-            stamp = iso_timestamp(capture.clock.epoch())
+            stamp = iso_timestamp(ended)
             message = document.get("errorMessage", "")
             if error_type == "Sandbox.Timedout":
                 return [f"{stamp} {capture.request_id} Task timed out after "
                         f"{message.rsplit('after ', 1)[-1]}\n"]  # fmt: skip
             return [f"{message}\n"]
         if self.config.json:
-            stamp = iso_timestamp(capture.clock.epoch())
-            return [
-                json.dumps({"timestamp": stamp, "level": "WARN", "message": UNHANDLED_WARNING[:-1],
-                            "logger": "root", "requestId": capture.request_id}) + "\n",
-                json.dumps({"timestamp": stamp, "log_level": "ERROR", **document}) + "\n",
-            ]  # fmt: skip
+            # The warning is written as plain text, the error document as JSON whose
+            # timestamp has whole seconds (RIC log_error, _DATETIME_FORMAT).
+            stamp = iso_timestamp(ended, milliseconds=False)
+            error = {"timestamp": stamp, "log_level": "ERROR", **document}
+            return [UNHANDLED_WARNING + "\n", json.dumps(error, ensure_ascii=False) + "\n"]
         head = "[ERROR]"
         if error_type:
             head += " " + error_type

@@ -4,6 +4,6 @@ other SDKs invoke the in-process models over HTTP on 127.0.0.1.
 
 from __future__ import annotations
 
-from invokemodels.serve._server import CLIENT_CONTEXT_LIMIT, InvokeServer, UnknownOperationError
+from invokemodels.serve._server import InvokeServer
 
-__all__ = ["CLIENT_CONTEXT_LIMIT", "InvokeServer", "UnknownOperationError"]
+__all__ = ["InvokeServer"]

@@ -27,6 +27,7 @@ import json
 import random
 import re
 import socket
+import sys
 import threading
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
@@ -67,11 +68,10 @@ from invokemodels.exceptions import (
     TooManyRequestsError,
     describe_error,
 )
+from invokemodels.sync._invoker import CLIENT_CONTEXT_LIMIT
 
-__all__ = ["CLIENT_CONTEXT_LIMIT", "InvokeServer", "UnknownOperationError"]
+__all__ = ["InvokeServer"]
 
-CLIENT_CONTEXT_LIMIT: Final = 3583
-"""``X-Amz-Client-Context``: at most 3,583 bytes of base64-encoded JSON (reference 1.2)."""
 
 _PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations/?$")
 # A function name, a partial ARN (account:function:name) or a full ARN, each with an
@@ -98,8 +98,8 @@ class _Refused(Exception):
         self.close = close
 
 
-class UnknownOperationError(InvocationError):
-    """404 ``UnknownOperationException``: a route the local endpoint does not serve."""
+class _UnknownOperation(InvocationError):
+    """404 ``UnknownOperationException`` on the wire: a route the endpoint does not serve."""
 
     code = "UnknownOperationException"
     status_code = 404
@@ -127,9 +127,11 @@ def _client_context(header: str | None) -> ClientContext | None:
     if header is None or header == "":
         return None
     if len(header) > CLIENT_CONTEXT_LIMIT:
-        raise InvalidRequestContentError(
-            f"Client context must be at most {CLIENT_CONTEXT_LIMIT} bytes once base64-encoded "
-            f"(got {len(header)})"
+        # As the in-process model refuses it (the code AWS sends is [UNCONFIRMED]).
+        raise InvalidParameterValueError(
+            "ClientContext",
+            f"<{len(header)} bytes of base64>",
+            f"must be at most {CLIENT_CONTEXT_LIMIT} bytes once base64-encoded",
         )
     try:
         data = json.loads(base64.b64decode(header, validate=True))
@@ -454,7 +456,7 @@ class InvokeServer:
         parts = urlsplit(path)
         match = _PATH.match(parts.path)
         if match is None:
-            raise _Refused(UnknownOperationError(f"Unknown operation: POST {parts.path}"))
+            raise _Refused(_UnknownOperation(f"Unknown operation: POST {parts.path}"))
         raw = unquote(match["name"])
         query = parse_qs(parts.query, keep_blank_values=True).get("Qualifier")
         name_match = _FUNCTION_NAME.match(raw)
@@ -645,6 +647,13 @@ class _HTTPServer(ThreadingHTTPServer):
         self.connections: set[socket.socket] = set()
         self.threads: set[threading.Thread] = set()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-request is not worth a traceback on stderr."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     def stop(self, timeout: float | None) -> None:
         """Stop accepting, let requests in progress end, close idle connections."""
         with self.state:
@@ -726,10 +735,26 @@ class _Handler(BaseHTTPRequestHandler):
                 server.busy -= 1
                 server.state.notify_all()
 
+    def _chunked(self, limit: int) -> bytes | None:
+        """A ``Transfer-Encoding: chunked`` body, or None past ``limit`` bytes."""
+        body = bytearray()
+        while True:
+            size_line = self.rfile.readline(66).split(b";", 1)[0].strip()
+            size = int(size_line, 16)
+            if size == 0:
+                while self.rfile.readline(8192) not in (b"\r\n", b"\n", b""):
+                    pass  # trailers
+                return bytes(body)
+            if len(body) + size > limit:
+                return None
+            body += self.rfile.read(size)
+            self.rfile.readline(8)  # the chunk's CRLF
+
     def _post(self) -> None:
         length_text = self.headers.get("Content-Length", "0")
+        chunked = "chunked" in self.headers.get("Transfer-Encoding", "").lower()
         try:
-            length = int(length_text)
+            length = 0 if chunked else int(length_text)
         except ValueError:
             length = -1
         if length < 0:
@@ -749,7 +774,21 @@ class _Handler(BaseHTTPRequestHandler):
                 msg = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
             self._send(*self.server.app._error(RequestEntityTooLargeError(msg), "", close=True))
             return
-        body = self.rfile.read(length) if length else b""
+        if chunked:
+            try:
+                read = self._chunked(SYNC_PAYLOAD_LIMIT)
+            except ValueError:
+                error = InvalidRequestContentError("Malformed chunked request body")
+                self._send(*self.server.app._error(error, "", close=True))
+                return
+            if read is None:
+                msg = f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+                error = RequestEntityTooLargeError(msg)
+                self._send(*self.server.app._error(error, "", close=True))
+                return
+            body = read
+        else:
+            body = self.rfile.read(length) if length else b""
         headers = {key: self.headers[key] for key in self.headers}
         wanted = {
             name.lower(): name
@@ -759,7 +798,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(*self.server.app.handle(self.path, normal, body))
 
     def _unknown(self) -> None:
-        error = UnknownOperationError(f"Unknown operation: {self.command} {self.path}")
+        error = _UnknownOperation(f"Unknown operation: {self.command} {self.path}")
         if int(self.headers.get("Content-Length", "0") or 0):
             self.close_connection = True
         self._send(*self.server.app._error(error, ""))
