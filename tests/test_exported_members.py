@@ -22,6 +22,7 @@ PUBLIC_MODULES = [
     "invokemodels.exceptions",
     "invokemodels.examples",
     "invokemodels.mapping",
+    "invokemodels.observe",
     "invokemodels.serve",
     "invokemodels.sync",
     "invokemodels.testing",
@@ -57,6 +58,19 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     import invokemodels.testing
 
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
+
+
+# invokemodels.observe: the timeline, its text, trace, picture and metrics.
+OBSERVE = [
+    "METRICS", "Datapoint", "Mark", "MarkKind", "Metrics", "QueueLevel", "Timeline",
+    "chrome_trace", "lane_label", "metrics", "queue_levels", "svg",
+]  # fmt: skip
+
+
+def test_the_observe_package_exports_the_timeline_and_its_views() -> None:
+    import invokemodels.observe
+
+    assert set(invokemodels.observe.__all__) == set(OBSERVE)
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

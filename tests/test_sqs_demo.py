@@ -26,11 +26,21 @@ def test_sqs_demo_prints_the_redrive_and_the_partial_batch() -> None:
         lines
     )
     assert "  t=  90.00s  orders-dlq now holds ['poison']" in lines
-    assert lines[-3:] == [
+    timeline = lines.index(
+        "  timeline (the first batch succeeded, one of its three messages failed):"
+    )
+    assert lines[timeline - 3 : timeline] == [
         "  t=   0.00s  invoke: batch ['a', 'b', 'c'], reports 1 failure(s)",
         "  t=  20.00s  invoke: batch ['b'], reports 0 failure(s)",
         "  t=  20.00s  3 messages deleted (processed, processed, processed), 0 left in the queue",
     ]
+    # The timeline names the failed item of the partial batch response.
+    batches = [line for line in lines[timeline + 1 :] if " batch " in line]
+    assert len(batches) == 2
+    assert "Success" in batches[0]
+    assert "; 1 of 3 reported failed [" in batches[0]
+    assert "1 record [" in batches[1]
+    assert "oldest message age 20.000s" in batches[1]
 
 
 def test_sqs_demo_is_deterministic() -> None:

@@ -22,6 +22,11 @@ def test_streams_demo_is_listed_and_prints_the_blocked_shard_timeline() -> None:
         "  t=   3.00s  invoke ['order-2', 'order-3'] -> ok",
     ]
     assert "  t=   3.00s  'poison' discarded (RetryAttemptsExhausted)" in lines
+    # The timeline says why a good record was not processed: it went with its batch.
+    [why] = [line for line in lines if line.startswith("  why 'order-1' was not processed: ")]
+    assert "discarded (RetryAttemptsExhausted)" in why
+    assert "4 of them batches of up to 2 records that ended FunctionError ValueError" in why
+    assert why.endswith("no partial batch response named it: it went with its batch")
     assert lines[-1] == (
         "  t=   3.00s  on-failure record: RetryAttemptsExhausted, batchSize=1, "
         "approximateInvokeCount=2"

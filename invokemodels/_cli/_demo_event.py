@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, TextIO
 
 from invokemodels._cli._event import attempt_line, outcome_line
@@ -11,6 +12,7 @@ from invokemodels.core._function import Function
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.event._invoker import EventInvoker
 from invokemodels.event._policy import EventInvokeConfig
+from invokemodels.observe._timeline import Timeline
 
 __all__ = ["run"]
 
@@ -35,6 +37,13 @@ def _show(out: TextIO, invoker: EventInvoker, request_id: str) -> None:
     for attempt in invoker.history.of(request_id):
         out.write(f"  {attempt_line(attempt)}\n")
     out.write(f"  {outcome_line(outcome)}\n")
+
+
+def _timeline(out: TextIO, invoker: EventInvoker) -> None:
+    """The section's timeline: acceptance, every try, the outcome and its destinations."""
+    timeline = Timeline.from_history(invoker.history, sources=[invoker])
+    out.write("  timeline:\n")
+    out.write(textwrap.indent(timeline.text(), "    "))
 
 
 def run(out: TextIO, *, seed: int = 1) -> None:
@@ -69,6 +78,7 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     sched.run_until_idle()
     out.write("  an event that exhausts its retries:\n")
     _show(out, invoker, second.request_id)
+    _timeline(out, invoker)
     record = failures.records[-1]
     out.write(
         f"  on-failure record: condition {record['requestContext']['condition']}, "

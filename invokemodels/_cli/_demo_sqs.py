@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any, TextIO
 
 from invokemodels.aws._sqs import Queue, RedrivePolicy
 from invokemodels.core._function import Function
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.mapping._sqs import SQSMappingConfig
+from invokemodels.observe._timeline import Timeline
 
 __all__ = ["run"]
 
@@ -64,10 +66,13 @@ def run(out: TextIO, *, seed: int = 1) -> None:
         return {"batchItemFailures": failed}
 
     config = SQSMappingConfig(batch_size=10, function_response_types=["ReportBatchItemFailures"])
-    jobs.map_to(Function("partial", partial), config, seed=seed)
+    mapping = jobs.map_to(Function("partial", partial), config, seed=seed)
     for body in "abc":
         jobs.send_message(body)
     sched.run_until_idle()
     ended = sorted(event.detail for event in jobs.fates)
     _show(out, sched.now, f"{len(ended)} messages deleted ({', '.join(ended)}), "
                           f"{len(jobs.peek())} left in the queue")  # fmt: skip
+    timeline = Timeline.from_history(mapping.history, sources=[mapping])
+    out.write("  timeline (the first batch succeeded, one of its three messages failed):\n")
+    out.write(textwrap.indent(timeline.text(queue_events=True), "    "))

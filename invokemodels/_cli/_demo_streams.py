@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import textwrap
 from typing import Any, TextIO
 
 from invokemodels.aws._kinesis import KinesisStream
@@ -10,6 +11,7 @@ from invokemodels.aws._targets import QueueTarget
 from invokemodels.core._function import Function
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.mapping._stream_config import StreamMappingConfig
+from invokemodels.observe._timeline import Timeline
 
 __all__ = ["run"]
 
@@ -18,7 +20,7 @@ def _show(out: TextIO, at: float, text: str) -> None:
     out.write(f"  t={at:>7.2f}s  {text}\n")
 
 
-def _scenario(out: TextIO, seed: int, **settings: Any) -> None:
+def _scenario(out: TextIO, seed: int, explain: str | None = None, **settings: Any) -> None:
     sched = Scheduler()
     stream = KinesisStream("orders", scheduler=sched)
     failures = QueueTarget("stream-failures")
@@ -36,6 +38,13 @@ def _scenario(out: TextIO, seed: int, **settings: Any) -> None:
     for data in ("order-1", "poison", "order-2", "order-3"):
         names[stream.put_record(data, partition_key="customer-1")["SequenceNumber"]] = data
     sched.run_until_idle()
+    timeline = Timeline.from_history(mapping.history, sources=[mapping])
+    out.write("  timeline (each batch invocation, then each record's fate):\n")
+    out.write(textwrap.indent(timeline.text(), "    "))
+    if explain is not None:
+        [sequence_number] = [key for key, value in names.items() if value == explain]
+        why = timeline.explain(sequence_number).splitlines()[0].split(": ", 1)[1]
+        out.write(f"  why {explain!r} was not processed: {why}\n")
     out.write("  fates, in time order:\n")
     for outcome in sorted(mapping.poller.outcomes, key=lambda o: o.at):
         why = f" ({outcome.condition})" if outcome.condition else ""
@@ -56,7 +65,7 @@ def run(out: TextIO, *, seed: int = 1) -> None:
     out.write(
         "== Kinesis mapping: a poison record blocks its shard (BatchSize 2, retries capped at 3)\n"
     )
-    _scenario(out, seed, batch_size=2, maximum_retry_attempts=3)
+    _scenario(out, seed, "order-1", batch_size=2, maximum_retry_attempts=3)
     out.write(
         "== Same stream with BisectBatchOnFunctionError and 1 retry: only the poison is lost\n"
     )

@@ -70,7 +70,9 @@ class Span:
         execution: 1-based count of executions of the item after this try (an event's
             ``approximateInvokeCount``), or None when the function did not run.
         enqueued_at: clock time the item was accepted (an event's enqueue time; a
-            synchronous call's arrival; a batch's start).
+            synchronous call's arrival; a batch's ``Batch.enqueued_at`` when its poller
+            gives one: a stream batch's last record's arrival, an SQS batch's oldest
+            message's send; else the batch's start).
         started_at: clock time the try started.
         ended_at: clock time it ended (equal to ``started_at`` when nothing ran).
         outcome: an `Outcome`.
@@ -84,6 +86,8 @@ class Span:
         failed: the item identifiers a partial batch response reported as failed.
         in_flight: the function's concurrency right after the try took its slot, or
             None when it did not run.
+        source: the ARN of a batch's event source (stream or queue) when its poller
+            names it, else None.
     """
 
     model: Model
@@ -102,6 +106,7 @@ class Span:
     carried: tuple[str, ...] = ()
     failed: tuple[str, ...] = ()
     in_flight: int | None = None
+    source: str | None = None
 
     @property
     def ran(self) -> bool:
@@ -110,7 +115,8 @@ class Span:
 
     @property
     def dwell_time(self) -> float:
-        """Seconds from acceptance to this try's start (an event's ``AsyncEventAge``)."""
+        """Seconds from acceptance to this try's start (an event's ``AsyncEventAge``; a
+        stream batch's ``IteratorAge``; an SQS batch's age of its oldest message)."""
         return self.started_at - self.enqueued_at
 
     @property

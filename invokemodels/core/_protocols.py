@@ -148,6 +148,15 @@ class Batch:
         request: ``event`` as JSON text, as `encode_payload` gives it (with the 6 MB
             limit), when the poller has it already (a retried batch it encoded before);
             None (the default): the loop encodes ``event``.
+        enqueued_at: clock time the batch's items were accepted by their source, for the
+            span's ``enqueued_at`` (a stream batch: its last record's arrival, so the span's
+            ``dwell_time`` is the batch's ``IteratorAge``; an SQS batch: its oldest message's
+            send), or None for the moment the batch is invoked.
+        source: the ARN of the batch's event source (a stream or a queue), for the span.
+        report_batch_item_failures: True when the function's partial batch response counts
+            (``FunctionResponseTypes: ["ReportBatchItemFailures"]``): only then does the
+            span's ``failed`` name the items it reported (default True, so a poller of
+            your own shows any ``batchItemFailures`` it gets).
     """
 
     event: Any
@@ -156,6 +165,9 @@ class Batch:
     ids: tuple[str, ...] = ()
     attempt: int = 1
     request: str | None = None
+    enqueued_at: float | None = None
+    source: str | None = None
+    report_batch_item_failures: bool = True
 
 
 @attrs.frozen
@@ -248,10 +260,15 @@ class PollerHandle(Protocol):
       ``destination_delivery_failures`` (``DestinationDeliveryFailures``), what was raised
       is kept in its ``delivery_errors``, and the description is returned (None when the
       destination took the record).
+    - ``recording`` is True when the mapping's `History` keeps spans: a poller may skip
+      work that only a batch's span needs (such as `Batch.enqueued_at`) when it is False.
     """
 
     @property
     def function(self) -> FunctionIdentity: ...
+
+    @property
+    def recording(self) -> bool: ...
 
     @property
     def uuid(self) -> str: ...

@@ -51,6 +51,7 @@ from invokemodels.core._validate import (
     text,
 )
 from invokemodels.exceptions import describe_error
+from invokemodels.mapping._partial import batch_item_failures
 
 __all__ = ["EventSourceMapping", "MappingHandle"]
 
@@ -64,20 +65,18 @@ _FUNCTION_ERROR_VALUE: Final = _FUNCTION_ERROR.value
 _THROTTLED_VALUE: Final = _THROTTLED.value
 
 
-def _failed_ids(payload: str) -> tuple[str, ...]:
-    """The ``itemIdentifier`` values of a partial batch response (``batchItemFailures``)."""
+def _failed_ids(payload: str, ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The items a partial batch response failed, in batch order, read by the one reader
+    the pollers use (`batch_item_failures`): a complete failure (a response it cannot
+    read) fails every item."""
     try:
         response = json.loads(payload)
     except ValueError:
-        return ()
-    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
-    if not isinstance(failures, list):
-        return ()
-    return tuple(
-        item["itemIdentifier"]
-        for item in failures
-        if isinstance(item, dict) and isinstance(item.get("itemIdentifier"), str)
-    )
+        return ids
+    failed = batch_item_failures(response, set(ids))
+    if failed is None:
+        return ids
+    return tuple(i for i in ids if i in failed)
 
 
 def _batch_span(
@@ -93,12 +92,15 @@ def _batch_span(
     error_type: str | None,
     payload: str | None,
     in_flight: int | None,
+    enqueued_at: float | None,
+    source: str | None,
 ) -> Span:
     # Built when the history is read: the partial batch response is parsed only then.
     return Span(
-        _ESM, function, request_id, attempt, None if in_flight is None else 1, started_at,
-        started_at, ended_at, Outcome(kind), error_type, None, lane, size, ids,
-        () if payload is None else _failed_ids(payload), in_flight,
+        _ESM, function, request_id, attempt, None if in_flight is None else 1,
+        started_at if enqueued_at is None else enqueued_at, started_at, ended_at,
+        Outcome(kind), error_type, None, lane, size, ids,
+        () if payload is None else _failed_ids(payload, ids), in_flight, source,
     )  # fmt: skip
 
 
@@ -143,6 +145,11 @@ class MappingHandle:
     def rng(self) -> random.Random:
         """The mapping's seeded randomness."""
         return self._mapping.rng
+
+    @property
+    def recording(self) -> bool:
+        """True when the mapping's history keeps spans (`History.keep`)."""
+        return self._mapping.history.keep
 
     def now(self) -> float:
         """The clock time, in seconds."""
@@ -408,7 +415,8 @@ class _BatchLifecycle(AttemptLifecycle[Any]):
         if self.history.keep:
             self.history.defer(_batch_span, self.function.name, request_id, batch.lane,
                                len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE,
-                               now, now, reason, None, None)  # fmt: skip
+                               now, now, reason, None, None, batch.enqueued_at,
+                               batch.source)  # fmt: skip
         mapping.poller.complete(batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason))
 
     def ended(self, job: Any, result: AttemptResult, scheduled: bool) -> None:
@@ -429,7 +437,8 @@ class _BatchLifecycle(AttemptLifecycle[Any]):
                           _SUCCESS_VALUE if ok else _FUNCTION_ERROR_VALUE,
                           result.started_at, result.ended_at,
                           None if ok else result.error_type,
-                          result.payload if ok else None, in_flight)  # fmt: skip
+                          result.payload if ok and batch.report_batch_item_failures else None,
+                          in_flight, batch.enqueued_at, batch.source)  # fmt: skip
         outcome = BatchOutcome(kind, result.request_id, result.started_at, result.ended_at, result)
         mapping.poller.complete(batch, outcome)
         if mapping._enabled:

@@ -671,4 +671,15 @@ class SQSPoller:
             [int(message.attributes.get("ApproximateReceiveCount", 1)) for message in messages],
             default=1,
         )
-        return Batch({"Records": [entry[1] for entry in buffer]}, messages, lane, ids, received)
+        enqueued_at: float | None = None
+        handle = self._handle
+        if handle is not None and messages and handle.recording:
+            # SentTimestamp is epoch milliseconds: back to clock time through the handle.
+            sent = min(int(message.attributes.get("SentTimestamp", 0)) for message in messages)
+            now = handle.now()
+            enqueued_at = min(now, now - (handle.epoch() - sent / 1000.0))
+        return Batch(
+            {"Records": [entry[1] for entry in buffer]}, messages, lane, ids, received,
+            enqueued_at=enqueued_at, source=self.queue.arn,
+            report_batch_item_failures=self.config.report_batch_item_failures,
+        )  # fmt: skip

@@ -127,7 +127,11 @@ class RecordOutcome:
 
     ``at`` is the clock time it happened (for ``EXPIRED``: when retention
     trimmed the record); ``condition`` is the on-failure condition for
-    ``DISCARDED`` records (``RetryAttemptsExhausted`` or ``RecordAgeExceeded``).
+    ``DISCARDED`` records (``RetryAttemptsExhausted`` or ``RecordAgeExceeded``);
+    ``partition_key`` the record's partition key (for DynamoDB, the item's key as JSON).
+    A record discarded with its whole batch names the batch's condition: which record of
+    the batch failed it shows in the batch spans of the mapping's `History`
+    (``history.of(sequence_number)``, or ``Timeline.explain``).
     """
 
     shard_id: str
@@ -135,6 +139,7 @@ class RecordOutcome:
     fate: RecordFate
     at: float
     condition: str | None = None
+    partition_key: str | None = None
 
 
 @attrs.frozen
@@ -382,7 +387,10 @@ class StreamPoller:
         self, records: Sequence[StreamRecord], fate: RecordFate, at: float, condition: str | None
     ) -> None:
         for record in records:
-            outcome = RecordOutcome(record.shard_id, record.sequence_number, fate, at, condition)
+            outcome = RecordOutcome(
+                record.shard_id, record.sequence_number, fate, at, condition,
+                record.partition_key,
+            )  # fmt: skip
             self.outcomes.append(outcome)
             self._fates[(record.shard_id, record.sequence_number)] = outcome
 
@@ -426,6 +434,9 @@ class StreamPoller:
                     tuple([record.sequence_number for record in piece.records]),
                     piece.invokes + 1,
                     piece.request,
+                    enqueued_at=piece.records[-1].arrival if piece.records else None,
+                    source=self.log.arn,
+                    report_batch_item_failures=self.config.report_batch_item_failures,
                 )
             )
         return batches
