@@ -654,8 +654,7 @@ class EventInvoker:
     _live: dict[str, _Event] = attrs.field(factory=dict, init=False)
     _pending: int = attrs.field(default=0, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
-    _wakes: list[tuple[float, int, Timer]] = attrs.field(factory=list, init=False)
-    _wake_seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
+    _timer: Timer | None = attrs.field(default=None, init=False)
     _again: bool = attrs.field(default=False, init=False)
     _window: int = attrs.field(default=-1, init=False)
     _window_count: int = attrs.field(default=0, init=False)
@@ -753,23 +752,24 @@ class EventInvoker:
     def _wake_at(self, when: float) -> None:
         # The first tick at or after ``when``: a service queue may report any float, and a
         # wake-up a hair before its ready time would find nothing due and spin.
-        # A wake-up already due at or before ``when`` looks at the queue then and books the
-        # next one itself.  A later wake-up is left in place rather than cancelled and booked
-        # again: a steady stream of arrivals would otherwise make two timers per event.
-        wakes = self._wakes
-        if wakes and wakes[0][0] <= when:  # the common case, before rounding ``when`` up
-            return
-        when = on_grid(when, up=True)
-        if wakes and wakes[0][0] <= when:
-            return
-        timer = self.scheduler.at(when, self._dispatch)
-        heapq.heappush(wakes, (when, next(self._wake_seq), timer))
+        # A later wake-up is cancelled and booked again at the earlier time, rather than left
+        # in place: a stale wake-up would run before timers booked after it at the same
+        # instant (a slot released then), and change which event gets the slot.
+        timer = self._timer
+        if timer is not None and timer.callback is not None:
+            if timer.when <= when:  # the common case, before rounding ``when`` up
+                return
+            when = on_grid(when, up=True)
+            if timer.when <= when:
+                return
+            timer.cancel()
+        else:
+            when = on_grid(when, up=True)
+        self._timer = self.scheduler.at(when, self._dispatch)
 
     def _dispatch(self) -> None:
+        self._timer = None
         now = self.scheduler.clock.now()
-        wakes = self._wakes
-        while wakes and wakes[0][0] <= now:
-            heapq.heappop(wakes)
         queue = self.queue
         take = queue.take
         cap = self.max_in_flight
@@ -975,9 +975,9 @@ class EventInvoker:
                 break
             cancelled.append(event.request_id)
             self._end(event, EventOutcomeKind.CANCELLED, "Cancelled", self.scheduler.now)
-        for _when, _seq, timer in self._wakes:
-            timer.cancel()
-        self._wakes.clear()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         return cancelled
 
     # -- queries ------------------------------------------------------------------------------
