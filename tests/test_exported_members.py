@@ -110,3 +110,12 @@ def test_every_top_level_name_is_the_one_its_room_exports() -> None:
         homes = [room for room in rooms if name in room.__all__]
         assert len(homes) == 1, name
         assert getattr(homes[0], name) is getattr(invokemodels, name)
+
+
+def test_the_lazy_strategy_names_are_the_strategies_module_names() -> None:
+    # invokemodels.testing imports its strategies on first use (Hypothesis is an extra), by a
+    # table of names: it must list exactly what the strategies module exports.
+    from invokemodels import testing
+    from invokemodels.testing import _strategies
+
+    assert set(_strategies.__all__) == testing._STRATEGIES

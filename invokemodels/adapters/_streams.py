@@ -49,7 +49,6 @@ from invokemodels.core._records import dynamodb_record, kinesis_record
 from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import check_range
 from invokemodels.exceptions import InvalidParameterValueError
-from invokemodels.mapping._filters import FilterCriteria
 from invokemodels.mapping._loop import EventSourceMapping
 from invokemodels.mapping._stream_config import StreamMappingConfig
 from invokemodels.mapping._stream_log import (
@@ -60,7 +59,7 @@ from invokemodels.mapping._stream_log import (
     md5_hash_key,
     split_hash_space,
 )
-from invokemodels.mapping._streams import StreamPoller
+from invokemodels.mapping._streams import StreamPoller, config_for_source
 
 __all__ = [
     "CheckpointStore",
@@ -398,15 +397,7 @@ def _map_stream(
         raise InvalidParameterValueError(
             "scheduler", scheduler, "must run on a real clock (SystemClock) to read a real stream"
         )
-    if service.kind == "dynamodb" and config.starting_position == "AT_TIMESTAMP":
-        raise InvalidParameterValueError(
-            "StartingPosition", "AT_TIMESTAMP", "must be TRIM_HORIZON or LATEST for DynamoDB "
-            "Streams"
-        )  # fmt: skip
-    criteria = config.filter_criteria
-    if isinstance(criteria, FilterCriteria) and criteria.event_source is None:
-        source = f"aws:{service.kind}"
-        config = attrs.evolve(config, filter_criteria=attrs.evolve(criteria, event_source=source))
+    config = config_for_source(service.kind, config)
     arn, shards, retention = service.describe()
     log = StreamLog(service.kind, arn, shards, retention, scheduler)
     # The local log starts empty and every record read is written to it: the starting

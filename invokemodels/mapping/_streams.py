@@ -871,6 +871,22 @@ class StreamPoller:
         return event
 
 
+def config_for_source(kind: str, config: StreamMappingConfig) -> StreamMappingConfig:
+    """``config`` checked for a ``kind`` stream ("kinesis" or "dynamodb"), as Lambda checks it
+    at create time: DynamoDB Streams have no ``AT_TIMESTAMP``, and filter patterns are bound
+    to the stream's event source (``{"data": [...]}`` / ``{"dynamodb": [...]}``)."""
+    if kind == "dynamodb" and config.starting_position == "AT_TIMESTAMP":
+        raise InvalidParameterValueError(
+            "StartingPosition", "AT_TIMESTAMP", "must be TRIM_HORIZON or LATEST for DynamoDB "
+            "Streams"
+        )  # fmt: skip
+    criteria = config.filter_criteria
+    if isinstance(criteria, FilterCriteria) and criteria.event_source is None:
+        source = f"aws:{kind}"
+        config = attrs.evolve(config, filter_criteria=attrs.evolve(criteria, event_source=source))
+    return config
+
+
 def map_stream(
     log: StreamLog,
     function: Function,
@@ -893,16 +909,7 @@ def map_stream(
         raise ValueError(msg)
     if not isinstance(config, StreamMappingConfig):
         raise InvalidParameterValueError("config", config, "must be a StreamMappingConfig")
-    if log.kind == "dynamodb" and config.starting_position == "AT_TIMESTAMP":
-        raise InvalidParameterValueError(
-            "StartingPosition", "AT_TIMESTAMP", "must be TRIM_HORIZON or LATEST for DynamoDB "
-            "Streams"
-        )  # fmt: skip
-    criteria = config.filter_criteria
-    if isinstance(criteria, FilterCriteria) and criteria.event_source is None:
-        # Lambda checks stream patterns against the source at create time ({"data": [...]}).
-        source = f"aws:{log.kind}"
-        config = attrs.evolve(config, filter_criteria=attrs.evolve(criteria, event_source=source))
+    config = config_for_source(log.kind, config)
     stamp = config.starting_position_timestamp
     epoch = scheduler.clock.epoch()
     if stamp is not None and stamp > epoch:
