@@ -29,11 +29,11 @@ from invokemodels.aws._sqs import (
     SendResult,
 )
 from invokemodels.aws._targets import (
-    BucketTarget,
-    EventBusTarget,
+    Bucket,
+    EventBus,
     Message,
     QueueTarget,
-    TopicTarget,
+    Topic,
 )
 
 __all__ = [
@@ -42,9 +42,9 @@ __all__ = [
     "DYNAMODB_RETENTION",
     "KINESIS_POLLING_INTERVAL",
     "STREAM_VIEW_TYPES",
-    "BucketTarget",
+    "Bucket",
     "DeadLetter",
-    "EventBusTarget",
+    "EventBus",
     "KinesisStream",
     "Message",
     "MessageState",
@@ -55,7 +55,7 @@ __all__ = [
     "RedrivePolicy",
     "SendResult",
     "Table",
-    "TopicTarget",
+    "Topic",
     "from_attribute_value",
     "item_size",
     "to_attribute_value",

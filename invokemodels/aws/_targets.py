@@ -4,9 +4,9 @@
 they receive, delivered the way AWS delivers it (reference 3.5):
 
 - `QueueTarget` (SQS): the record is the message body.
-- `TopicTarget` (SNS): the record is the message; over 256 KB the payload is dropped.
-- `BucketTarget` (S3, on failure only): a JSON object under AWS's key format.
-- `EventBusTarget` (EventBridge): the record is ``detail`` of an event envelope.
+- `Topic` (SNS): the record is the message; over 256 KB the payload is dropped.
+- `Bucket` (S3, on failure only): a JSON object under AWS's key format.
+- `EventBus` (EventBridge): the record is ``detail`` of an event envelope.
 
 A `Function` destination (the record is the function's input, invoked
 asynchronously) comes with the asynchronous model.
@@ -27,11 +27,11 @@ from invokemodels.core._records import eventbridge_event
 from invokemodels.core._validate import ACCOUNT_ID, REGION, text
 
 __all__ = [
-    "BucketTarget",
-    "EventBusTarget",
+    "Bucket",
+    "EventBus",
     "Message",
     "QueueTarget",
-    "TopicTarget",
+    "Topic",
 ]
 
 _PAYLOAD_KEYS: Final = ("requestPayload", "responsePayload", "payload")
@@ -105,7 +105,7 @@ class QueueTarget:
 
 
 @attrs.define(repr=False)
-class TopicTarget:
+class Topic:
     """An in-memory SNS topic as a destination or dead-letter target.
 
     A record over SNS's 256 KB limit loses its payload (``requestPayload``,
@@ -120,7 +120,7 @@ class TopicTarget:
     messages: list[Message] = attrs.field(factory=list, init=False)
 
     def __repr__(self) -> str:
-        return f"<TopicTarget {self.name} messages={len(self.messages)}>"
+        return f"<Topic {self.name} messages={len(self.messages)}>"
 
     @property
     def arn(self) -> str:
@@ -147,7 +147,7 @@ class TopicTarget:
 
 
 @attrs.define(repr=False)
-class BucketTarget:
+class Bucket:
     """An in-memory S3 bucket as an on-failure destination.
 
     Objects are stored under AWS's key format,
@@ -161,7 +161,7 @@ class BucketTarget:
     objects: dict[str, str] = attrs.field(factory=dict, init=False)
 
     def __repr__(self) -> str:
-        return f"<BucketTarget {self.name} objects={len(self.objects)}>"
+        return f"<Bucket {self.name} objects={len(self.objects)}>"
 
     @property
     def arn(self) -> str:
@@ -182,7 +182,7 @@ class BucketTarget:
 
 
 @attrs.define(repr=False)
-class EventBusTarget:
+class EventBus:
     """An in-memory EventBridge bus as a destination.
 
     Each record arrives as ``detail`` of an envelope with ``detail-type``
@@ -200,7 +200,7 @@ class EventBusTarget:
     events: list[dict[str, Any]] = attrs.field(factory=list, init=False)
 
     def __repr__(self) -> str:
-        return f"<EventBusTarget {self.name} events={len(self.events)}>"
+        return f"<EventBus {self.name} events={len(self.events)}>"
 
     @property
     def arn(self) -> str:

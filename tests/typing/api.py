@@ -32,7 +32,7 @@ from invokemodels import (
     SystemClock,
     Table,
     ThrottleBackoff,
-    TopicTarget,
+    Topic,
     VirtualClock,
 )
 from invokemodels.core import (
@@ -94,4 +94,4 @@ table_mapping = Table("typing-table", key_schema="Id").map_to(
 table_poller: Poller = table_mapping.poller
 dlq_target: DeadLetterQueue = QueueTarget()
 dlq_sqs_queue: DeadLetterQueue = Queue("typing-dlq")
-dlq_topic: DeadLetterTopic = TopicTarget()
+dlq_topic: DeadLetterTopic = Topic()
