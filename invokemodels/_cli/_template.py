@@ -24,7 +24,9 @@ from typing import Any, Final
 
 import attrs
 
-from invokemodels.aws._targets import EventBus, QueueTarget, Topic
+from invokemodels.aws._eventbridge import EventBus
+from invokemodels.aws._sns import Topic
+from invokemodels.aws._targets import QueueTarget
 from invokemodels.core._function import Function
 from invokemodels.core._logs import LoggingConfig
 from invokemodels.event._policy import EventInvokeConfig
