@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from invokemodels import EventInvokeConfig, EventInvoker, Function, QueueTarget, Scheduler
-from invokemodels.aws import Bucket, EventBus, Queue, RuleTarget, Topic
+from invokemodels.aws import Bucket, EventBus, InputTransformer, Queue, RuleTarget, Topic
 from invokemodels.aws._sns import attribute_view
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping import FilterCriteria, SQSMappingConfig
@@ -694,3 +694,58 @@ def test_s3_to_lambda_to_sqs_to_lambda_runs_end_to_end_on_one_scheduler() -> Non
     assert [key for _, key in done] == ["a.jpg"]
     assert [o.kind.value for o in invoker.outcomes] == ["Success"]
     assert mapping.history.spans()
+
+
+def test_an_input_transformer_fills_its_template_from_the_event() -> None:
+    sched = Scheduler()
+    recorder = Recorder()
+    bus = EventBus(scheduler=sched, seed=1)
+    transformer = InputTransformer.from_dict(
+        {
+            "InputPathsMap": {"id": "$.detail.id", "who": "$.detail.who", "gone": "$.detail.none"},
+            "InputTemplate": '{"order": <id>, "text": "order <id> by <who>", "gone": <gone>, '
+            '"rule": "<aws.events.rule-name>", "source": <aws.events.event.json>}',
+        }
+    )
+    bus.put_rule(
+        "orders",
+        event_pattern={"source": ["shop"]},
+        targets=[RuleTarget(function=Function("f", recorder), input_transformer=transformer)],
+    )
+    bus.put_events([_entry({"id": 7, "who": 'Ann "A"'})])
+    sched.run_until_idle()
+    (event,) = recorder.events
+    assert {k: v for k, v in event.items() if k != "source"} == {
+        "order": 7,
+        "text": 'order 7 by Ann "A"',
+        "gone": None,
+        "rule": "orders",
+    }
+    assert event["source"] == bus.events[0]
+
+
+@pytest.mark.parametrize(
+    ("shape", "match"),
+    [
+        (
+            {"InputPathsMap": {}, "InputTemplate": '{"a": <x>}'},
+            r"InputTransformer.InputTemplate=.*must be JSON",
+        ),
+        ({"InputPathsMap": {"a": "detail"}, "InputTemplate": "<a>"}, r"InputPathsMap.a='detail'"),
+        ({"InputPathsMap": {"AWSx": "$"}, "InputTemplate": "<AWSx>"}, r"cannot start with 'AWS'"),
+        ({"InputTemplate": ""}, r"InputTemplate=''"),
+        ({"Template": "x"}, r"InputTransformer="),
+    ],
+)
+def test_bad_input_transformers_name_the_parameter(shape: dict[str, Any], match: str) -> None:
+    with pytest.raises(InvalidParameterValueError, match=match):
+        InputTransformer.from_dict(shape)
+
+
+def test_a_target_takes_one_of_input_input_path_and_input_transformer() -> None:
+    transformer = InputTransformer(input_template="{}")
+    f = Function("f", Recorder())
+    with pytest.raises(InvalidParameterValueError, match=r"InputTransformer=.*one of them"):
+        RuleTarget(function=f, input="{}", input_transformer=transformer)
+    with pytest.raises(InvalidParameterValueError, match=r"InputPath=.*one of them"):
+        RuleTarget(function=f, input="{}", input_path="$")

@@ -19,6 +19,7 @@ from invokemodels.aws._eventbridge import (
     PUT_EVENTS_MAX_ENTRIES,
     RULE_MAX_TARGETS,
     EventBus,
+    InputTransformer,
     Rule,
     RuleTarget,
 )
@@ -62,6 +63,7 @@ __all__ = [
     "Bucket",
     "DeadLetter",
     "EventBus",
+    "InputTransformer",
     "KinesisStream",
     "Message",
     "MessageState",

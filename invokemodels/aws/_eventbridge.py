@@ -31,7 +31,14 @@ from invokemodels.event._invoker import EventInvoker
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import Matcher, compile_pattern, parse_data
 
-__all__ = ["PUT_EVENTS_MAX_ENTRIES", "RULE_MAX_TARGETS", "EventBus", "Rule", "RuleTarget"]
+__all__ = [
+    "PUT_EVENTS_MAX_ENTRIES",
+    "RULE_MAX_TARGETS",
+    "EventBus",
+    "InputTransformer",
+    "Rule",
+    "RuleTarget",
+]
 
 PUT_EVENTS_MAX_ENTRIES: Final = 10
 """``PutEvents`` takes 1 to 10 entries."""
@@ -57,6 +64,142 @@ def _select(document: Any, path: str) -> Any:
     return value
 
 
+_PLACEHOLDER: Final = re.compile(r"<([A-Za-z0-9_.\-]+)>")
+_PATHS_MAP_LIMIT: Final = 100
+_TEMPLATE_LIMIT: Final = 8192
+_RESERVED: Final = (
+    "aws.events.rule-arn",
+    "aws.events.rule-name",
+    "aws.events.event.ingestion-time",
+    "aws.events.event",
+    "aws.events.event.json",
+)
+
+
+def _in_strings(template: str) -> list[bool]:
+    """For each character of ``template``: is it inside a JSON string literal?"""
+    inside = False
+    escaped = False
+    flags = []
+    for char in template:
+        flags.append(inside)
+        if escaped:
+            escaped = False
+        elif char == "\\" and inside:
+            escaped = True
+        elif char == '"':
+            inside = not inside
+    return flags
+
+
+def _fill(template: str, values: Mapping[str, Any]) -> str:
+    """Replace each ``<name>`` of ``values``: inside a JSON string, a string's text (other
+    values as their JSON text), escaped for the string; elsewhere, the value's JSON."""
+    flags = _in_strings(template)
+
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            return match.group(0)
+        value = values[name]
+        if not flags[match.start()]:
+            return json.dumps(value)
+        text = value if isinstance(value, str) else json.dumps(value)
+        return json.dumps(text)[1:-1]
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+@attrs.frozen(kw_only=True)
+class InputTransformer:
+    """``InputTransformer``: values picked from the event, filled into a template.
+
+    Attributes:
+        input_paths_map: ``InputPathsMap``: up to 100 names, each a JSONPath into the
+            event (``$`` or dotted keys: ``$.detail.order.id``); a missing path is null.
+        input_template: ``InputTemplate``: JSON text with ``<name>`` placeholders, up to
+            8192 characters.  A placeholder inside a JSON string is replaced by a
+            string's text (other values by their JSON text); elsewhere by the value's
+            JSON.  The reserved ``<aws.events.event>`` (and ``.json``) is the whole event,
+            ``<aws.events.rule-name>`` / ``<aws.events.rule-arn>`` the rule and
+            ``<aws.events.event.ingestion-time>`` the event's ``time``.  A Lambda target
+            receives JSON, so the filled template must parse as JSON (checked here with
+            placeholder values).
+    """
+
+    input_paths_map: Mapping[str, str] = attrs.field(factory=dict, converter=dict)
+    input_template: str = attrs.field()
+
+    @input_paths_map.validator
+    def _check_paths(self, _attribute: Any, value: dict[str, Any]) -> None:
+        if len(value) > _PATHS_MAP_LIMIT:
+            raise InvalidParameterValueError(
+                "InputTransformer.InputPathsMap",
+                value,
+                f"at most {_PATHS_MAP_LIMIT} entries",
+            )
+        for name, path in value.items():
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
+                raise InvalidParameterValueError(
+                    "InputTransformer.InputPathsMap",
+                    name,
+                    "names are letters, digits, '_' or '-'",
+                )
+            if name.upper().startswith("AWS"):
+                raise InvalidParameterValueError(
+                    "InputTransformer.InputPathsMap", name, "names cannot start with 'AWS'"
+                )
+            if not isinstance(path, str) or not _PATH.fullmatch(path):
+                raise InvalidParameterValueError(
+                    f"InputTransformer.InputPathsMap.{name}",
+                    path,
+                    "must be a JSONPath like '$' or '$.detail.key'",
+                )
+
+    @input_template.validator
+    def _check_template(self, _attribute: Any, value: Any) -> None:
+        parameter = "InputTransformer.InputTemplate"
+        if not isinstance(value, str) or not 0 < len(value) <= _TEMPLATE_LIMIT:
+            raise InvalidParameterValueError(
+                parameter, value, f"must be a string of 1 to {_TEMPLATE_LIMIT} characters"
+            )
+        names = dict.fromkeys([*self.input_paths_map, *_RESERVED], "x")
+        try:
+            json.loads(_fill(value, names))
+        except ValueError as exc:
+            raise InvalidParameterValueError(
+                parameter,
+                value,
+                f"must be JSON once its placeholders are filled (a Lambda target gets JSON): {exc}",
+            ) from None
+
+    @classmethod
+    def from_dict(cls, shape: Mapping[str, Any]) -> InputTransformer:
+        """From the API shape ``{"InputPathsMap": {...}, "InputTemplate": "..."}``."""
+        if not isinstance(shape, Mapping) or set(shape) - {"InputPathsMap", "InputTemplate"}:
+            raise InvalidParameterValueError(
+                "InputTransformer", shape, 'must be {"InputPathsMap": {...}, "InputTemplate": ...}'
+            )
+        paths = shape.get("InputPathsMap", {})
+        if not isinstance(paths, Mapping):
+            raise InvalidParameterValueError(
+                "InputTransformer.InputPathsMap", paths, "must be a mapping of name -> JSONPath"
+            )
+        return cls(input_paths_map=paths, input_template=shape.get("InputTemplate", ""))
+
+    def apply(self, event: dict[str, Any], rule_name: str, rule_arn: str) -> Any:
+        """The transformed input for ``event``."""
+        values: dict[str, Any] = {
+            name: _select(event, path) for name, path in self.input_paths_map.items()
+        }
+        values["aws.events.rule-arn"] = rule_arn
+        values["aws.events.rule-name"] = rule_name
+        values["aws.events.event.ingestion-time"] = event.get("time")
+        values["aws.events.event"] = event
+        values["aws.events.event.json"] = event
+        return json.loads(_fill(self.input_template, values))
+
+
 @attrs.frozen(kw_only=True)
 class RuleTarget:
     """A rule's Lambda target, with what it receives.
@@ -67,8 +210,10 @@ class RuleTarget:
         input: ``Input``: this JSON text is the event instead of the matched event.
         input_path: ``InputPath``: the part of the event at this JSONPath (``$`` or
             ``$.detail.key``, dotted keys only) is the event.
+        input_transformer: ``InputTransformer``: an `InputTransformer` (or its API shape,
+            ``{"InputPathsMap": {...}, "InputTemplate": "..."}``).
 
-    At most one of ``input`` and ``input_path``.  ``InputTransformer`` is not modelled.
+    At most one of ``input``, ``input_path`` and ``input_transformer``.
     """
 
     function: Subscriber = attrs.field(
@@ -77,6 +222,7 @@ class RuleTarget:
     id: str | None = attrs.field(default=None, validator=text("Id", optional=True))
     input: str | None = attrs.field(default=None)
     input_path: str | None = attrs.field(default=None)
+    input_transformer: InputTransformer | None = attrs.field(default=None)
 
     @input.validator
     def _check_input(self, _attribute: Any, value: Any) -> None:
@@ -100,12 +246,31 @@ class RuleTarget:
                 "InputPath", value, "cannot be combined with Input (one of them per target)"
             )
 
-    def payload(self, event: dict[str, Any]) -> Any:
-        """What this target receives for ``event``."""
+    @input_transformer.validator
+    def _check_transformer(self, _attribute: Any, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, InputTransformer):
+            raise InvalidParameterValueError(
+                "InputTransformer",
+                value,
+                "must be an InputTransformer (InputTransformer.from_dict takes the API shape)",
+            )
+        if self.input is not None or self.input_path is not None:
+            raise InvalidParameterValueError(
+                "InputTransformer",
+                value,
+                "cannot be combined with Input or InputPath (one of them per target)",
+            )
+
+    def payload(self, event: dict[str, Any], rule_name: str = "", rule_arn: str = "") -> Any:
+        """What this target receives for ``event`` (matched by the rule named)."""
         if self.input is not None:
             return json.loads(self.input)
         if self.input_path is not None:
             return _select(event, self.input_path)
+        if self.input_transformer is not None:
+            return self.input_transformer.apply(event, rule_name, rule_arn)
         return event
 
 
@@ -346,7 +511,9 @@ class EventBus:
             if not rule.matches(event):
                 continue
             for target, invoker in zip(rule.targets, rule.invokers, strict=True):
-                self.notifications.append(invoke(invoker, rule.arn, target.payload(event)))
+                self.notifications.append(
+                    invoke(invoker, rule.arn, target.payload(event, rule.name, rule.arn))
+                )
 
     def deliver(self, record: dict[str, Any], delivery: Delivery) -> None:
         """Wrap the record in EventBridge's envelope (recorded shape, reference 3.6)."""
