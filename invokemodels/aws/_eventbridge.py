@@ -393,7 +393,13 @@ class EventBus:
             )
         if state not in _STATES:
             raise InvalidParameterValueError("State", state, f"must be one of {', '.join(_STATES)}")
-        pattern, matcher = compile_pattern(event_pattern, "EventPattern")
+        try:
+            pattern, matcher = compile_pattern(event_pattern, "EventPattern")
+        except InvalidParameterValueError as exc:
+            # InvalidEventPatternException's wording.
+            raise InvalidParameterValueError(
+                "EventPattern", exc.value, f"Event pattern is not valid. Reason: {exc.allowed}"
+            ) from None
         if isinstance(targets, (str, Function, EventInvoker, RuleTarget)) or not isinstance(
             targets, Sequence
         ):

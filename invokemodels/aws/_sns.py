@@ -89,7 +89,12 @@ def _combinations(pattern: Mapping[str, Any]) -> int:
 
 
 def _check_policy(policy: Any, scope: str) -> tuple[str, Matcher]:
-    text, matcher = compile_pattern(policy, "FilterPolicy")
+    try:
+        text, matcher = compile_pattern(policy, "FilterPolicy")
+    except InvalidParameterValueError as exc:
+        raise InvalidParameterValueError(
+            "FilterPolicy", exc.value, _policy_prefix(exc.allowed)
+        ) from None
     parsed = json.loads(text)
     if scope == "MessageAttributes":
         for key, value in parsed.items():
