@@ -752,3 +752,76 @@ def test_a_target_takes_one_of_input_input_path_and_input_transformer() -> None:
         RuleTarget(function=f, input="{}", input_transformer=transformer)
     with pytest.raises(InvalidParameterValueError, match=r"InputPath=.*one of them"):
         RuleTarget(function=f, input="{}", input_path="$")
+
+
+def test_the_services_and_the_event_builders_make_the_same_shapes() -> None:
+    from invokemodels import testing
+
+    sched = Scheduler()
+    got: dict[str, Any] = {}
+    bucket = Bucket("example-bucket", scheduler=sched)
+    bucket.notify(Function("s3", lambda e, c: got.setdefault("s3", e)), id="testConfigRule")
+    bucket.put_object("test/key", b"x" * 1024)
+    topic = Topic("ExampleTopic", scheduler=sched)
+    topic.subscribe(Function("sns", lambda e, c: got.setdefault("sns", e)))
+    topic.publish("example message", subject="example subject")
+    bus = EventBus(scheduler=sched)
+    bus.put_rule(
+        "r",
+        event_pattern={"source": ["shop"]},
+        targets=[Function("eb", lambda e, c: got.setdefault("eb", e))],
+    )
+    bus.put_events([_entry({})])
+    sched.run_until_idle()
+    assert skeleton(got["s3"]) == skeleton(testing.s3_event())
+    assert skeleton(got["sns"]) == skeleton(testing.sns_event())
+    assert skeleton(got["eb"]) == skeleton(
+        testing.eventbridge_event({}, source="shop", detail_type="Order Placed")
+    )
+    built = testing.s3_event()["Records"][0]
+    record = got["s3"]["Records"][0]
+    for path in (
+        ("s3", "object", "key"),
+        ("s3", "configurationId"),
+        ("eventName",),
+        ("s3", "object", "size"),
+    ):
+        a, b = built, record
+        for step in path:
+            a, b = a[step], b[step]
+        assert a == b, path
+
+
+@pytest.mark.parametrize("service", ["s3", "sns", "eventbridge"])
+def test_every_service_invokes_through_the_event_model_of_the_invoker_given(service: str) -> None:
+    sched = Scheduler()
+    failures, dlq = QueueTarget("failures"), QueueTarget("dlq")
+    invoker = EventInvoker(
+        Function("f", Recorder(fail=True)),
+        config=EventInvokeConfig(on_failure=failures, maximum_retry_attempts=1),
+        dead_letter=dlq,
+        scheduler=sched,
+    )
+    notifications: list[Any]
+    if service == "s3":
+        bucket = Bucket("b", scheduler=sched)
+        bucket.notify(invoker)
+        bucket.put_object("k", b"")
+        notifications = bucket.notifications
+    elif service == "sns":
+        topic = Topic("t", scheduler=sched)
+        topic.subscribe(invoker)
+        topic.publish("m")
+        notifications = topic.notifications
+    else:
+        bus = EventBus(scheduler=sched)
+        bus.put_rule("r", event_pattern={"source": ["shop"]}, targets=[invoker])
+        bus.put_events([_entry({})])
+        notifications = bus.notifications
+    sched.run_until_idle()
+    (notification,) = notifications
+    assert [round(a.started_at) for a in invoker.history.of(notification.request_id)] == [0, 60]
+    assert invoker.outcome(notification.request_id).kind.value == "RetriesExhausted"
+    assert failures.records[0]["requestPayload"] == notification.event
+    assert json.loads(dlq.messages[0].body) == notification.event
+    assert dlq.messages[0].attributes["RequestID"]["StringValue"] == notification.request_id
