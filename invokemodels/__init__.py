@@ -18,14 +18,14 @@ from importlib.metadata import PackageNotFoundError, version
 
 from invokemodels import exceptions
 from invokemodels.aws import (
-    BucketTarget,
-    EventBusTarget,
+    Bucket,
+    EventBus,
     KinesisStream,
     Queue,
     QueueTarget,
     RedrivePolicy,
     Table,
-    TopicTarget,
+    Topic,
 )
 from invokemodels.core import (
     Account,
@@ -84,11 +84,11 @@ __all__ = [
     "BackgroundEventInvoker",
     "Batch",
     "BatchOutcome",
-    "BucketTarget",
+    "Bucket",
     "Clock",
     "Decision",
     "Destination",
-    "EventBusTarget",
+    "EventBus",
     "EventInvokeConfig",
     "EventInvoker",
     "EventOutcomeKind",
@@ -124,7 +124,7 @@ __all__ = [
     "SystemClock",
     "Table",
     "ThrottleBackoff",
-    "TopicTarget",
+    "Topic",
     "VirtualClock",
     "__version__",
     "exceptions",

@@ -1,6 +1,7 @@
-"""The in-memory AWS services: an SQS queue, a Kinesis stream, a DynamoDB table, and the
-destination targets (queue, topic, bucket, event bus).  They serve as event sources and
-as destinations.
+"""The in-memory AWS services: an SQS queue, a Kinesis stream, a DynamoDB table (polled by
+event source mappings), an S3 bucket, an SNS topic and an EventBridge bus (which invoke
+functions asynchronously), and `QueueTarget`, a destination-only queue.  They serve as
+event sources and as destinations.
 """
 
 from __future__ import annotations
@@ -14,9 +15,26 @@ from invokemodels.aws._dynamodb import (
     item_size,
     to_attribute_value,
 )
+from invokemodels.aws._eventbridge import (
+    PUT_EVENTS_MAX_ENTRIES,
+    RULE_MAX_TARGETS,
+    EventBus,
+    InputTransformer,
+    Rule,
+    RuleTarget,
+)
 from invokemodels.aws._kinesis import (
     KINESIS_POLLING_INTERVAL,
     KinesisStream,
+)
+from invokemodels.aws._notify import Notification
+from invokemodels.aws._s3 import S3_EVENT_TYPES, Bucket, NotificationConfiguration, S3Object
+from invokemodels.aws._sns import (
+    FILTER_POLICY_MAX_COMBINATIONS,
+    FILTER_POLICY_MAX_KEYS,
+    FILTER_POLICY_SCOPES,
+    Subscription,
+    Topic,
 )
 from invokemodels.aws._sqs import (
     DEDUPLICATION_INTERVAL,
@@ -28,34 +46,41 @@ from invokemodels.aws._sqs import (
     RedrivePolicy,
     SendResult,
 )
-from invokemodels.aws._targets import (
-    BucketTarget,
-    EventBusTarget,
-    Message,
-    QueueTarget,
-    TopicTarget,
-)
+from invokemodels.aws._targets import Message, QueueTarget
 
 __all__ = [
     "DEDUPLICATION_INTERVAL",
     "DYNAMODB_POLLING_INTERVAL",
     "DYNAMODB_RETENTION",
+    "FILTER_POLICY_MAX_COMBINATIONS",
+    "FILTER_POLICY_MAX_KEYS",
+    "FILTER_POLICY_SCOPES",
     "KINESIS_POLLING_INTERVAL",
+    "PUT_EVENTS_MAX_ENTRIES",
+    "RULE_MAX_TARGETS",
+    "S3_EVENT_TYPES",
     "STREAM_VIEW_TYPES",
-    "BucketTarget",
+    "Bucket",
     "DeadLetter",
-    "EventBusTarget",
+    "EventBus",
+    "InputTransformer",
     "KinesisStream",
     "Message",
     "MessageState",
+    "Notification",
+    "NotificationConfiguration",
     "Queue",
     "QueueEvent",
     "QueueTarget",
     "ReceivedMessage",
     "RedrivePolicy",
+    "Rule",
+    "RuleTarget",
+    "S3Object",
     "SendResult",
+    "Subscription",
     "Table",
-    "TopicTarget",
+    "Topic",
     "from_attribute_value",
     "item_size",
     "to_attribute_value",
