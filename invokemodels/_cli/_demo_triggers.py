@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from typing import Any, TextIO
+from urllib.parse import unquote_plus
 
 from invokemodels.aws._s3 import Bucket
 from invokemodels.aws._sqs import Queue
@@ -36,7 +37,7 @@ def run(out: TextIO, *, seed: int = 1) -> None:
 
     def resize(event: Any, context: LambdaContext) -> None:
         record = event["Records"][0]
-        key = record["s3"]["object"]["key"]  # URL-encoded, as S3 writes it
+        key = unquote_plus(record["s3"]["object"]["key"])  # S3 writes the key URL-encoded
         tries[key] = tries.get(key, 0) + 1
         if tries[key] == 1 and key.endswith(".png"):
             _show(
@@ -63,7 +64,8 @@ def run(out: TextIO, *, seed: int = 1) -> None:
         _show(out, sched.now, f"PutObject {key}: {matched}")
     sched.run_until_idle()
     outcomes = ", ".join(
-        f"{n.event['Records'][0]['s3']['object']['key']} {invoker.outcome(n.request_id).kind.value}"
+        f"{unquote_plus(n.event['Records'][0]['s3']['object']['key'])} "
+        f"{invoker.outcome(n.request_id).kind.value}"
         for n in uploads.notifications
     )
     _show(out, sched.now, f"outcomes: {outcomes}")
