@@ -96,15 +96,18 @@ def _check_seconds(parameter: str, value: Any, *, optional: bool = False) -> Non
 
 def _settings(max_examples: int) -> hypothesis.settings:
     _need_hypothesis()
-    from hypothesis import HealthCheck, settings  # noqa: PLC0415
+    from hypothesis import HealthCheck, Phase, settings  # noqa: PLC0415
 
     return settings(
+        # No "explain" phase: it traces every line of a run, which is slow for a whole mapping.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
         max_examples=max_examples,
         derandomize=True,
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
         print_blob=False,
+        report_multiple_bugs=False,
     )
 
 
@@ -138,7 +141,9 @@ class _Try:
 
 
 def _policy_maker(policy_or_factory: Any) -> Callable[[], RetryPolicy]:
-    if callable(getattr(policy_or_factory, "decide", None)):
+    if not isinstance(policy_or_factory, type) and callable(
+        getattr(policy_or_factory, "decide", None)
+    ):
         policy = policy_or_factory
         try:
             copy.deepcopy(policy)
@@ -179,7 +184,9 @@ class _PolicyRun:
         hook = getattr(policy, "succeeded", None)
         if hook is not None and not callable(hook):
             raise ConformanceError(
-                "succeeded", f"succeeded is {hook!r}: it must be callable or None"
+                "succeeded",
+                f"succeeded is {hook!r}: it must be callable or None",
+                f"the policy as made: {policy!r}",
             )
         self.succeeded: Callable[[int], object] | None = hook
 
