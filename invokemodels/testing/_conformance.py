@@ -133,8 +133,8 @@ _CODES: Final = {
 
 
 @attrs.frozen
-class _Try:
-    """One failed try in a drawn scenario: its kind and how long it ran before failing."""
+class FailedTry:
+    """One failed try in a scenario of `check_retry_policy`: its kind and how long it ran."""
 
     kind: FailureKind
     took: float
@@ -224,7 +224,7 @@ class _PolicyRun:
         self.decisions.append((failure.kind.value, delay, decision.reason))
         return decision
 
-    def item(self, tries: Sequence[_Try], scenario: Any) -> None:
+    def item(self, tries: Sequence[FailedTry], scenario: Any) -> None:
         """One item failing with ``tries`` in turn (then succeeding), until the policy stops."""
         start = self.now
         counts: collections.Counter[FailureKind] = collections.Counter()
@@ -355,7 +355,7 @@ def check_retry_policy(
     from hypothesis import strategies as st  # noqa: PLC0415
 
     tries = st.builds(
-        _Try,
+        FailedTry,
         st.sampled_from(chosen),
         st.sampled_from([0.0, 0.001, 1.0, 3.0]) | st.floats(0, 900, allow_nan=False),
     )
@@ -365,7 +365,7 @@ def check_retry_policy(
     )
 
     def run(
-        seed: int, items: list[list[_Try]], outside: int
+        seed: int, items: list[list[FailedTry]], outside: int
     ) -> list[tuple[str, float | None, str]]:
         scenario = {"seed": seed, "items": items}
 
@@ -379,7 +379,7 @@ def check_retry_policy(
 
     @_settings(max_examples)
     @given(scenarios)
-    def scenario_holds(drawn: tuple[int, list[list[_Try]]]) -> None:
+    def scenario_holds(drawn: tuple[int, list[list[FailedTry]]]) -> None:
         seed, items = drawn
         first = run(seed, items, 1)
         second = run(seed, items, 2)
@@ -599,8 +599,9 @@ class _Recorder:
 
 
 @attrs.frozen
-class _PollerScenario:
-    """What one run of `check_poller` drew."""
+class PollerScenario:
+    """A scenario of `check_poller`: the source's items, the function's `FailureSchedule`,
+    the mapping's seed, each attempt's duration and the mapping's ``max_concurrency``."""
 
     items: tuple[str, ...]
     schedule: FailureSchedule
@@ -679,7 +680,7 @@ def check_poller(
     _check_seconds("horizon", horizon)
     reader = _default_items_of if items_of is None else items_of
 
-    def run(scenario: _PollerScenario, outside: int) -> _Recorder:
+    def run(scenario: PollerScenario, outside: int) -> _Recorder:
         def go() -> _Recorder:
             scheduler = Scheduler()
             poller = factory(scheduler, list(scenario.items))
@@ -709,7 +710,7 @@ def check_poller(
     if throttles:
         behaviours.append(Behaviour.THROTTLE)
     scenarios = st.builds(
-        _PollerScenario,
+        PollerScenario,
         st.integers(1, max_items).map(lambda n: tuple(f"item-{i}" for i in range(n))),
         st.builds(
             FailureSchedule,
@@ -722,7 +723,7 @@ def check_poller(
 
     @_settings(max_examples)
     @given(scenarios)
-    def scenario_holds(scenario: _PollerScenario) -> None:
+    def scenario_holds(scenario: PollerScenario) -> None:
         first = run(scenario, 1).trace
         second = run(scenario, 2).trace
         if first != second:
@@ -746,7 +747,7 @@ def check_poller(
 
 
 def _mapping(
-    function: Function, poller: Any, scheduler: Scheduler, scenario: _PollerScenario
+    function: Function, poller: Any, scheduler: Scheduler, scenario: PollerScenario
 ) -> EventSourceMapping[Any]:
     return EventSourceMapping(
         function,

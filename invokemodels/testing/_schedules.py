@@ -59,6 +59,9 @@ class Behaviour(enum.Enum):
     each time) and context, and the second result is the attempt's, so the side effects of
     an at-least-once duplicate delivery happen within the one attempt."""
 
+    def __repr__(self) -> str:
+        return f"Behaviour.{self.name}"
+
 
 FAILING: Final = frozenset({Behaviour.ERROR, Behaviour.ERROR_AFTER, Behaviour.TIMEOUT})
 """The behaviours after which the attempt is a function error."""
@@ -115,7 +118,7 @@ class ScheduledAttempt:
     request_id: str | None = None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class FailureSchedule:
     """Which attempts of a function fail, time out, are throttled or duplicate.
 
@@ -132,6 +135,12 @@ class FailureSchedule:
 
     steps: tuple[Behaviour, ...] = attrs.field(default=(), converter=_steps)
     then: Behaviour = attrs.field(default=Behaviour.OK, converter=_behaviour)
+
+    def __repr__(self) -> str:
+        parts = [repr(step.value) for step in self.steps]
+        if self.then is not Behaviour.OK:
+            parts.append(f"then={self.then.value!r}")
+        return f"FailureSchedule.of({', '.join(parts)})"
 
     @classmethod
     def of(cls, *steps: Behaviour | str, then: Behaviour | str = Behaviour.OK) -> FailureSchedule:
