@@ -293,7 +293,7 @@ class _PolicyRun:
 
 
 def check_retry_policy(
-    policy: Any,
+    policy: RetryPolicy | Callable[[], RetryPolicy],
     *,
     max_age: float | None = None,
     kinds: Sequence[FailureKind] | None = None,
