@@ -54,10 +54,20 @@ TESTING_EVENTS = [
 ]  # fmt: skip
 
 
+# invokemodels.testing: failure schedules, configuration strategies and conformance kits.
+TESTING_TOOLS = [
+    "Behaviour", "ConformanceError", "FailureSchedule", "ScheduledAttempt", "ScheduledError",
+    "ScheduledFunction", "ScheduledHandler", "check_poller", "check_retry_policy",
+    "event_invoke_configs", "failure_schedules", "sqs_mapping_configs", "stream_mapping_configs",
+]  # fmt: skip
+
+
 def test_the_testing_package_exports_the_event_builders_and_strategies() -> None:
     import invokemodels.testing
 
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
+    assert set(TESTING_EVENTS) | set(TESTING_TOOLS) == set(invokemodels.testing.__all__)
+    assert issubclass(invokemodels.testing.ConformanceError, AssertionError)
 
 
 # invokemodels.observe: the timeline, its text, trace, picture and metrics.

@@ -1,5 +1,6 @@
 """Tools for testing handlers: the events AWS sends, as builders for example tests and as
-Hypothesis strategies for property tests.
+Hypothesis strategies for property tests; failure schedules; valid configurations; and
+conformance kits for your own pollers and retry policies.
 
 The builders (`sqs_event`, `kinesis_event`, `dynamodb_event`, `eventbridge_event`,
 `s3_event`, `sns_event`, `rest_api_event`, `http_api_event`, `function_url_event` and
@@ -7,6 +8,13 @@ their ``*_record`` parts) need nothing beyond the package.  The strategies
 (`sqs_events`, `kinesis_events`, ... ) need Hypothesis, installed with the ``testing``
 extra (``pip install 'invokemodels[testing]'``); they are imported when first used, so
 ``import invokemodels.testing`` works without it.
+
+A `FailureSchedule` says which attempts of a function fail, time out, are throttled or
+duplicate (``schedule.handler(inner)``, ``schedule.function(name, inner)``);
+`failure_schedules` draws them, and `event_invoke_configs`, `sqs_mapping_configs` and
+`stream_mapping_configs` draw valid configurations.  `check_poller` and
+`check_retry_policy` check an implementation of `Poller` or `RetryPolicy` against the
+protocol's contract and raise `ConformanceError` naming the rule it broke.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import importlib
 import typing
 
+from invokemodels.testing._conformance import ConformanceError, check_poller, check_retry_policy
 from invokemodels.testing._events import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_EPOCH,
@@ -36,13 +45,23 @@ from invokemodels.testing._events import (
     sqs_message_attributes,
     sqs_record,
 )
+from invokemodels.testing._schedules import (
+    Behaviour,
+    FailureSchedule,
+    ScheduledAttempt,
+    ScheduledError,
+    ScheduledFunction,
+    ScheduledHandler,
+)
 
 if typing.TYPE_CHECKING:
     from invokemodels.testing._strategies import (
         dynamodb_events,
         dynamodb_records,
         dynamodb_values,
+        event_invoke_configs,
         eventbridge_events,
+        failure_schedules,
         function_url_events,
         http_api_events,
         kinesis_events,
@@ -54,7 +73,9 @@ if typing.TYPE_CHECKING:
         sns_records,
         sqs_bodies,
         sqs_events,
+        sqs_mapping_configs,
         sqs_records,
+        stream_mapping_configs,
     )
 
 _STRATEGIES = frozenset(
@@ -62,7 +83,9 @@ _STRATEGIES = frozenset(
         "dynamodb_events",
         "dynamodb_records",
         "dynamodb_values",
+        "event_invoke_configs",
         "eventbridge_events",
+        "failure_schedules",
         "function_url_events",
         "http_api_events",
         "kinesis_events",
@@ -74,7 +97,9 @@ _STRATEGIES = frozenset(
         "sns_records",
         "sqs_bodies",
         "sqs_events",
+        "sqs_mapping_configs",
         "sqs_records",
+        "stream_mapping_configs",
     }
 )
 
@@ -93,13 +118,24 @@ __all__ = [
     "DEFAULT_REGION",
     "DYNAMODB_EVENT_NAMES",
     "S3_EVENT_NAMES",
+    "Behaviour",
+    "ConformanceError",
+    "FailureSchedule",
+    "ScheduledAttempt",
+    "ScheduledError",
+    "ScheduledFunction",
+    "ScheduledHandler",
+    "check_poller",
+    "check_retry_policy",
     "dynamodb_event",
     "dynamodb_events",
     "dynamodb_record",
     "dynamodb_records",
     "dynamodb_values",
+    "event_invoke_configs",
     "eventbridge_event",
     "eventbridge_events",
+    "failure_schedules",
     "function_url_event",
     "function_url_events",
     "http_api_event",
@@ -121,7 +157,9 @@ __all__ = [
     "sqs_bodies",
     "sqs_event",
     "sqs_events",
+    "sqs_mapping_configs",
     "sqs_message_attributes",
     "sqs_record",
     "sqs_records",
+    "stream_mapping_configs",
 ]

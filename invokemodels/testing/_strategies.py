@@ -1,4 +1,5 @@
-"""Hypothesis strategies for the events AWS sends to a handler.
+"""Hypothesis strategies for the events AWS sends to a handler, for failure schedules, and
+for valid configurations of the models.
 
 Each strategy draws the values that vary (bodies, attributes, ids, timestamps, sequence
 numbers, sizes) and builds the event with the builders of `invokemodels.testing._events`,
@@ -7,6 +8,10 @@ every strategy takes it as its first argument, as a strategy or a plain value
 (``sqs_events(body=st.builds(Order).map(json.dumps))``); the rest is drawn with realistic
 formats.  The records of one event are one batch: one queue, stream, shard or table,
 distinct message ids, increasing sequence numbers, timestamps that do not go backwards.
+
+`failure_schedules` draws `FailureSchedule` values; `event_invoke_configs`,
+`sqs_mapping_configs` and `stream_mapping_configs` draw configurations within AWS's ranges
+(each minimum and maximum is reachable, the defaults are among the values).
 
 Hypothesis is needed only here: install ``invokemodels[testing]``.
 """
@@ -26,16 +31,26 @@ except ImportError as exc:
     raise ImportError(msg) from exc
 
 from invokemodels.aws._dynamodb import STREAM_VIEW_TYPES
-from invokemodels.core._clock import iso_timestamp
+from invokemodels.aws._targets import BucketTarget, EventBusTarget, QueueTarget, TopicTarget
+from invokemodels.core._clock import EPOCH_ORIGIN, iso_timestamp
+from invokemodels.core._protocols import Destination
+from invokemodels.event._policy import EventInvokeConfig
 from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels.mapping._filters import FilterCriteria
+from invokemodels.mapping._params import REPORT_BATCH_ITEM_FAILURES
+from invokemodels.mapping._sqs import SQSMappingConfig
+from invokemodels.mapping._stream_config import StreamMappingConfig
 from invokemodels.testing import _events
 from invokemodels.testing._events import DYNAMODB_EVENT_NAMES, S3_EVENT_NAMES
+from invokemodels.testing._schedules import Behaviour, FailureSchedule
 
 __all__ = [
     "dynamodb_events",
     "dynamodb_records",
     "dynamodb_values",
+    "event_invoke_configs",
     "eventbridge_events",
+    "failure_schedules",
     "function_url_events",
     "http_api_events",
     "kinesis_events",
@@ -47,7 +62,9 @@ __all__ = [
     "sns_records",
     "sqs_bodies",
     "sqs_events",
+    "sqs_mapping_configs",
     "sqs_records",
+    "stream_mapping_configs",
 ]
 
 _REGIONS = (
@@ -638,3 +655,192 @@ def function_url_events(
     """Lambda function URL events, as `invokemodels.testing.function_url_event` builds
     them; the arguments as `rest_api_events`."""
     return _http(_events.function_url_event, body, method, path, query)
+
+
+# -- failure schedules --------------------------------------------------------------------
+
+
+def failure_schedules(
+    *,
+    behaviours: Sequence[Behaviour | str] | None = None,
+    min_steps: int = 0,
+    max_steps: int = 10,
+    then: Behaviour | str | st.SearchStrategy[Behaviour] = Behaviour.OK,
+) -> st.SearchStrategy[FailureSchedule]:
+    """`FailureSchedule` values: ``min_steps``-``max_steps`` steps drawn from ``behaviours``.
+
+    ``behaviours`` defaults to every `Behaviour`; leave out ``"throttle"`` for a schedule
+    that wraps a handler (``schedule.handler(inner)``): only a `ScheduledFunction` can
+    throttle.  ``then`` is the behaviour after the steps (default ``OK``, so every drawn
+    schedule ends in success; a strategy draws it).  Shrinks towards fewer steps and
+    towards ``OK``.
+    """
+    if not isinstance(min_steps, int) or isinstance(min_steps, bool) or not 0 <= min_steps <= 1000:
+        raise InvalidParameterValueError("min_steps", min_steps, "must be an integer in 0-1000")
+    if not isinstance(max_steps, int) or isinstance(max_steps, bool) or not 0 <= max_steps <= 1000:
+        raise InvalidParameterValueError("max_steps", max_steps, "must be an integer in 0-1000")
+    if min_steps > max_steps:
+        raise InvalidParameterValueError(
+            "min_steps", min_steps, f"must be <= max_steps={max_steps}"
+        )
+    if behaviours is None:
+        allowed = list(Behaviour)
+    else:
+        allowed = list(dict.fromkeys(FailureSchedule(behaviours).steps))
+        if not allowed:
+            raise InvalidParameterValueError("behaviours", behaviours, "must name a Behaviour")
+    # OK first, so that Hypothesis shrinks a step towards success.
+    allowed.sort(key=lambda b: b is not Behaviour.OK)
+    last = then if isinstance(then, st.SearchStrategy) else st.just(FailureSchedule(then=then).then)
+    return st.builds(
+        FailureSchedule,
+        st.lists(st.sampled_from(allowed), min_size=min_steps, max_size=max_steps).map(tuple),
+        last,
+    )
+
+
+# -- configurations -----------------------------------------------------------------------
+
+
+def _targets(*kinds: type[Any]) -> st.SearchStrategy[Destination | None]:
+    return st.none() | st.sampled_from(kinds).map(lambda kind: kind())
+
+
+def event_invoke_configs(
+    *,
+    on_success: Destination | st.SearchStrategy[Destination | None] | None = None,
+    on_failure: Destination | st.SearchStrategy[Destination | None] | None = None,
+    destinations: bool = True,
+) -> st.SearchStrategy[EventInvokeConfig]:
+    """Valid `EventInvokeConfig` values (``PutFunctionEventInvokeConfig``, reference 3.4).
+
+    ``MaximumRetryAttempts`` 0-2 and ``MaximumEventAgeInSeconds`` 60-21600 (whole
+    seconds).  With ``destinations`` (default True) the destinations not given are drawn:
+    none, or a fresh `QueueTarget`, `TopicTarget` or `EventBusTarget` (and on failure a
+    `BucketTarget`); with False they are None.  A given destination (or strategy) is used
+    as it is.
+    """
+    success = _targets(QueueTarget, TopicTarget, EventBusTarget) if destinations else st.none()
+    failure = (
+        _targets(QueueTarget, TopicTarget, EventBusTarget, BucketTarget)
+        if destinations
+        else st.none()
+    )
+    return st.builds(
+        EventInvokeConfig,
+        maximum_retry_attempts=st.integers(0, 2),
+        maximum_event_age=st.integers(60, 21600).map(float),
+        on_success=_strategy(on_success, success),
+        on_failure=_strategy(on_failure, failure),
+    )
+
+
+_response_types = st.sampled_from([(), (REPORT_BATCH_ITEM_FAILURES,)])
+
+
+@st.composite
+def _batching(draw: st.DrawFn, most: int, *, optional: bool) -> tuple[int, int | None]:
+    """``BatchSize`` and a window that fits it: over 10 needs at least 1 s when set."""
+    size = draw(st.integers(1, most))
+    least = 1 if size > 10 else 0
+    window = st.integers(least, 300)
+    # Unset (None) is valid at any size: AWS's default window of 0 s.
+    chosen: int | None = draw(st.none() | window) if optional else draw(window)
+    return size, chosen
+
+
+def sqs_mapping_configs(
+    *,
+    fifo: bool = False,
+    enabled: bool | st.SearchStrategy[bool] = True,
+    filter_criteria: FilterCriteria | st.SearchStrategy[FilterCriteria | None] | None = None,
+) -> st.SearchStrategy[SQSMappingConfig]:
+    """Valid `SQSMappingConfig` values for a standard queue, or a FIFO queue with ``fifo``.
+
+    ``BatchSize`` 1-10000 (1-10 for FIFO), ``MaximumBatchingWindowInSeconds`` 0-300 (at
+    least 1 when the batch size is over 10; always 0 for FIFO), ``FunctionResponseTypes``
+    ``[]`` or ``["ReportBatchItemFailures"]``, ``ScalingConfig.MaximumConcurrency`` unset or
+    2-1000, and on FIFO queues either batch grouping (``one_group_per_batch``).  Every
+    drawn config is accepted by `Queue.map_to` for a queue of that kind.  ``enabled``
+    (default True: the mapping polls) and ``filter_criteria`` (default None) are used as
+    given, or drawn from a strategy.
+    """
+    if not isinstance(fifo, bool):
+        raise InvalidParameterValueError("fifo", fifo, "must be True or False")
+
+    @st.composite
+    def build(draw: st.DrawFn) -> SQSMappingConfig:
+        if fifo:
+            size, window = draw(st.integers(1, 10)), 0
+        else:
+            size, drawn = draw(_batching(10_000, optional=False))
+            window = drawn if drawn is not None else 0
+        return SQSMappingConfig(
+            batch_size=size,
+            maximum_batching_window=window,
+            function_response_types=draw(_response_types),
+            filter_criteria=draw(_strategy(filter_criteria, st.none())),
+            maximum_concurrency=draw(st.none() | st.integers(2, 1000)),
+            enabled=draw(_strategy(enabled, st.just(True))),
+            one_group_per_batch=draw(st.booleans()) if fifo else False,
+        )
+
+    return build()
+
+
+_STREAM_SOURCES = ("kinesis", "dynamodb")
+_WEEK = 7 * 86400
+
+
+def stream_mapping_configs(
+    source: str = "kinesis",
+    *,
+    starting_position: str | st.SearchStrategy[str] | None = None,
+    enabled: bool | st.SearchStrategy[bool] = True,
+    on_failure: Destination | st.SearchStrategy[Destination | None] | None = None,
+    filter_criteria: FilterCriteria | st.SearchStrategy[FilterCriteria | None] | None = None,
+) -> st.SearchStrategy[StreamMappingConfig]:
+    """Valid `StreamMappingConfig` values for a ``"kinesis"`` or ``"dynamodb"`` stream.
+
+    ``StartingPosition`` ``TRIM_HORIZON``, ``LATEST`` or (Kinesis only) ``AT_TIMESTAMP``,
+    whose timestamp is within the week before the virtual clock's default epoch (so not in
+    the future for a mapping made at time 0 of a default clock); ``BatchSize`` 1-10000;
+    ``MaximumBatchingWindowInSeconds`` unset or 0-300 (at least 1 over 10 records);
+    ``MaximumRetryAttempts`` -1 or 0-10000; ``MaximumRecordAgeInSeconds`` -1 or
+    60-604800; ``BisectBatchOnFunctionError``; ``ParallelizationFactor`` 1-10;
+    ``TumblingWindowInSeconds`` 0-900; ``FunctionResponseTypes``; and an on-failure
+    destination: none or a fresh `QueueTarget`, `TopicTarget` or `BucketTarget` (unless
+    ``on_failure`` is given).  ``starting_position``, ``enabled`` (default True) and
+    ``filter_criteria`` (default None) are used as given, or drawn from a strategy.
+    Every drawn config is accepted by the stream's ``map_to``.
+    """
+    if source not in _STREAM_SOURCES:
+        raise InvalidParameterValueError("source", source, "must be 'kinesis' or 'dynamodb'")
+    positions = ["TRIM_HORIZON", "LATEST"] + (["AT_TIMESTAMP"] if source == "kinesis" else [])
+
+    @st.composite
+    def build(draw: st.DrawFn) -> StreamMappingConfig:
+        position = draw(_strategy(starting_position, st.sampled_from(positions)))
+        stamp = None
+        if position == "AT_TIMESTAMP":
+            stamp = float(draw(st.integers(int(EPOCH_ORIGIN) - _WEEK, int(EPOCH_ORIGIN))))
+        size, window = draw(_batching(10_000, optional=True))
+        return StreamMappingConfig(
+            starting_position=position,
+            starting_position_timestamp=stamp,
+            batch_size=size,
+            maximum_batching_window=window,
+            enabled=draw(_strategy(enabled, st.just(True))),
+            function_response_types=draw(_response_types),
+            filter_criteria=draw(_strategy(filter_criteria, st.none())),
+            on_failure=draw(
+                _strategy(on_failure, _targets(QueueTarget, TopicTarget, BucketTarget))
+            ),
+            maximum_retry_attempts=draw(st.just(-1) | st.integers(0, 10_000)),
+            maximum_record_age=draw(st.just(-1) | st.integers(60, 604_800)),
+            bisect_batch_on_function_error=draw(st.booleans()),
+            parallelization_factor=draw(st.integers(1, 10)),
+            tumbling_window=draw(st.integers(0, 900)),
+        )
+
+    return build()
