@@ -16,7 +16,7 @@ from invokemodels import (
     Function,
     Scheduler,
 )
-from invokemodels.aws import BucketTarget, KinesisStream, Queue, QueueTarget, Table
+from invokemodels.aws import Bucket, KinesisStream, Queue, QueueTarget, Table
 from invokemodels.core._clock import EPOCH_ORIGIN
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping import SQSMappingConfig, StreamMappingConfig
@@ -120,7 +120,7 @@ BOUNDS: list[tuple[str, Any, Callable[[Any], bool]]] = [
     ("event: 60 s age", event_invoke_configs(), lambda c: c.maximum_event_age == 60),
     ("event: 6 h age", event_invoke_configs(), lambda c: c.maximum_event_age == 21600),
     ("event: an S3 on-failure", event_invoke_configs(),
-     lambda c: isinstance(c.on_failure, BucketTarget)),
+     lambda c: isinstance(c.on_failure, Bucket)),
     ("event: no destinations", event_invoke_configs(),
      lambda c: c.on_success is None and c.on_failure is None),
     ("sqs: batch 1", sqs_mapping_configs(), lambda c: c.batch_size == 1),
@@ -161,7 +161,7 @@ BOUNDS: list[tuple[str, Any, Callable[[Any], bool]]] = [
     ("stream: no window", stream_mapping_configs(), lambda c: c.tumbling_window == 0),
     ("stream: 900 s window", stream_mapping_configs(), lambda c: c.tumbling_window == 900),
     ("stream: an S3 on-failure", stream_mapping_configs(),
-     lambda c: isinstance(c.on_failure, BucketTarget)),
+     lambda c: isinstance(c.on_failure, Bucket)),
     ("dynamodb: trim horizon", stream_mapping_configs("dynamodb"),
      lambda c: c.starting_position == "TRIM_HORIZON"),
     ("dynamodb: latest", stream_mapping_configs("dynamodb"),

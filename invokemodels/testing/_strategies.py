@@ -31,7 +31,10 @@ except ImportError as exc:
     raise ImportError(msg) from exc
 
 from invokemodels.aws._dynamodb import STREAM_VIEW_TYPES
-from invokemodels.aws._targets import BucketTarget, EventBusTarget, QueueTarget, TopicTarget
+from invokemodels.aws._eventbridge import EventBus
+from invokemodels.aws._s3 import Bucket
+from invokemodels.aws._sns import Topic
+from invokemodels.aws._targets import QueueTarget
 from invokemodels.core._clock import EPOCH_ORIGIN, iso_timestamp
 from invokemodels.core._protocols import Destination
 from invokemodels.event._policy import EventInvokeConfig
@@ -716,16 +719,12 @@ def event_invoke_configs(
 
     ``MaximumRetryAttempts`` 0-2 and ``MaximumEventAgeInSeconds`` 60-21600 (whole
     seconds).  With ``destinations`` (default True) the destinations not given are drawn:
-    none, or a fresh `QueueTarget`, `TopicTarget` or `EventBusTarget` (and on failure a
-    `BucketTarget`); with False they are None.  A given destination (or strategy) is used
+    none, or a fresh `QueueTarget`, `Topic` or `EventBus` (and on failure a
+    `Bucket`); with False they are None.  A given destination (or strategy) is used
     as it is.
     """
-    success = _targets(QueueTarget, TopicTarget, EventBusTarget) if destinations else st.none()
-    failure = (
-        _targets(QueueTarget, TopicTarget, EventBusTarget, BucketTarget)
-        if destinations
-        else st.none()
-    )
+    success = _targets(QueueTarget, Topic, EventBus) if destinations else st.none()
+    failure = _targets(QueueTarget, Topic, EventBus, Bucket) if destinations else st.none()
     return st.builds(
         EventInvokeConfig,
         maximum_retry_attempts=st.integers(0, 2),
@@ -809,7 +808,7 @@ def stream_mapping_configs(
     ``MaximumRetryAttempts`` -1 or 0-10000; ``MaximumRecordAgeInSeconds`` -1 or
     60-604800; ``BisectBatchOnFunctionError``; ``ParallelizationFactor`` 1-10;
     ``TumblingWindowInSeconds`` 0-900; ``FunctionResponseTypes``; and an on-failure
-    destination: none or a fresh `QueueTarget`, `TopicTarget` or `BucketTarget` (unless
+    destination: none or a fresh `QueueTarget`, `Topic` or `Bucket` (unless
     ``on_failure`` is given).  ``starting_position``, ``enabled`` (default True) and
     ``filter_criteria`` (default None) are used as given, or drawn from a strategy.
     Every drawn config is accepted by the stream's ``map_to``.
@@ -833,9 +832,7 @@ def stream_mapping_configs(
             enabled=draw(_strategy(enabled, st.just(True))),
             function_response_types=draw(_response_types),
             filter_criteria=draw(_strategy(filter_criteria, st.none())),
-            on_failure=draw(
-                _strategy(on_failure, _targets(QueueTarget, TopicTarget, BucketTarget))
-            ),
+            on_failure=draw(_strategy(on_failure, _targets(QueueTarget, Topic, Bucket))),
             maximum_retry_attempts=draw(st.just(-1) | st.integers(0, 10_000)),
             maximum_record_age=draw(st.just(-1) | st.integers(60, 604_800)),
             bisect_batch_on_function_error=draw(st.booleans()),
