@@ -1,6 +1,7 @@
-"""The in-memory AWS services: an SQS queue, a Kinesis stream, a DynamoDB table, and the
-destination targets (queue, topic, bucket, event bus).  They serve as event sources and
-as destinations.
+"""The in-memory AWS services: an SQS queue, a Kinesis stream, a DynamoDB table, the
+destination targets (queue, topic, bucket, event bus), and the HTTP front doors that
+invoke a function synchronously (an API Gateway REST API, an HTTP API, a function URL).
+They serve as event sources and as destinations.
 """
 
 from __future__ import annotations
@@ -13,6 +14,20 @@ from invokemodels.aws._dynamodb import (
     from_attribute_value,
     item_size,
     to_attribute_value,
+)
+from invokemodels.aws._http import (
+    FUNCTION_URL_ERRORS,
+    HTTP_API_ERRORS,
+    HTTP_API_INTEGRATION_TIMEOUT,
+    REST_API_ERRORS,
+    REST_API_INTEGRATION_TIMEOUT,
+    ErrorResponses,
+    FunctionUrl,
+    GatewayError,
+    HttpApi,
+    HttpResponse,
+    RestApi,
+    Route,
 )
 from invokemodels.aws._kinesis import (
     KINESIS_POLLING_INTERVAL,
@@ -40,11 +55,21 @@ __all__ = [
     "DEDUPLICATION_INTERVAL",
     "DYNAMODB_POLLING_INTERVAL",
     "DYNAMODB_RETENTION",
+    "FUNCTION_URL_ERRORS",
+    "HTTP_API_ERRORS",
+    "HTTP_API_INTEGRATION_TIMEOUT",
     "KINESIS_POLLING_INTERVAL",
+    "REST_API_ERRORS",
+    "REST_API_INTEGRATION_TIMEOUT",
     "STREAM_VIEW_TYPES",
     "BucketTarget",
     "DeadLetter",
+    "ErrorResponses",
     "EventBusTarget",
+    "FunctionUrl",
+    "GatewayError",
+    "HttpApi",
+    "HttpResponse",
     "KinesisStream",
     "Message",
     "MessageState",
@@ -53,6 +78,8 @@ __all__ = [
     "QueueTarget",
     "ReceivedMessage",
     "RedrivePolicy",
+    "RestApi",
+    "Route",
     "SendResult",
     "Table",
     "TopicTarget",
