@@ -716,7 +716,7 @@ def _cookie_list(value: Any) -> list[str]:
         return []
     if isinstance(value, Mapping):
         value = [f"{name}={one}" for name, one in value.items()]
-    if isinstance(value, str) or not all(isinstance(c, str) and "=" in c for c in value):
+    if isinstance(value, str) or not all(isinstance(c, str) and c for c in value):
         raise InvalidParameterValueError(
             "cookies", value, "must be a mapping of name to value or a list of 'name=value'"
         )
