@@ -159,6 +159,16 @@ def test_an_http_api_route_fills_path_parameters_and_the_route_key() -> None:
     assert event["pathParameters"] == {"path": "a/b/c.txt"}
 
 
+def test_a_named_stage_prefixes_an_http_apis_raw_path() -> None:
+    api = HttpApi(Function("fn", echo), routes=["GET /orders/{id}"], stage="dev")
+    event = api.request("GET", "/orders/1").json()
+    assert (event["rawPath"], event["requestContext"]["http"]["path"]) == (
+        "/dev/orders/1",
+        "/dev/orders/1",
+    )
+    assert (event["pathParameters"], event["requestContext"]["stage"]) == ({"id": "1"}, "dev")
+
+
 def test_a_function_url_event_is_the_recorded_event_key_for_key() -> None:
     url = FunctionUrl(returning(None), url_id="abc")
     response = url.request("GET", "/", headers={"User-Agent": "Mozilla/5.0"})

@@ -241,16 +241,20 @@ def http_api_event_of(
     epoch: float,
     authorizer: dict[str, Any] | None,
     request_id: str,
+    raw_path: str | None = None,
 ) -> dict[str, Any]:
     """A payload 2.0 event (`invokemodels.core._records.http_api_event`) from a request's
     parts: ``route`` is the route's path template (route key ``"<METHOD> <route>"``) or
     None for ``$default``; header names are lower-cased and repeats joined with commas,
-    as are repeated query parameters (``raw_query_string`` keeps them as sent)."""
+    as are repeated query parameters (``raw_query_string`` keeps them as sent).
+    ``raw_path`` is ``rawPath`` and ``requestContext.http.path`` when they differ from
+    the ``path`` the route matched (a named stage's prefix)."""
     headers = join_pairs(header_pairs, lower=True)
     route_key = "$default" if route is None else f"{method} {route}"
+    shown = path if raw_path is None else raw_path
     return _records.http_api_event(
         route_key=route_key,
-        raw_path=path,
+        raw_path=shown,
         raw_query_string=raw_query_string,
         cookies=list(cookies) if cookies else None,
         headers=headers,
@@ -261,7 +265,7 @@ def http_api_event_of(
             domain_name=domain_name,
             domain_prefix=domain_name.split(".", 1)[0],
             method=method,
-            path=path,
+            path=shown,
             protocol="HTTP/1.1",
             source_ip=source_ip,
             user_agent=headers.get("user-agent", ""),
@@ -1155,7 +1159,9 @@ class HttpApi(_Api):
             every request no other route matches; none matching is 404.
         payload_format_version: ``"2.0"`` (default) or ``"1.0"`` (the REST API's event
             with ``"version": "1.0"`` and its response format).
-        stage: the stage name (default ``"$default"``, served at the root).
+        stage: the stage name (default ``"$default"``, served at the root).  A named
+            stage prefixes ``rawPath`` and ``requestContext.http.path`` (``/dev/orders``);
+            routes and ``url`` are without it.
         integration_timeout: seconds API Gateway waits, 0.05-30 (default 30,
             `HTTP_API_INTEGRATION_TIMEOUT`); when it passes, the client gets 503.
         errors: the error responses (default `HTTP_API_ERRORS`).
@@ -1230,6 +1236,8 @@ class HttpApi(_Api):
             epoch=epoch,
             authorizer=self.authorizer,
             request_id=request_id,
+            # A named stage is part of an HTTP API's raw path (the routes match without it).
+            raw_path=None if self.stage == "$default" else f"/{self.stage}{request.path}",
         )
 
     def _response(self, value: Any, payload: bytes) -> tuple[int, dict[str, list[str]], bytes]:
