@@ -813,6 +813,12 @@ class _HttpService:
         self._requests += 1
         return self._handle(request)
 
+    def no_route(self) -> HttpResponse:
+        """The response to a request no route takes (the ``no_route`` row), as for a URL
+        outside the API's stage; counted as a request."""
+        self._requests += 1
+        return self._gateway(self._errors().no_route, "no_route", self._request_id(), None, None)
+
     def _parse(
         self,
         method: Any,
