@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import urllib.parse
 from typing import Any
 
 import pytest
@@ -241,6 +242,76 @@ def test_the_same_seed_gives_the_same_events() -> None:
     first = run()
     assert first == run()
     assert len({event["requestContext"]["requestId"] for event in first}) == 3
+
+
+SEGMENT = st.text("abcxyz019-_.~", min_size=1, max_size=6)
+HEADER_NAME = st.text("abcdefXYZ-", min_size=1, max_size=8).filter(
+    lambda name: name.lower() not in ("cookie", "host", "content-type", "content-length")
+)
+HEADER_VALUE = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    kind=st.sampled_from(["rest", "http1", "http2", "url"]),
+    method=st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    segments=st.lists(SEGMENT, min_size=1, max_size=3),
+    query=st.lists(st.tuples(SEGMENT, HEADER_VALUE), max_size=3),
+    headers=st.dictionaries(HEADER_NAME, HEADER_VALUE | st.lists(HEADER_VALUE, min_size=1,
+                                                                   max_size=2), max_size=3),
+    cookies=st.lists(st.tuples(SEGMENT, SEGMENT).map("=".join), max_size=2),
+    body=st.none() | st.text(max_size=8) | st.binary(max_size=8),
+)  # fmt: skip
+def test_any_request_gives_an_event_that_parses_with_powertools_model(
+    kind: str,
+    method: str,
+    segments: list[str],
+    query: list[tuple[str, str]],
+    headers: dict[str, Any],
+    cookies: list[str],
+    body: str | bytes | None,
+) -> None:
+    from aws_lambda_powertools.utilities.parser import parse
+    from aws_lambda_powertools.utilities.parser.models import (
+        APIGatewayProxyEventModel,
+        APIGatewayProxyEventV2Model,
+        LambdaFunctionUrlModel,
+    )
+
+    fn = Function("fn", echo)
+    service: RestApi | HttpApi | FunctionUrl
+    model: type[Any]
+    if kind == "rest":
+        service, model = RestApi(fn), APIGatewayProxyEventModel
+    elif kind == "url":
+        service, model = FunctionUrl(fn), LambdaFunctionUrlModel
+    else:
+        version = "1.0" if kind == "http1" else "2.0"
+        service = HttpApi(fn, payload_format_version=version)
+        model = APIGatewayProxyEventModel if kind == "http1" else APIGatewayProxyEventV2Model
+    path = "/" + "/".join(segments)
+    url = path + ("?" + urllib.parse.urlencode(query) if query else "")
+    text, data = (body, None) if isinstance(body, str) or body is None else (None, body)
+    response = service.request(method, url, headers=headers, cookies=cookies, body=text, data=data)
+    assert response.status_code == 200
+    event = response.json()
+    assert event == response.event
+    parse(event=event, model=model)
+    if kind in ("rest", "http1"):
+        assert event["path"] == path
+        assert event["multiValueQueryStringParameters"] == (
+            {name: [v for n, v in query if n == name] for name, _ in query} or None
+        )
+    else:
+        assert (event["rawPath"], event["rawQueryString"]) == (path, url.partition("?")[2])
+        assert event.get("cookies", []) == cookies
+        assert "cookie" not in event["headers"]
+    if isinstance(body, bytes):
+        assert base64.b64decode(event["body"]) == body
+        assert event["isBase64Encoded"] is True
+    else:
+        assert event.get("body") == body
+        assert event["isBase64Encoded"] is False
 
 
 # -- routes --------------------------------------------------------------------------------
