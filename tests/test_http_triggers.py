@@ -629,6 +629,23 @@ def test_function_url_rows() -> None:
     assert url(echo, timeout=1, duration=2).error == "function_error"
     assert url(echo, reserved_concurrency=0).status_code == 429
     assert url(lambda e, c: {"statusCode": 1}).status_code == 502
+    fn = Function("f", echo)
+    refused = FunctionUrl(fn)
+    refused.invoker_for(fn).inject(ServiceError("x"))
+    response = refused.request("GET", "/")
+    assert (response.status_code, response.error) == (502, "invocation_error")
+
+
+def test_every_response_carries_the_request_id() -> None:
+    api = RestApi(Function("f", echo))
+    ok = api.request("GET", "/")
+    missing = RestApi(Function("f", echo), routes=["GET /x"]).request("GET", "/")
+    failed = RestApi(Function("f", lambda e, c: 1 / 0)).request("GET", "/")
+    for response in (ok, missing, failed):
+        assert response.header("x-amzn-requestid") == response.request_id
+    assert ok.request_id == ok.json()["requestContext"]["requestId"]
+    own = rest({"statusCode": 200, "headers": {"x-amzn-RequestId": "mine"}})
+    assert own.multi_value_headers["x-amzn-RequestId"] == ("mine",)
 
 
 def test_each_service_takes_other_error_responses() -> None:
