@@ -1086,6 +1086,7 @@ class RestApi(_Api):
             route key to `Function`.  Default: ``ANY /`` and ``ANY /{proxy+}``.  The most
             specific route wins (literal segments over ``{name}`` over ``{name+}``, a
             method over ``ANY``); none matching is 403 ``Missing Authentication Token``.
+            Once made, ``api.routes`` is a dict of `Route` to `Function`.
         stage: the stage name (default ``"prod"``): ``requestContext.stage`` and the
             path prefix in ``requestContext.path``.
         stage_variables: the stage's variables (``stageVariables``).
