@@ -670,13 +670,19 @@ def test_each_service_takes_other_error_responses() -> None:
 
 # -- whatever the handler does is a response -----------------------------------------------
 
+
+def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Lists and objects of ``inner`` (JSON's containers)."""
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3)
+
+
 JSON = st.recursive(
     st.none()
     | st.booleans()
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    containers,
     max_leaves=8,
 )
 RESPONSE_KEYS = st.sampled_from(
