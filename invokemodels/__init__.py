@@ -18,8 +18,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from invokemodels import exceptions
 from invokemodels.aws import (
-    BucketTarget,
-    EventBusTarget,
+    Bucket,
+    EventBus,
     FunctionUrl,
     HttpApi,
     KinesisStream,
@@ -28,7 +28,7 @@ from invokemodels.aws import (
     RedrivePolicy,
     RestApi,
     Table,
-    TopicTarget,
+    Topic,
 )
 from invokemodels.core import (
     Account,
@@ -87,11 +87,11 @@ __all__ = [
     "BackgroundEventInvoker",
     "Batch",
     "BatchOutcome",
-    "BucketTarget",
+    "Bucket",
     "Clock",
     "Decision",
     "Destination",
-    "EventBusTarget",
+    "EventBus",
     "EventInvokeConfig",
     "EventInvoker",
     "EventOutcomeKind",
@@ -130,7 +130,7 @@ __all__ = [
     "SystemClock",
     "Table",
     "ThrottleBackoff",
-    "TopicTarget",
+    "Topic",
     "VirtualClock",
     "__version__",
     "exceptions",

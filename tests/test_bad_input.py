@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from invokemodels import (
     Account,
     BackgroundEventInvoker,
-    BucketTarget,
-    EventBusTarget,
+    Bucket,
+    EventBus,
     EventInvokeConfig,
     EventInvoker,
     EventRetryPolicy,
@@ -43,7 +43,7 @@ from invokemodels import (
     StreamMappingConfig,
     Table,
     ThrottleBackoff,
-    TopicTarget,
+    Topic,
     VirtualClock,
 )
 from invokemodels.core import Client, ClientContext, CognitoIdentity
@@ -103,11 +103,11 @@ Make = Callable[[], dict[str, Any]]
 CONSTRUCTORS: dict[str, tuple[Callable[..., Any], Make]] = {
     "Account": (Account, dict),
     "BackgroundEventInvoker": (BackgroundEventInvoker, lambda: {"function": function()}),
-    "BucketTarget": (BucketTarget, dict),
+    "Bucket": (Bucket, dict),
     "Client": (Client, dict),
     "ClientContext": (ClientContext, dict),
     "CognitoIdentity": (CognitoIdentity, dict),
-    "EventBusTarget": (EventBusTarget, dict),
+    "EventBus": (EventBus, dict),
     "EventInvokeConfig": (EventInvokeConfig, dict),
     "EventInvoker": (EventInvoker, lambda: {"function": function()}),
     "EventRetryPolicy": (EventRetryPolicy, dict),
@@ -146,7 +146,7 @@ CONSTRUCTORS: dict[str, tuple[Callable[..., Any], Make]] = {
     ),
     "Table": (Table, lambda: {"name": "tbl", "key_schema": "id"}),
     "ThrottleBackoff": (ThrottleBackoff, dict),
-    "TopicTarget": (TopicTarget, dict),
+    "Topic": (Topic, dict),
     "VirtualClock": (VirtualClock, dict),
 }
 
@@ -156,7 +156,10 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "dead_letter": "None", "history": "None", "keep_records": "True", "max_workers": "1",
         "options": "{}", "seed": SEEDS, "time_scale": "1 1.5",
     },
-    "BucketTarget": {"name": "'x'|10 MB"},
+    "Bucket": {
+        "name": "'x'|10 MB", "owner_id": "'x'|10 MB", "principal_id": "'x'|10 MB",
+        "seed": SEEDS, "source_ip": "'x'|10 MB", "versioning": "True",
+    },
     "Client": dict.fromkeys(
         ["app_package_name", "app_title", "app_version_code", "app_version_name",
          "installation_id"],
@@ -166,7 +169,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
     "CognitoIdentity": dict.fromkeys(
         ["cognito_identity_id", "cognito_identity_pool_id"], "None 'x'|10 MB"
     ),
-    "EventBusTarget": {"name": "'x'|10 MB", "source": "'x'|10 MB"},
+    "EventBus": {"name": "'x'|10 MB", "seed": SEEDS, "source": "'x'|10 MB"},
     "EventInvokeConfig": {
         "maximum_retry_attempts": "1", "on_failure": "None", "on_success": "None",
     },
@@ -231,7 +234,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
     },
     "Table": {"key_schema": "'x'", "seed": SEEDS, "shard_count": "1"},
     "ThrottleBackoff": {"cap": "1 1.5", "factor": "1 1.5", "initial": "1 1.5", "jitter": "1"},
-    "TopicTarget": {"name": "'x'|10 MB"},
+    "Topic": {"name": "'x'|10 MB", "seed": SEEDS},
     "VirtualClock": {"epoch_origin": "1 1.5"},
 }  # fmt: skip
 

@@ -13,9 +13,9 @@ import pytest
 
 from invokemodels import (
     Account,
-    BucketTarget,
+    Bucket,
     Decision,
-    EventBusTarget,
+    EventBus,
     EventInvokeConfig,
     EventInvoker,
     EventOutcomeKind,
@@ -28,7 +28,7 @@ from invokemodels import (
     QueueTarget,
     Scheduler,
     ThrottleBackoff,
-    TopicTarget,
+    Topic,
 )
 from invokemodels.core import EVENT_PAYLOAD_LIMIT, LEGACY_EVENT_PAYLOAD_LIMIT, History, Outcome
 from invokemodels.event import (
@@ -398,7 +398,7 @@ def test_an_event_waiting_past_its_age_ends_without_running() -> None:
 def test_reserved_concurrency_zero_goes_straight_to_the_dlq_and_on_failure() -> None:
     handler = Script()
     failures = QueueTarget()
-    dlq = TopicTarget(name="dlq")
+    dlq = Topic(name="dlq")
     _, invoker = make(
         handler,
         reserved_concurrency=0,
@@ -513,7 +513,7 @@ def test_success_record_has_no_function_error() -> None:
 
 
 def test_eventbridge_envelope() -> None:
-    bus = EventBusTarget(name="results")
+    bus = EventBus(name="results")
     fn, invoker = make(Script("fail"), config=EventInvokeConfig(on_success=bus, on_failure=bus),
                        seed=1)  # fmt: skip
     invoker.invoke({"n": 1})
@@ -533,7 +533,7 @@ def test_eventbridge_envelope() -> None:
     assert event["detail"]["requestContext"]["approximateInvokeCount"] == 2
     assert UUID.match(event["id"])
 
-    failures = EventBusTarget(name="results")
+    failures = EventBus(name="results")
     _, invoker = make(always_fail, config=EventInvokeConfig(on_failure=failures))
     invoker.invoke({})
     invoker.scheduler.run_until_idle()
@@ -543,7 +543,7 @@ def test_eventbridge_envelope() -> None:
 
 
 def test_s3_destination_key_and_only_on_failure() -> None:
-    bucket = BucketTarget()
+    bucket = Bucket()
     _, invoker = make(always_fail, config=EventInvokeConfig(on_failure=bucket))
     invoker.invoke({})
     invoker.scheduler.run_until_idle()
@@ -561,7 +561,7 @@ def test_s3_destination_key_and_only_on_failure() -> None:
 
 
 def test_sns_destination_drops_payloads_past_256_kb() -> None:
-    topic = TopicTarget()
+    topic = Topic()
     _, invoker = make(always_fail, config=EventInvokeConfig(on_failure=topic))
     invoker.invoke({"blob": "z" * 300_000})
     invoker.invoke({"blob": "small"})
@@ -651,7 +651,7 @@ def test_dead_letter_error_message_is_the_first_kilobyte() -> None:
     def long_error(event: Any, context: Any) -> Any:
         raise RuntimeError("é" * 2000)
 
-    dlq = TopicTarget(name="dlq")
+    dlq = Topic(name="dlq")
     _, invoker = make(
         long_error, dead_letter=dlq, config=EventInvokeConfig(maximum_retry_attempts=0)
     )
@@ -664,7 +664,7 @@ def test_dead_letter_error_message_is_the_first_kilobyte() -> None:
 
 def test_dead_letter_must_be_a_standard_queue_or_topic() -> None:
     fn = Function(name="orders", handler=always_fail)
-    for target in (BucketTarget(), QueueTarget(name="dlq.fifo")):
+    for target in (Bucket(), QueueTarget(name="dlq.fifo")):
         with pytest.raises(InvalidParameterValueError, match=r"DeadLetterConfig\.TargetArn"):
             EventInvoker(fn, dead_letter=target)  # type: ignore[arg-type]
 
@@ -676,7 +676,7 @@ def test_delivery_failures_are_counted_and_recorded() -> None:
         def deliver(self, record: dict[str, Any], delivery: Any) -> None:
             raise PermissionError("sqs:SendMessage denied")
 
-    big_dlq = TopicTarget(name="dlq")
+    big_dlq = Topic(name="dlq")
     _, invoker = make(
         always_fail,
         config=EventInvokeConfig(on_failure=Broken(), maximum_retry_attempts=0),

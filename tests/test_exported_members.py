@@ -30,8 +30,8 @@ PUBLIC_MODULES = [
 
 # The names a user needs to run the three models; everything else lives in its room.
 TOP_LEVEL = [
-    "Account", "BackgroundEventInvoker", "Batch", "BatchOutcome", "BucketTarget", "Clock",
-    "Decision", "Destination", "EventBusTarget", "EventInvokeConfig", "EventInvoker",
+    "Account", "BackgroundEventInvoker", "Batch", "BatchOutcome", "Bucket", "Clock",
+    "Decision", "Destination", "EventBus", "EventInvokeConfig", "EventInvoker",
     "EventOutcomeKind", "EventRetryPolicy", "EventSourceMapping", "Failure", "FailureKind",
     "FilterCriteria", "Function", "FunctionErrorRetries", "FunctionUrl", "History", "HttpApi",
     "InvokeResponse", "Invoker",
@@ -39,7 +39,7 @@ TOP_LEVEL = [
     "Poller", "Queue", "QueueTarget", "RedrivePolicy", "RequestResponseInvoker", "RestApi",
     "RetryPolicy",
     "SQSMappingConfig", "ScaledClock", "Scheduler", "ServiceQueue", "Span", "StandardRetry",
-    "StreamMappingConfig", "SystemClock", "Table", "ThrottleBackoff", "TopicTarget",
+    "StreamMappingConfig", "SystemClock", "Table", "ThrottleBackoff", "Topic",
     "VirtualClock", "__version__", "exceptions",
 ]  # fmt: skip
 

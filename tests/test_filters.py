@@ -953,3 +953,18 @@ def test_parse_data_round_trips_objects_and_arrays(value: Any) -> None:
         assert json.dumps(parsed) == text
     else:
         assert parsed == text
+
+
+def test_compile_pattern_matches_whole_documents_without_the_data_key_format_check() -> None:
+    from invokemodels.mapping._filters import compile_pattern
+
+    text, matcher = compile_pattern({"data": ["x"], "n": [{"numeric": [">", 1]}]}, "FilterPolicy")
+    assert json.loads(text) == {"data": ["x"], "n": [{"numeric": [">", 1]}]}
+    document = {"data": ["x", "y"], "n": 2}
+    assert matcher(document)
+    # FilterCriteria treats "data" as a stream's data key: a rule list never matches JSON data.
+    assert not FilterCriteria(patterns=[text]).matches(document)
+    with pytest.raises(InvalidParameterValueError, match=r"^EventPattern=.*empty arrays"):
+        compile_pattern({"a": []}, "EventPattern")
+    with pytest.raises(InvalidParameterValueError, match=r"^EventPattern=3 .*JSON string"):
+        compile_pattern(3, "EventPattern")  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from invokemodels import (
-    BucketTarget,
-    EventBusTarget,
+    Bucket,
+    EventBus,
     FilterCriteria,
     Function,
     KinesisStream,
@@ -17,7 +17,7 @@ from invokemodels import (
     Scheduler,
     StreamMappingConfig,
     Table,
-    TopicTarget,
+    Topic,
     VirtualClock,
 )
 from invokemodels.exceptions import InvalidParameterValueError
@@ -84,7 +84,7 @@ def test_starting_position_is_required() -> None:
         ({"on_success": QueueTarget()}, "DestinationConfig.OnSuccess", "Not supported"),
         ({"on_failure": "arn:aws:sqs:x"}, "DestinationConfig.OnFailure", "Destination"),
         (
-            {"on_failure": EventBusTarget()},
+            {"on_failure": EventBus()},
             "DestinationConfig.OnFailure.Destination",
             "SQS queue, an SNS topic or an S3 bucket",
         ),
@@ -149,7 +149,7 @@ def test_timedelta_and_datetime_are_accepted_at_the_boundary() -> None:
     assert stamped.starting_position_timestamp == moment.timestamp()
 
 
-@pytest.mark.parametrize("target", [QueueTarget(), TopicTarget(), BucketTarget()])
+@pytest.mark.parametrize("target", [QueueTarget(), Topic(), Bucket()])
 def test_on_failure_accepts_sqs_sns_and_s3(target: Any) -> None:
     assert config(on_failure=target).on_failure is target
 

@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from invokemodels import (
-    BucketTarget,
+    Bucket,
     Function,
     KinesisStream,
     Outcome,
     QueueTarget,
     Scheduler,
     StreamMappingConfig,
-    TopicTarget,
+    Topic,
     VirtualClock,
 )
 from invokemodels.core import SYNC_PAYLOAD_LIMIT
@@ -634,7 +634,7 @@ def test_bisect_with_the_first_record_reported_halves_the_batch() -> None:
 
 
 def test_kinesis_on_failure_record_key_for_key() -> None:
-    topic = TopicTarget()
+    topic = Topic()
     sched, stream, esm = setup(
         lambda e, c: 1 / 0, maximum_retry_attempts=0, on_failure=topic, batch_size=10
     )
@@ -675,7 +675,7 @@ def test_kinesis_on_failure_record_key_for_key() -> None:
 
 
 def test_s3_on_failure_record_carries_the_batch_as_payload() -> None:
-    bucket = BucketTarget()
+    bucket = Bucket()
     seen: list[Any] = []
 
     def handler(event: Any, context: Any) -> None:
@@ -697,7 +697,7 @@ def test_s3_on_failure_record_carries_the_batch_as_payload() -> None:
 
 
 def test_s3_payload_for_records_never_sent_is_their_batch_event() -> None:
-    bucket = BucketTarget()
+    bucket = Bucket()
     sched, stream, _ = setup(
         lambda e, c: None,
         maximum_record_age=60,
@@ -712,7 +712,7 @@ def test_s3_payload_for_records_never_sent_is_their_batch_event() -> None:
 
 
 def test_s3_payload_of_records_too_old_mid_batch_holds_only_those_records() -> None:
-    bucket = BucketTarget()
+    bucket = Bucket()
     seen: list[Any] = []
 
     def handler(event: Any, context: Any) -> None:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from invokemodels import (
-    BucketTarget,
+    Bucket,
     Function,
     KinesisStream,
     QueueTarget,
@@ -340,9 +340,9 @@ def test_bisect_never_consumes_retries(size: int, poison: st.DataObject, retries
 @settings(max_examples=25)
 @given(scenarios())
 def test_same_seed_same_timeline(scenario: Scenario) -> None:
-    bucket = BucketTarget()
+    bucket = Bucket()
     first = run(scenario, destination=bucket)
-    second = run(scenario, destination=BucketTarget())
+    second = run(scenario, destination=Bucket())
     # An S3 on-failure record's payload holds exactly the records its batch info describes.
     for record in bucket.records:
         info = record["KinesisBatchInfo"]

@@ -70,6 +70,7 @@ DEMO_SECTIONS: tuple[str, ...] = (
     "invokemodels._cli._demo_event",
     "invokemodels._cli._demo_sqs",
     "invokemodels._cli._demo_streams",
+    "invokemodels._cli._demo_triggers",
 )
 """Modules run by ``invokemodels demo``, in order; each defines ``run(out: TextIO) -> None``."""
 

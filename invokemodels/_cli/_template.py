@@ -24,7 +24,9 @@ from typing import Any, Final
 
 import attrs
 
-from invokemodels.aws._targets import EventBusTarget, QueueTarget, TopicTarget
+from invokemodels.aws._eventbridge import EventBus
+from invokemodels.aws._sns import Topic
+from invokemodels.aws._targets import QueueTarget
 from invokemodels.core._function import Function
 from invokemodels.core._logs import LoggingConfig
 from invokemodels.event._policy import EventInvokeConfig
@@ -273,9 +275,9 @@ class _Reader:
         if kind == "SQS":
             return QueueTarget(name=name)
         if kind == "SNS":
-            return TopicTarget(name=name)
+            return Topic(name=name)
         if kind == "EventBridge":
-            return EventBusTarget(name=name)
+            return EventBus(name=name)
         raise InvalidParameterValueError(
             f"{where}.Type", kind, "must be SQS, SNS or EventBridge (the destinations modelled)"
         )

@@ -3,7 +3,7 @@
 `SQSDestination` and `SNSDestination` are `Destination` s (a stream mapping's
 ``DestinationConfig.OnFailure``, an Event invoker's destinations) and dead-letter targets
 (`DeadLetterQueue`, `DeadLetterTopic`): the record becomes the message body as JSON,
-exactly as the in-memory ``QueueTarget`` / ``TopicTarget`` deliver it.  A failed call
+exactly as the in-memory ``QueueTarget`` / ``Topic`` deliver it.  A failed call
 raises botocore's error, which the mapping counts as a ``DestinationDeliveryFailures``.
 """
 

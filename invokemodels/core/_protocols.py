@@ -353,7 +353,7 @@ class DeadLetterQueue(Protocol):
 
 
 class DeadLetterTopic(Protocol):
-    """**Protocol**: an SNS topic as a dead-letter target (`TopicTarget`).
+    """**Protocol**: an SNS topic as a dead-letter target (`Topic`).
 
     ``arn`` must name a standard topic; ``publish`` receives the original event and
     message attributes.

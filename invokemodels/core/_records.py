@@ -472,7 +472,7 @@ def eventbridge_envelope(
 def s3_object_key(key: str) -> str:
     """An object key as S3 writes it into an event notification: URL-encoded the way a
     form is (``"red flower.jpg"`` becomes ``"red+flower.jpg"``, ``+`` becomes ``%2B``),
-    with ``/`` left as it is (reference: docs/reference/triggers.md, S3 keys).
+    with ``/`` left as it is (reference: docs/reference/triggers-async.md, the record).
 
     Which characters besides space, ``+``, ``=``, ``:`` and non-ASCII S3 encodes is
     [UNCONFIRMED]: this library encodes what Python's ``quote_plus`` does, keeping ``/``.

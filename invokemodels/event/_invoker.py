@@ -553,7 +553,7 @@ class EventInvoker:
         function: the function to invoke.
         config: the `EventInvokeConfig` (default: AWS's defaults, no destinations).
         dead_letter: a `DeadLetterQueue` (`QueueTarget`, an SQS ``Queue``) or a
-            `DeadLetterTopic` (`TopicTarget`) receiving the original event of every failed
+            `DeadLetterTopic` (`Topic`) receiving the original event of every failed
             event, with ``RequestID`` / ``ErrorCode`` / ``ErrorMessage`` attributes.
         scheduler: the scheduler (and clock) to run on (default: a new virtual one).
         seed: seeds request ids, jitter and duplicate delivery (or pass ``rng``).

@@ -254,6 +254,7 @@ class _Compiler:
 
     extensions: bool
     object_only_key: str | None = None
+    data_keys: frozenset[str] = _DATA_KEYS
 
     def extension(self, name: str, where: str) -> None:
         if not self.extensions:
@@ -292,7 +293,7 @@ class _Compiler:
             if isinstance(value, dict):
                 fields.append((key, self.nested(self.node(value, where, in_or=in_or))))
             elif isinstance(value, list):
-                data_key = not path and key in _DATA_KEYS
+                data_key = not path and key in self.data_keys
                 if data_key and key == self.object_only_key:
                     raise _PatternError(
                         where,
@@ -716,7 +717,13 @@ def _glob(pieces: tuple[str, ...]) -> Matcher:
     return glob
 
 
-def _compile(text: str, extensions: bool, object_only_key: str | None = None) -> Matcher:
+def _compile(
+    text: str,
+    extensions: bool,
+    object_only_key: str | None = None,
+    *,
+    data_keys: frozenset[str] = _DATA_KEYS,
+) -> Matcher:
     """Parse and compile one pattern; `_PatternError` says what is wrong and where."""
     if len(text) > PATTERN_MAX_LENGTH:
         raise _PatternError(
@@ -732,7 +739,33 @@ def _compile(text: str, extensions: bool, object_only_key: str | None = None) ->
         raise _PatternError("", f"not valid JSON: {exc}") from None
     if not isinstance(pattern, dict):
         raise _PatternError("", f"a pattern must be a JSON object, not {_json_type(pattern)}")
-    return _Compiler(extensions, object_only_key).node(pattern, "")
+    return _Compiler(extensions, object_only_key, data_keys).node(pattern, "")
+
+
+def compile_pattern(pattern: str | Mapping[str, Any], parameter: str) -> tuple[str, Matcher]:
+    """Validate and compile an EventBridge-style pattern matched against a whole document.
+
+    For the services that filter with the same rules as ``FilterCriteria`` (an SNS
+    subscription's filter policy, an EventBridge rule's event pattern): every operator
+    (the EventBridge extensions included) and no data-key format check.  Returns the
+    pattern's JSON text and its matcher; an invalid pattern raises
+    `InvalidParameterValueError` naming ``parameter``, the pattern and the problem.
+    """
+    if isinstance(pattern, Mapping):
+        try:
+            text = json.dumps(pattern, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterValueError(parameter, pattern, f"not JSON: {exc}") from None
+    elif isinstance(pattern, str):
+        text = pattern
+    else:
+        raise InvalidParameterValueError(
+            parameter, pattern, "must be a JSON string (or a dict, serialized with json.dumps)"
+        )
+    try:
+        return text, _compile(text, True, data_keys=frozenset())
+    except _PatternError as exc:
+        raise InvalidParameterValueError(parameter, text, str(exc)) from None
 
 
 def _compile_filter(

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from invokemodels import (
     BackgroundEventInvoker,
+    Bucket,
     Clock,
     Destination,
+    EventBus,
     EventInvoker,
     EventRetryPolicy,
     EventSourceMapping,
@@ -32,7 +34,7 @@ from invokemodels import (
     SystemClock,
     Table,
     ThrottleBackoff,
-    TopicTarget,
+    Topic,
     VirtualClock,
 )
 from invokemodels.core import (
@@ -94,4 +96,12 @@ table_mapping = Table("typing-table", key_schema="Id").map_to(
 table_poller: Poller = table_mapping.poller
 dlq_target: DeadLetterQueue = QueueTarget()
 dlq_sqs_queue: DeadLetterQueue = Queue("typing-dlq")
-dlq_topic: DeadLetterTopic = TopicTarget()
+dlq_topic: DeadLetterTopic = Topic()
+bucket_dest: Destination = Bucket()
+topic_dest: Destination = Topic()
+bus_dest: Destination = EventBus()
+bucket_invoker: EventInvoker = Bucket().notify(event_fn)
+topic_invoker: EventInvoker = Topic().subscribe(event_fn).invoker
+rule_invokers: tuple[EventInvoker, ...] = (
+    EventBus().put_rule("typing", event_pattern={"source": ["s"]}, targets=[event_fn]).invokers
+)
