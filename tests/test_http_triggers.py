@@ -780,6 +780,38 @@ def test_each_request_is_a_request_response_invoke_in_the_shared_history() -> No
     ]
 
 
+def test_a_route_takes_a_request_response_invoker_of_your_own() -> None:
+    scheduler = Scheduler()
+    fn = Function(
+        "orders",
+        lambda event, context: {"statusCode": 200, "body": context.function_version},
+        version="3",
+    )
+    invoker = RequestResponseInvoker(fn, scheduler, qualifier="live", seed=5)
+    api = RestApi(invoker, scheduler=scheduler)
+    assert api.invoker_for(invoker) is invoker
+    assert api.request("GET", "/").text == "3"
+    assert invoker.calls == 1
+    invoker.inject(ServiceError("down"))
+    assert api.request("GET", "/").error == "invocation_error"
+    other = HttpApi(routes={"GET /a": invoker, "$default": fn}, scheduler=scheduler)
+    assert other.invoker_for(invoker) is invoker
+    assert other.invoker_for(fn) is not invoker
+    url = FunctionUrl(invoker, scheduler=scheduler)
+    assert url.request("GET", "/").status_code == 200
+    assert repr(url).endswith(" orders>")
+    assert invoker.calls == 3
+    elsewhere = RequestResponseInvoker(fn, Scheduler())
+    for make in (
+        lambda: RestApi(elsewhere, scheduler=scheduler),
+        lambda: HttpApi(routes={"$default": elsewhere}, scheduler=scheduler),
+        lambda: FunctionUrl(elsewhere, scheduler=scheduler),
+        lambda: RestApi(fn, scheduler=scheduler).add_route("GET /x", elsewhere),
+    ):
+        with pytest.raises(InvalidParameterValueError, match=r"^function=.*service's scheduler"):
+            make()
+
+
 def test_a_throttled_request_is_in_the_history_too() -> None:
     api = HttpApi(Function("f", echo, reserved_concurrency=0))
     api.request("GET", "/")

@@ -75,6 +75,7 @@ __all__ = [
     "HttpResponse",
     "RestApi",
     "Route",
+    "Target",
     "function_url_event_of",
     "http_api_event_of",
     "join_pairs",
@@ -98,6 +99,12 @@ _API_ID: Final = re.compile("[a-z0-9]{1,32}")
 _STAGE: Final = re.compile(r"\$default|[A-Za-z0-9_-]{1,128}")
 _BASE64: Final = re.compile("[A-Za-z0-9+/]*={0,2}")
 _MISSING: Final[Any] = object()
+
+Target = Function | RequestResponseInvoker
+"""What a route invokes: a `Function` (the service makes a `RequestResponseInvoker` for it
+on its own scheduler, history and random source) or a `RequestResponseInvoker` of your own
+on the service's scheduler (its qualifier, client context, ``fault`` and ``inject`` apply)."""
+_TARGET: Final = "a Function or a RequestResponseInvoker"
 
 
 # -- the event shapes' values ---------------------------------------------------------------
@@ -662,7 +669,7 @@ class Route:
         return self.method in ("ANY", method) and self._pattern.fullmatch(path) is not None
 
 
-def _routes(value: Any) -> dict[Route, Function | None]:
+def _routes(value: Any) -> dict[Route, Target | None]:
     if isinstance(value, (str, Route)):
         value = [value]
     if isinstance(value, Mapping):
@@ -673,11 +680,11 @@ def _routes(value: Any) -> dict[Route, Function | None]:
         raise InvalidParameterValueError(
             "routes", value, "must be route keys, or a mapping of route key to Function"
         )
-    routes: dict[Route, Function | None] = {}
+    routes: dict[Route, Target | None] = {}
     for key, function in items:
         route = key if isinstance(key, Route) else Route(key)
-        if function is not None and not isinstance(function, Function):
-            raise InvalidParameterValueError(f"routes[{key!r}]", function, "must be a Function")
+        if function is not None and not isinstance(function, (Function, RequestResponseInvoker)):
+            raise InvalidParameterValueError(f"routes[{key!r}]", function, f"must be {_TARGET}")
         routes[route] = function
     return routes
 
@@ -762,9 +769,19 @@ class _HttpService:
         """Requests received so far."""
         return self._requests
 
-    def invoker_for(self, function: Function) -> RequestResponseInvoker:
-        """The synchronous invoker this service calls ``function`` through (one per
-        function, on the service's scheduler, history and random source)."""
+    def invoker_for(self, function: Target) -> RequestResponseInvoker:
+        """The synchronous invoker this service calls ``function`` through: one per
+        `Function`, on the service's scheduler, history and random source; a
+        `RequestResponseInvoker` given as a route's target is its own."""
+        if isinstance(function, RequestResponseInvoker):
+            if function.scheduler is not self.scheduler:
+                raise InvalidParameterValueError(
+                    "function",
+                    function,
+                    "must run on the service's scheduler (one clock for the service and the "
+                    "function: pass scheduler= to both)",
+                )
+            return function
         invoker = self._invokers.get(id(function))
         if invoker is None:
             invoker = RequestResponseInvoker(
@@ -969,7 +986,7 @@ class _HttpService:
     def _request_id(self) -> str:
         return new_request_id(self.rng)
 
-    def _route(self, request: _Request) -> tuple[Route, Function] | None:
+    def _route(self, request: _Request) -> tuple[Route, Target] | None:
         raise NotImplementedError
 
     def _event(self, request: _Request, route: Route, request_id: str) -> dict[str, Any]:
@@ -987,8 +1004,11 @@ def _check_timeout(parameter: str, value: Any, high: float) -> None:
 class _Api(_HttpService):
     """An API Gateway API: routes, a stage, an integration timeout."""
 
-    function: Function | None = attrs.field(
-        default=None, validator=instance_of("function", Function, "a Function", optional=True)
+    function: Target | None = attrs.field(
+        default=None,
+        validator=instance_of(
+            "function", (Function, RequestResponseInvoker), _TARGET, optional=True
+        ),
     )
     routes: Any = attrs.field(default=None, kw_only=True)
     stage: str = attrs.field(default="", kw_only=True)
@@ -1020,6 +1040,9 @@ class _Api(_HttpService):
                         f"routes[{route.key!r}]", None, "needs a Function (or give function=)"
                     )
                 routes[route] = self.function
+        for target in routes.values():
+            assert target is not None
+            self.invoker_for(target)  # a given invoker must share the service's scheduler
         object.__setattr__(self, "routes", routes)
         if not isinstance(self.stage, str) or not _STAGE.fullmatch(self.stage):
             raise InvalidParameterValueError(
@@ -1041,14 +1064,15 @@ class _Api(_HttpService):
     def _default_routes(self) -> list[str]:
         raise NotImplementedError
 
-    def add_route(self, route: str | Route, function: Function | None = None) -> Route:
+    def add_route(self, route: str | Route, function: Target | None = None) -> Route:
         """Add a route (a route key such as ``"GET /orders/{id}"``) to ``function``
         (default: the API's ``function``); returns the `Route`."""
         added = _routes({route: function})
         ((key, target),) = added.items()
         target = target or self.function
         if target is None:
-            raise InvalidParameterValueError("function", None, "must be a Function")
+            raise InvalidParameterValueError("function", None, f"must be {_TARGET}")
+        self.invoker_for(target)
         self.routes[key] = target
         return key
 
@@ -1064,8 +1088,8 @@ class _Api(_HttpService):
     def _timeout(self) -> float | None:
         return self.integration_timeout
 
-    def _route(self, request: _Request) -> tuple[Route, Function] | None:
-        best: tuple[Route, Function] | None = None
+    def _route(self, request: _Request) -> tuple[Route, Target] | None:
+        best: tuple[Route, Target] | None = None
         for route, function in self.routes.items():
             if route.matches(request.method, request.path) and (
                 best is None or route.rank < best[0].rank
@@ -1081,12 +1105,14 @@ class RestApi(_Api):
 
     Args:
         function: the `Function` of every route that names none (the default routes
-            ``ANY /`` and ``ANY /{proxy+}`` included).
+            ``ANY /`` and ``ANY /{proxy+}`` included), or a `RequestResponseInvoker` of
+            your own on the service's scheduler (see `Target`).
         routes: route keys (``"GET /orders/{id}"``, ``"ANY /{proxy+}"``), or a mapping of
-            route key to `Function`.  Default: ``ANY /`` and ``ANY /{proxy+}``.  The most
-            specific route wins (literal segments over ``{name}`` over ``{name+}``, a
-            method over ``ANY``); none matching is 403 ``Missing Authentication Token``.
-            Once made, ``api.routes`` is a dict of `Route` to `Function`.
+            route key to `Function` (or `RequestResponseInvoker`).  Default: ``ANY /``
+            and ``ANY /{proxy+}``.  The most specific route wins (literal segments over
+            ``{name}`` over ``{name+}``, a method over ``ANY``); none matching is 403
+            ``Missing Authentication Token``.
+            Once made, ``api.routes`` is a dict of `Route` to its target.
         stage: the stage name (default ``"prod"``): ``requestContext.stage`` and the
             path prefix in ``requestContext.path``.
         stage_variables: the stage's variables (``stageVariables``).
@@ -1162,7 +1188,8 @@ class HttpApi(_Api):
         function: the `Function` of every route that names none (the default route
             ``$default`` included).
         routes: route keys (``"GET /orders/{id}"``, ``"ANY /{proxy+}"``, ``"$default"``),
-            or a mapping of route key to `Function`.  Default: ``$default``, which takes
+            or a mapping of route key to `Function` (or `RequestResponseInvoker`).
+            Default: ``$default``, which takes
             every request no other route matches; none matching is 404.
         payload_format_version: ``"2.0"`` (default) or ``"1.0"`` (the REST API's event
             with ``"version": "1.0"`` and its response format).
@@ -1260,7 +1287,8 @@ class FunctionUrl(_HttpService):
     response format (see `v2_response`).
 
     Args:
-        function: the `Function` behind the URL.
+        function: the `Function` behind the URL, or a `RequestResponseInvoker` of your
+            own on the service's scheduler (see `Target`).
         url_id: the URL id, the first label of ``<url-id>.lambda-url.<region>.on.aws``.
         account_id: ``requestContext.accountId`` (``"anonymous"`` for auth type
             ``NONE``, as recorded).
@@ -1271,7 +1299,9 @@ class FunctionUrl(_HttpService):
     whose ``Sandbox.Timedout`` is a function error.
     """
 
-    function: Function = attrs.field(validator=instance_of("function", Function, "a Function"))
+    function: Target = attrs.field(
+        validator=instance_of("function", (Function, RequestResponseInvoker), _TARGET)
+    )
     url_id: str = attrs.field(
         default="a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6",
         kw_only=True,
@@ -1285,8 +1315,13 @@ class FunctionUrl(_HttpService):
     )
     authorizer: dict[str, Any] | None = attrs.field(default=None, kw_only=True)
 
+    def __attrs_post_init__(self) -> None:
+        self.invoker_for(self.function)  # a given invoker must share the service's scheduler
+
     def __repr__(self) -> str:
-        return f"<FunctionUrl {self._domain()} {self.function.name}>"
+        target = self.function
+        name = target.function.name if isinstance(target, RequestResponseInvoker) else target.name
+        return f"<FunctionUrl {self._domain()} {name}>"
 
     @property
     def url(self) -> str:
@@ -1302,7 +1337,7 @@ class FunctionUrl(_HttpService):
     def _timeout(self) -> float | None:
         return None
 
-    def _route(self, request: _Request) -> tuple[Route, Function] | None:
+    def _route(self, request: _Request) -> tuple[Route, Target] | None:
         return Route("$default"), self.function
 
     def _event(self, request: _Request, route: Route, request_id: str) -> dict[str, Any]:
