@@ -1,4 +1,6 @@
-"""``invokemodels serve``: Lambda's Invoke API on 127.0.0.1 for any SDK (`InvokeServer`).
+"""``invokemodels serve``: Lambda's Invoke API on 127.0.0.1 for any SDK (`InvokeServer`),
+or, with ``--api rest|http|url``, an API Gateway REST API, an HTTP API or a function URL in
+front of the functions, for any HTTP client (`ApiServer`).
 
 Standard output gets one line, the endpoint's URL (for ``--endpoint-url`` /
 ``endpoint_url=``, and for scripts that start the server on ``--port 0``).  Each attempt's
@@ -18,10 +20,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
+from invokemodels.aws._http import FunctionUrl, HttpApi, RestApi
+from invokemodels.core._clock import SystemClock
+from invokemodels.core._function import Function
 from invokemodels.core._logs import LogRecorder
+from invokemodels.core._scheduler import Scheduler
 from invokemodels.core._validate import check_range
 from invokemodels.event._policy import EventInvokeConfig
 from invokemodels.exceptions import InvalidParameterValueError
+from invokemodels.serve._api import ApiServer
 from invokemodels.serve._server import InvokeServer
 
 from ._functions import (
@@ -31,6 +38,7 @@ from ._functions import (
     logging_config,
     split_function_name,
 )
+from ._template import TemplateFunction
 
 __all__ = ["add_parser", "run"]
 
@@ -69,6 +77,28 @@ def add_parser(commands: Any) -> None:
     )
     event.add_argument(
         "--drain", action="store_true", help="on shutdown, wait for queued events (cancel them)"
+    )
+    api = serve.add_argument_group("an HTTP front door (instead of the Invoke API)")
+    api.add_argument(
+        "--api",
+        choices=("rest", "http", "url"),
+        help="serve the functions behind a REST API, an HTTP API or a function URL",
+    )
+    api.add_argument(
+        "--route",
+        action="append",
+        default=[],
+        metavar="KEY[=NAME]",
+        help="a route key ('GET /orders/{id}', 'ANY /{proxy+}', '$default'), to the function "
+        "NAME (the only one by default); repeatable",
+    )
+    api.add_argument("--stage", help="the stage (REST API: prod; HTTP API: $default)")
+    api.add_argument("--payload-format-version", choices=("1.0", "2.0"), help="an HTTP API's (2.0)")
+    api.add_argument(
+        "--integration-timeout",
+        type=float,
+        metavar="S",
+        help="seconds API Gateway waits (REST API 29, HTTP API 30)",
     )
     output = serve.add_argument_group("output")
     output.add_argument("--seed", type=int, default=None, help="seeds request ids (unseeded)")
@@ -117,6 +147,8 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
                 "--log-file", args.log_file, f"cannot write: {exc.strerror or exc}"
             ) from None
     sink = LogSink(logs)
+    if args.api is not None:
+        return _serve_api(args, found, sink, logs, stdout, stderr)
     server = InvokeServer(
         [tf.function for tf in found],
         host=args.host,
@@ -186,4 +218,106 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             raise InvalidParameterValueError(
                 "--report", args.report, f"cannot write: {exc.strerror or exc}"
             ) from None
+    return 0
+
+
+def _api_service(
+    args: argparse.Namespace, functions: list[Function]
+) -> RestApi | HttpApi | FunctionUrl:
+    """The service ``--api`` and its options describe, on the real clock."""
+    by_name = {function.name: function for function in functions}
+    only = functions[0] if len(functions) == 1 else None
+    scheduler = Scheduler(clock=SystemClock())
+    if args.api == "url":
+        for option in ("route", "stage", "payload_format_version", "integration_timeout"):
+            if getattr(args, option):
+                raise InvalidParameterValueError(
+                    f"--{option.replace('_', '-')}", getattr(args, option),
+                    "does not apply to a function URL (--api url)",
+                )  # fmt: skip
+        if only is None:
+            raise InvalidParameterValueError(
+                "--api", "url", "a function URL serves one function: name it with --function-name"
+            )
+        return FunctionUrl(only, scheduler=scheduler, seed=args.seed)
+    routes: dict[str, Function] = {}
+    for value in args.route:
+        key, sep, name = value.rpartition("=")
+        if not sep or name not in by_name:
+            key, name = value, ""
+        function = by_name[name] if name else only
+        if function is None:
+            raise InvalidParameterValueError(
+                "--route", value, f"must name its function: KEY=NAME, NAME one of {sorted(by_name)}"
+            )
+        routes[key] = function
+    if not routes and only is None:
+        raise InvalidParameterValueError(
+            "--route", None, "give routes (KEY=NAME) for a template of several functions"
+        )
+    options: dict[str, Any] = {"scheduler": scheduler, "seed": args.seed}
+    if routes:
+        options["routes"] = routes
+    if args.stage is not None:
+        options["stage"] = args.stage
+    if args.integration_timeout is not None:
+        options["integration_timeout"] = args.integration_timeout
+    if args.api == "rest":
+        if args.payload_format_version not in (None, "1.0"):
+            raise InvalidParameterValueError(
+                "--payload-format-version", args.payload_format_version, "a REST API's is 1.0"
+            )
+        return RestApi(only, **options)
+    if args.payload_format_version is not None:
+        options["payload_format_version"] = args.payload_format_version
+    return HttpApi(only, **options)
+
+
+def _serve_api(
+    args: argparse.Namespace,
+    found: list[TemplateFunction],
+    sink: LogSink,
+    logs: TextIO | None,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """``serve --api``: the service on ``--host:--port`` until ``SIGINT`` or ``SIGTERM``."""
+    functions = [tf.function for tf in found]
+    server = ApiServer(_api_service(args, functions), host=args.host, port=args.port)
+    recorders = []
+    for tf in found:
+        recorder = LogRecorder(config=logging_config(args, tf), keep=False, on_log=sink)
+        recorder.watch(tf.function)
+        recorders.append((recorder, tf.function))
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    kind = {"rest": "a REST API", "http": "an HTTP API", "url": "a function URL"}[args.api]
+    try:
+        try:
+            server.start()
+        except OSError as exc:
+            raise InvalidParameterValueError(
+                "--port", args.port, f"cannot listen on {args.host}: {exc.strerror or exc}"
+            ) from None
+        stdout.write(server.url + "\n")
+        stdout.flush()
+        stderr.write(
+            f"invokemodels serve: {server.url} is {kind} in front of "
+            f"{', '.join(f.name for f in functions)}; Ctrl-C or SIGTERM stops it\n"
+        )
+        while not stop.wait(0.2):
+            pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        server.close()
+        for recorder, function in recorders:
+            recorder.unwatch(function)
+        if logs is not None and logs is not stderr:
+            logs.close()
+    stderr.write(f"invokemodels serve: stopped; {server.service.requests} request(s) served\n")
     return 0

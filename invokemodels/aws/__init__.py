@@ -1,7 +1,8 @@
 """The in-memory AWS services: an SQS queue, a Kinesis stream, a DynamoDB table (polled by
 event source mappings), an S3 bucket, an SNS topic and an EventBridge bus (which invoke
-functions asynchronously), and `QueueTarget`, a destination-only queue.  They serve as
-event sources and as destinations.
+functions asynchronously), the HTTP front doors that invoke a function synchronously
+(an API Gateway REST API, an HTTP API, a function URL), and `QueueTarget`, a
+destination-only queue.  They serve as event sources and as destinations.
 """
 
 from __future__ import annotations
@@ -22,6 +23,20 @@ from invokemodels.aws._eventbridge import (
     InputTransformer,
     Rule,
     RuleTarget,
+)
+from invokemodels.aws._http import (
+    FUNCTION_URL_ERRORS,
+    HTTP_API_ERRORS,
+    HTTP_API_INTEGRATION_TIMEOUT,
+    REST_API_ERRORS,
+    REST_API_INTEGRATION_TIMEOUT,
+    ErrorResponses,
+    FunctionUrl,
+    GatewayError,
+    HttpApi,
+    HttpResponse,
+    RestApi,
+    Route,
 )
 from invokemodels.aws._kinesis import (
     KINESIS_POLLING_INTERVAL,
@@ -55,14 +70,24 @@ __all__ = [
     "FILTER_POLICY_MAX_COMBINATIONS",
     "FILTER_POLICY_MAX_KEYS",
     "FILTER_POLICY_SCOPES",
+    "FUNCTION_URL_ERRORS",
+    "HTTP_API_ERRORS",
+    "HTTP_API_INTEGRATION_TIMEOUT",
     "KINESIS_POLLING_INTERVAL",
     "PUT_EVENTS_MAX_ENTRIES",
+    "REST_API_ERRORS",
+    "REST_API_INTEGRATION_TIMEOUT",
     "RULE_MAX_TARGETS",
     "S3_EVENT_TYPES",
     "STREAM_VIEW_TYPES",
     "Bucket",
     "DeadLetter",
+    "ErrorResponses",
     "EventBus",
+    "FunctionUrl",
+    "GatewayError",
+    "HttpApi",
+    "HttpResponse",
     "InputTransformer",
     "KinesisStream",
     "Message",
@@ -74,6 +99,8 @@ __all__ = [
     "QueueTarget",
     "ReceivedMessage",
     "RedrivePolicy",
+    "RestApi",
+    "Route",
     "Rule",
     "RuleTarget",
     "S3Object",

@@ -22,6 +22,7 @@ import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from invokemodels.aws import _http
 from invokemodels.aws._dynamodb import STREAM_VIEW_TYPES, stream_record_size, to_attribute_value
 from invokemodels.aws._sqs import md5_of_message_attributes
 from invokemodels.core import _records
@@ -626,21 +627,6 @@ def _body(body: str | bytes | None) -> tuple[str | None, bool]:
     return base64.b64encode(_as_bytes("body", body)).decode("ascii"), True
 
 
-def _path_parameters(template: str, path: str) -> dict[str, str] | None:
-    """The values of ``{name}`` (one segment) and ``{name+}`` (the rest) in ``path``."""
-    names: list[str] = []
-
-    def group(match: re.Match[str]) -> str:
-        names.append(match[1])
-        return "(.+)" if match[2] else "([^/]+)"
-
-    pattern = re.sub(r"\\\{([A-Za-z0-9_]+)(\\\+)?\\\}", group, re.escape(template))
-    found = re.fullmatch(pattern, path)
-    if found is None:
-        raise InvalidParameterValueError("path", path, f"does not match the route {template!r}")
-    return dict(zip(names, found.groups(), strict=True)) or None
-
-
 def _default_headers(host: str, body: str | None, source_ip: str) -> dict[str, str]:
     """A client's usual headers, named as a REST API passes them on (as sent)."""
     headers = {
@@ -702,45 +688,27 @@ def rest_api_event(
     header_pairs = _pairs(
         "headers", _default_headers(domain, text, source_ip) if headers is None else headers
     )
-    query_pairs = _pairs("query", query)
-    template = path if resource is None else resource
-    user_agent = next((v for k, v in header_pairs if k.lower() == "user-agent"), None)
-    multi_headers: dict[str, list[str]] = {}
-    for name, value in header_pairs:
-        multi_headers.setdefault(name, []).append(value)
-    multi_query: dict[str, list[str]] = {}
-    for name, value in query_pairs:
-        multi_query.setdefault(name, []).append(value)
-    return _records.rest_api_event(
-        resource=template,
+    extended_request_id = ids.base64(11)
+    request_id = ids.uuid()
+    return _http.rest_api_event_of(
+        method=method,
         path=path,
-        http_method=method,
-        headers={k: v[-1] for k, v in multi_headers.items()} or None,
-        multi_value_headers=multi_headers or None,
-        query_string_parameters={k: v[-1] for k, v in multi_query.items()} or None,
-        multi_value_query_string_parameters=multi_query or None,
-        path_parameters=_path_parameters(template, path),
-        stage_variables=dict(stage_variables) if stage_variables else None,
-        request_context=_records.rest_request_context(
-            account_id=account_id,
-            api_id=api_id,
-            domain_name=domain,
-            domain_prefix=api_id,
-            extended_request_id=ids.base64(11),
-            http_method=method,
-            source_ip=source_ip,
-            user_agent=user_agent,
-            path=f"/{stage}{path}",
-            protocol="HTTP/1.1",
-            request_id=ids.uuid(),
-            epoch=time,
-            resource_id=ids.chars(_LOWER_ALNUM, 6),
-            resource_path=template,
-            stage=stage,
-            authorizer=authorizer,
-        ),
+        resource=path if resource is None else resource,
+        header_pairs=header_pairs,
+        query_pairs=_pairs("query", query),
         body=text,
         is_base64_encoded=encoded,
+        stage=stage,
+        stage_variables=stage_variables,
+        account_id=account_id,
+        api_id=api_id,
+        domain_name=domain,
+        source_ip=source_ip,
+        epoch=time,
+        authorizer=authorizer,
+        request_id=request_id,
+        extended_request_id=extended_request_id,
+        resource_id=ids.chars(_LOWER_ALNUM, 6),
     )
 
 
@@ -750,21 +718,14 @@ def _v2_parts(
     source_ip: str,
     headers: Mapping[str, str | Sequence[str]] | None,
     query: Mapping[str, str | Sequence[str]] | None,
-) -> tuple[dict[str, str], str, dict[str, str] | None]:
-    """Payload 2.0's headers (lower-case names, repeats joined with commas), raw query
-    string and query parameters (repeats joined with commas)."""
+) -> tuple[list[tuple[str, str]], str, list[tuple[str, str]]]:
+    """Payload 2.0's header pairs (a client's usual ones for None), raw query string and
+    query pairs."""
     header_pairs = _pairs(
         "headers", _default_headers(host, text, source_ip) if headers is None else headers
     )
-    joined: dict[str, str] = {}
-    for name, value in header_pairs:
-        lower = name.lower()
-        joined[lower] = f"{joined[lower]},{value}" if lower in joined else value
     query_pairs = _pairs("query", query)
-    params: dict[str, str] = {}
-    for name, value in query_pairs:
-        params[name] = f"{params[name]},{value}" if name in params else value
-    return joined, urllib.parse.urlencode(query_pairs), params or None
+    return header_pairs, urllib.parse.urlencode(query_pairs), query_pairs
 
 
 def http_api_event(
@@ -799,36 +760,26 @@ def http_api_event(
     text, encoded = _body(body)
     ids = _Ids(seed)
     domain = f"{api_id}.execute-api.{region}.amazonaws.com"
-    joined, raw_query, params = _v2_parts(domain, text, source_ip, headers, query)
-    route_key = "$default" if route is None else f"{method} {route}"
-    return _records.http_api_event(
-        route_key=route_key,
-        raw_path=path,
+    header_pairs, raw_query, query_pairs = _v2_parts(domain, text, source_ip, headers, query)
+    return _http.http_api_event_of(
+        method=method,
+        path=path,
+        route=route,
+        header_pairs=header_pairs,
         raw_query_string=raw_query,
-        cookies=list(cookies) if cookies else None,
-        headers=joined,
-        query_string_parameters=params,
-        request_context=_records.http_request_context(
-            account_id=account_id,
-            api_id=api_id,
-            domain_name=domain,
-            domain_prefix=api_id,
-            method=method,
-            path=path,
-            protocol="HTTP/1.1",
-            source_ip=source_ip,
-            user_agent=joined.get("user-agent", ""),
-            request_id=ids.base64(11),
-            route_key=route_key,
-            stage=stage,
-            epoch=time,
-            authentication=None,
-            authorizer=authorizer,
-        ),
+        query_pairs=query_pairs,
+        cookies=cookies,
         body=text,
-        path_parameters=None if route is None else _path_parameters(route, path),
         is_base64_encoded=encoded,
-        stage_variables=dict(stage_variables) if stage_variables else None,
+        stage=stage,
+        stage_variables=stage_variables,
+        account_id=account_id,
+        api_id=api_id,
+        domain_name=domain,
+        source_ip=source_ip,
+        epoch=time,
+        authorizer=authorizer,
+        request_id=ids.base64(11),
     )
 
 
@@ -856,23 +807,21 @@ def function_url_event(
     _check_path(path)
     text, encoded = _body(body)
     domain = f"{url_id}.lambda-url.{region}.on.aws"
-    joined, raw_query, params = _v2_parts(domain, text, source_ip, headers, query)
-    return _records.function_url_event(
+    header_pairs, raw_query, query_pairs = _v2_parts(domain, text, source_ip, headers, query)
+    return _http.function_url_event_of(
+        method=method,
+        path=path,
+        header_pairs=header_pairs,
+        raw_query_string=raw_query,
+        query_pairs=query_pairs,
+        cookies=cookies,
+        body=text,
+        is_base64_encoded=encoded,
         url_id=url_id,
         region=region,
         account_id=account_id,
-        raw_path=path,
-        raw_query_string=raw_query,
-        cookies=list(cookies) if cookies else None,
-        headers=joined,
-        query_string_parameters=params,
-        method=method,
-        protocol="HTTP/1.1",
         source_ip=source_ip,
-        user_agent=joined.get("user-agent", ""),
-        request_id=_Ids(seed).uuid(),
         epoch=time,
-        body=text,
-        is_base64_encoded=encoded,
         authorizer=authorizer,
+        request_id=_Ids(seed).uuid(),
     )
