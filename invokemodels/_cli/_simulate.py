@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import re
 from typing import Any, TextIO
 
@@ -93,11 +94,13 @@ class _Bar:
         except ImportError:
             tqdm = None
         if tqdm is not None:
-            self.tqdm = tqdm(total=total, unit=unit, desc=label, file=stream, leave=False)
+            self.tqdm = tqdm(
+                total=math.ceil(total), unit=unit, desc=label, file=stream, leave=False
+            )
 
     def to(self, done: float) -> None:
         if self.tqdm is not None:
-            self.tqdm.update(done - self.done)
+            self.tqdm.update(math.ceil(done) - math.ceil(self.done))
         else:
             share = 100 * done / self.total if self.total else 100
             self.stream.write(

@@ -391,6 +391,13 @@ def _parse(data: Mapping[str, Any], source: str) -> Scenario:
                 f"must name a queue of the scenario ({', '.join(sorted(queue_names))}), "
                 f"got {queue.dead_letter!r}",
             )
+        if queue.dead_letter is not None and queue.dead_letter.endswith(".fifo") != queue.fifo:
+            kind = "a FIFO queue" if queue.fifo else "a standard queue"
+            raise ScenarioError(
+                source,
+                f"queues.{queue.name}.redrive.dead_letter",
+                f"the dead-letter queue of {kind} must be {kind}, got {queue.dead_letter!r}",
+            )
     for _, reader in top.tables("functions"):
         event = reader.sub("event")
         if event is not None:
@@ -595,6 +602,7 @@ def _mapping(
     if function is None:
         raise table.fail(None, "needs a function to map to (function = NAME)")
     table.only(allowed)
+    table.boolean("report_batch_item_failures", False)
     if queues is not None:
         _destination(table, "on_failure", queues)
     return dict(table.table)

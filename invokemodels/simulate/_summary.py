@@ -168,7 +168,7 @@ class Summary:
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready data."""
-        return attrs.asdict(self, recurse=True, retain_collection_types=False)
+        return attrs.asdict(self, recurse=True)
 
     def text(self) -> str:
         """The summary as the CLI prints it."""
