@@ -909,3 +909,19 @@ def test_run_and_sweep_refuse_what_is_not_a_scenario() -> None:
         run({"functions": {}})  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterValueError):
         sweep({"functions": {}}, [1])  # type: ignore[arg-type]
+
+
+def test_the_picture_in_the_docs_is_what_simulate_draws() -> None:
+    import importlib.util
+
+    script = ROOT / "docs" / "scripts" / "simulate_picture.py"
+    spec = importlib.util.spec_from_file_location("simulate_picture", script)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    drawn = module.picture()
+    assert module.PICTURE.read_text(encoding="utf-8") == drawn, (
+        "run python docs/scripts/simulate_picture.py"
+    )
+    assert "stream-poison" in drawn
