@@ -925,3 +925,15 @@ def test_the_picture_in_the_docs_is_what_simulate_draws() -> None:
         "run python docs/scripts/simulate_picture.py"
     )
     assert "stream-poison" in drawn
+
+
+def test_the_readme_shows_the_stream_poison_example_and_its_output() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = ROOT / "examples" / "stream-poison.toml"
+    lines = [
+        line
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if not line.startswith("#")
+    ]
+    assert "```toml\n" + "\n".join(lines) + "\n```" in readme
+    assert run(load_scenario(example), seed=1).summary.text() in readme
