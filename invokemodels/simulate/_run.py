@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -114,7 +116,8 @@ def sweep(
         seeds: the seeds (``range(1, 101)``).
         executor: any `concurrent.futures.Executor`: a `ProcessPoolExecutor`, a
             `ThreadPoolExecutor`, Dask's ``Client.get_executor()``, ... (default: a new
-            `ProcessPoolExecutor` of ``workers`` processes, shut down at the end).  A
+            `ProcessPoolExecutor` of ``workers`` processes, started with ``forkserver``
+            where there is one, else ``spawn``, and shut down at the end).  A
             given executor is left running.
         workers: processes of the default executor (default: ``os.cpu_count()``); not
             allowed with ``executor``.
@@ -138,8 +141,15 @@ def sweep(
                 "executor", executor, "must be a concurrent.futures.Executor (with submit)"
             )
         return _gather(executor, scenario, chosen, on_done)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
         return _gather(pool, scenario, chosen, on_done)
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    # Not fork: forking a process that runs threads can deadlock the child (Python 3.12
+    # warns about it); forkserver where there is one, as Python 3.14 does by default.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _gather(
