@@ -276,6 +276,15 @@ def test_trace_spans_match_the_models_attempts(data: dict[str, Any]) -> None:
         assert every[function.name] == sum(n for _, n in function.tries)
         spans = [s for s in result.timeline.spans if s.function == function.name and s.ran]
         assert len(spans) == calls
+    # The Event model's own count of executions (approximateInvokeCount) agrees.
+    for name, invoker in result.world.invokers.items():
+        executions = sum(o.approximate_invoke_count for o in invoker.outcomes)
+        event_spans = [
+            s
+            for s in result.timeline.spans
+            if s.model is Model.EVENT and s.function == name and s.ran
+        ]
+        assert executions == len(event_spans)
     # Every item of every source ended exactly once (the run went idle).
     for source in summary.sources:
         assert sum(n for _, n in source.ended) + source.waiting == source.produced

@@ -379,7 +379,7 @@ class World:
             for rid, at in source.produced.items():
                 try:
                     outcome = invoker.outcome(rid)
-                except (KeyError, LookupError, InvalidParameterValueError):
+                except KeyError:  # no outcome: not ended
                     not_ended += 1
                     continue
                 label = (
