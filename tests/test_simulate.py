@@ -180,6 +180,9 @@ def test_another_seed_gives_another_run() -> None:
     loaded = load_scenario(ROOT / "examples" / "event-destinations.toml")
     assert run(loaded, seed=1).summary != run(loaded, seed=2).summary
     assert run(loaded).summary.seed == loaded.seed == 1
+    result = run(loaded, seed=2)
+    assert repr(result).startswith("<Result event-destinations seed=2 <Timeline spans=")
+    assert repr(result.world).startswith("<World event-destinations seed=2 now=")
 
 
 # -- the property: trace spans are the models' attempts ---------------------------------------

@@ -304,6 +304,12 @@ class World:
     feeders: list[_Feeder] = attrs.field(factory=list)
     stopped_early: bool = False
 
+    def __repr__(self) -> str:
+        return (
+            f"<World {self.scenario.name} seed={self.seed} now={self.scheduler.now:g} "
+            f"functions={len(self.functions)} sources={len(self.sources)}>"
+        )
+
     def calls(self, function: str) -> int:
         """How many times the handler of ``function`` was called."""
         return self.handlers[function].calls
