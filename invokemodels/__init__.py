@@ -9,7 +9,8 @@ Here are the names a user needs to run the three models: the function, the clock
 scheduler, the protocols, each model's invoker and configuration, and the in-memory AWS
 services.  Everything else lives in the room that owns it: `invokemodels.core`,
 `invokemodels.sync`, `invokemodels.event`, `invokemodels.mapping`, `invokemodels.aws`,
-and the error tree in `invokemodels.exceptions`.
+`invokemodels.observe` (what happened), `invokemodels.simulate` (scenario files), and the
+error tree in `invokemodels.exceptions`.
 """
 
 from __future__ import annotations

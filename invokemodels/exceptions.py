@@ -9,6 +9,8 @@ something::
       InvalidParameterValueError      bad configuration (InvalidParameterValueException, 400);
                                       also a ValueError
         ValidationError               DynamoDB's ValidationException (the in-memory table)
+      ScenarioError                   a simulation scenario file is bad: names the file, the
+                                      key path and what is expected; also a ValueError
       InvocationError                 the Invoke call was refused before the function ran (4xx/5xx)
         InvalidRequestContentError    400 InvalidRequestContentException: the payload is not JSON
         RequestEntityTooLargeError    413 RequestEntityTooLargeException (AWS's wire code)
@@ -50,6 +52,7 @@ __all__ = [
     "RequestEntityTooLargeError",
     "ResourceNotFoundError",
     "SQSError",
+    "ScenarioError",
     "ServiceError",
     "TooManyRequestsError",
     "ValidationError",
@@ -138,6 +141,22 @@ class InvalidParameterValueError(InvokeModelsError, ValueError):
             f"{clip_text(parameter)}={render_value(value)} is invalid: "
             f"{clip_text(allowed, 3 * RENDER_LIMIT)}"
         )
+
+
+class ScenarioError(InvokeModelsError, ValueError):
+    """A simulation scenario (`invokemodels.simulate`) is bad.
+
+    The message is ``<source>: <key>: <expected>``: the file (or ``<dict>``), the key path
+    in it (``functions.orders.timeout``; ``""`` for the file itself) and what is expected,
+    with the value found.
+    """
+
+    def __init__(self, source: str, key: str, expected: str) -> None:
+        self.source = source
+        self.key = key
+        self.expected = expected
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {clip_text(expected, 4 * RENDER_LIMIT)}")
 
 
 class InvocationError(InvokeModelsError):

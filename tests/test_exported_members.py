@@ -24,6 +24,7 @@ PUBLIC_MODULES = [
     "invokemodels.mapping",
     "invokemodels.observe",
     "invokemodels.serve",
+    "invokemodels.simulate",
     "invokemodels.sync",
     "invokemodels.testing",
 ]
@@ -83,6 +84,20 @@ def test_the_observe_package_exports_the_timeline_and_its_views() -> None:
     import invokemodels.observe
 
     assert set(invokemodels.observe.__all__) == set(OBSERVE)
+
+
+# invokemodels.simulate: scenario files, runs and sweeps.
+SIMULATE = [
+    "ARRIVALS", "Behaviour", "FunctionSpec", "FunctionSummary", "Latency", "Load",
+    "ProducerSpec", "QueueSpec", "Result", "Scenario", "SourceSummary", "StreamSpec", "Summary",
+    "SweepSummary", "World", "load_scenario", "run", "run_summary", "sweep",
+]  # fmt: skip
+
+
+def test_the_simulate_package_exports_scenarios_runs_and_sweeps() -> None:
+    import invokemodels.simulate
+
+    assert set(invokemodels.simulate.__all__) == set(SIMULATE)
 
 
 @pytest.mark.parametrize("name", PUBLIC_MODULES)

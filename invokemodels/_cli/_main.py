@@ -12,6 +12,9 @@ serve`` (`invokemodels._cli._serve`) serves the Invoke API on 127.0.0.1.
 
 ``invokemodels generate-event SERVICE EVENT`` prints a sample event (see `_generate`).
 
+``invokemodels simulate SCENARIO`` runs a scenario file on a virtual clock (see
+`_simulate`).
+
 ``invokemodels demo`` runs every module listed in `DEMO_SECTIONS`; each has
 ``run(out)`` and prints what its invocation model did, with virtual times.
 
@@ -42,7 +45,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from invokemodels import __version__
-from invokemodels._cli import _consume, _generate, _serve
+from invokemodels._cli import _consume, _generate, _serve, _simulate
 from invokemodels._cli._event import invoke_event, outcome_text
 from invokemodels._cli._functions import (
     LogSink,
@@ -60,6 +63,7 @@ from invokemodels.exceptions import (
     InvalidParameterValueError,
     InvocationError,
     InvokeModelsError,
+    ScenarioError,
 )
 from invokemodels.sync._invoker import RequestResponseInvoker
 
@@ -188,6 +192,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _serve.add_parser(commands)
     _consume.add_parser(commands)
     _generate.add_parser(commands)
+    _simulate.add_parser(commands)
     return parser
 
 
@@ -425,6 +430,8 @@ def main(argv: list[str] | None = None) -> int:
             status = _consume.run(args, stdout, stderr)
         elif args.command == "generate-event":
             status = _generate.run(args, stdout, stderr)
+        elif args.command == "simulate":
+            status = _simulate.run_command(args, stdout, stderr)
         else:
             parser.print_help(stdout)
             status = _EXIT_USAGE
@@ -434,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
     except HandlerImportError as exc:
         stderr.write(f"invokemodels: error: --handler: {exc.error_type}: {exc.message}\n")
     except InvalidParameterValueError as exc:
+        stderr.write(f"invokemodels: error: {exc}\n")
+    except ScenarioError as exc:
         stderr.write(f"invokemodels: error: {exc}\n")
     except InvocationError as exc:
         stderr.write(
