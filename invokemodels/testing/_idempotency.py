@@ -186,20 +186,25 @@ def _run(
 
 
 def _how(span: Span, item: str, first: bool, model: str) -> str:
-    if item in span.duplicates:
-        why = (
+    carried = span.carried.count(item)
+    copies = span.duplicates.count(item)
+    parts = []
+    if carried > copies:
+        if first:
+            parts.append("first delivery")
+        elif model == "sqs":
+            parts.append("redelivered after its batch failed and the visibility timeout ended")
+        elif model == "event":
+            parts.append("retried after the previous try failed")
+        else:
+            parts.append("the batch retried after the previous try failed")
+    if copies:
+        parts.append(
             "a duplicate copy of the message (same messageId, new receipt handle)"
             if model == "sqs"
             else "a duplicate delivery of the event (same request id)"
         )
-    elif first:
-        why = "first delivery"
-    elif model == "sqs":
-        why = "redelivered after its batch failed and the visibility timeout ended"
-    elif model == "event":
-        why = "retried after the previous try failed"
-    else:
-        why = "the batch retried after the previous try failed"
+    why = ", and ".join(parts)
     if span.error_type == InjectedFailure.__name__:
         ended = "the handler returned, then the invocation failed on purpose (InjectedFailure)"
     else:
