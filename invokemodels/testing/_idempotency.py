@@ -307,6 +307,11 @@ def check_idempotent(
     redelivery, a retry) and how each try ended, followed by the text timeline
     (`invokemodels.observe`).
 
+    Call it from a plain test function (it runs its own Hypothesis test: not from inside
+    an ``@given`` test).  Each run has its own virtual-clock `Scheduler`, `Function` named
+    ``idempotency-check`` and source, so nothing is shared between runs but your handler's
+    own state, which ``reset`` clears.
+
     Args:
         handler: the handler under test, ``handler(event, context)``, unchanged.
         side_effects: returns your view of what the handler did (rows written, emails
