@@ -273,3 +273,33 @@ def test_fifo_queues_never_deliver_a_duplicate(seed: int, messages: int) -> None
     q.scheduler.run_until_idle()
     assert sorted(seen) == sorted(f"m{i}" for i in range(messages))
     assert q.duplicates == 0
+
+
+def test_copies_cost_nothing_once_gone_and_keep_events_false_logs_none() -> None:
+    q = make(
+        duplicate_probability=1.0,
+        duplicate_delivery="concurrent",
+        visibility_timeout=1,
+        keep_events=False,
+        keep_fates=False,
+    )
+    for i in range(300):
+        q.send_message(f"m{i}")
+    copies = 0
+    while True:
+        received = q.receive_messages(10)
+        if not received:
+            if q.next_change_at() is None:
+                break
+            q.scheduler.clock.sleep_until(q.next_change_at() or 0)
+            continue
+        for message in received:
+            copies += message.duplicate
+            if not message.duplicate:  # copies are left to time out, undeleted
+                q.delete_message(message.receipt_handle)
+        q.scheduler.clock.sleep_until(q.scheduler.now + 2)
+    assert copies == q.duplicates == 300
+    assert q.events == []
+    # The handles of copies whose visibility timeout ended are forgotten as copies are made.
+    assert len(q._copies_out) <= 64 + 10
+    assert q.count(MessageState.DELETED) == 300
