@@ -194,7 +194,8 @@ ACCEPTED: dict[str, dict[str, str]] = {
     "LambdaClient": {"read_timeout": "None 1 1.5"},
     "LegacyRetry": {"total_max_attempts": "1"},
     "Queue": {
-        "delay_seconds": "1", "keep_events": "True", "keep_fates": "True", "name": "'x'",
+        "delay_seconds": "1", "duplicate_probability": "1", "keep_events": "True",
+        "keep_fates": "True", "name": "'x'",
         "receive_message_wait_time_seconds": "1", "redrive_policy": "None", "seed": SEEDS,
         "sender_id": "'x'|10 MB", "visibility_timeout": "1",
     },
@@ -205,6 +206,7 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "qualifier": "None 'x'", "seed": SEEDS,
     },
     "RetryQuota": {"capacity": "1"},
+    "Scheduler": {"handler_time": "True"},
     "SQSMappingConfig": {
         "batch_size": "1", "destination_config": "None", "enabled": "True",
         "filter_criteria": "None {}", "function_response_types": "[]",

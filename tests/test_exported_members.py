@@ -73,6 +73,22 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     assert issubclass(invokemodels.testing.ConformanceError, AssertionError)
 
 
+# invokemodels.testing: the idempotency check, imported on first use.
+TESTING_IDEMPOTENCY = [
+    "IDEMPOTENCY_MODELS", "InjectedFailure", "NotIdempotentError", "check_idempotent",
+]  # fmt: skip
+
+
+def test_the_testing_package_exports_the_idempotency_check() -> None:
+    from invokemodels import testing
+    from invokemodels.testing import _idempotency
+
+    assert set(TESTING_IDEMPOTENCY) <= set(testing.__all__)
+    assert set(_idempotency.__all__) == set(TESTING_IDEMPOTENCY) == testing._IDEMPOTENCY
+    for name in TESTING_IDEMPOTENCY:
+        assert getattr(testing, name) is getattr(_idempotency, name)
+
+
 # invokemodels.observe: the timeline, its text, trace, picture and metrics.
 OBSERVE = [
     "METRICS", "Datapoint", "Mark", "MarkKind", "Metrics", "QueueLevel", "Timeline",

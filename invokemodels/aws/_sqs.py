@@ -131,6 +131,14 @@ class QueueEvent:
     ``at`` is clock seconds; ``receive_count`` the message's
     ``ApproximateReceiveCount`` at that moment; ``detail`` says why (for
     ``deleted``: ``"DeleteMessage"``, ``"processed"`` or ``"filtered"``).
+
+    With ``duplicate_probability`` > 0 a standard queue also logs its at-least-once
+    duplicates: ``"duplicated"`` (a receive left a copy behind; ``detail`` says when the
+    copy becomes receivable), ``"received"`` with ``detail="duplicate"`` (the copy was
+    received), ``"duplicate_deleted"`` (the copy's receipt handle was deleted) and
+    ``"duplicate_expired"`` (the copy outlived the message's retention period unreceived).
+    A copy is never a message of its own: it has no fate, and `Queue.fates` still has one
+    entry per message.
     """
 
     at: float
@@ -175,6 +183,8 @@ class ReceivedMessage:
     attributes: dict[str, str]
     message_attributes: dict[str, dict[str, Any]]
     md5_of_message_attributes: str | None = None
+    duplicate: bool = False
+    """True for an at-least-once duplicate copy (same ``MessageId``, its own receipt handle)."""
 
     @property
     def receive_count(self) -> int:
@@ -291,6 +301,25 @@ class _Message:
         self.state = MessageState.VISIBLE
         self.version = 0
         self.dlq_source: str | None = None
+
+
+class _Copy:
+    """An at-least-once duplicate of a message (internal): the copy a server kept when a
+    receive or a delete missed it.  Delivered to one later receive."""
+
+    __slots__ = ("due", "expires", "handle", "message", "receive_count", "until")
+
+    def __init__(self, message: _Message, due: int, expires: int, receive_count: int) -> None:
+        self.message = message
+        self.due = due
+        self.expires = expires
+        self.receive_count = receive_count
+        self.handle = ""
+        self.until = 0
+
+
+DUPLICATE_DELIVERIES: Final = ("after_visibility_timeout", "concurrent")
+"""The values of `Queue` ``duplicate_delivery``."""
 
 
 def _md5(data: bytes) -> str:
@@ -411,6 +440,25 @@ class Queue:
         deduplication_scope: ``DeduplicationScope`` (FIFO only), ``"queue"`` (default) or
             ``"messageGroup"``.
         sender_id: the default ``SenderId`` of sent messages.
+        duplicate_probability: the chance, per receive, that a standard queue keeps a
+            copy of the received message and delivers it again (SQS's at-least-once
+            delivery: "you might get that message copy again when you receive messages");
+            0-1, default 0 (off).  Drawn from the queue's seeded ``rng``, so one seed gives
+            one set of duplicates.  FIFO queues deliver exactly once: a non-zero value on
+            a FIFO queue raises `InvalidParameterValueError`.
+        duplicate_delivery: when the copy can be received ([UNCONFIRMED]: SQS documents
+            only that a server "might be unavailable when you receive or delete a
+            message"): ``"after_visibility_timeout"`` (default: the delete missed a
+            server, whose copy reappears when the receive's visibility timeout ends, even
+            if the message was deleted) or ``"concurrent"`` (the receive missed a server,
+            whose copy is receivable at once, by the next receive, while the original is in
+            flight).  A copy has the message's ``MessageId``, body and attributes, a new
+            receipt handle and ``ApproximateReceiveCount`` one more than the receive it
+            copies ([UNCONFIRMED]); it is delivered once (when its visibility timeout ends
+            undeleted it is gone), is never itself copied, does not count towards the
+            redrive policy's ``maxReceiveCount`` and expires with the message's retention
+            period.  Deleting its receipt handle deletes the copy, never the message: the
+            message's fate is its own.
         keep_events: keep every `QueueEvent` in `events` (default True).
         keep_fates: keep each finished message's fate and every message ever enqueued
             (`fate`, `fates`, `state_of` of a finished message, `message_ids`, `records`);
@@ -419,7 +467,7 @@ class Queue:
             follows the messages in flight, not the messages sent.
 
     Standard queues hand out visible messages oldest first (AWS promises only
-    best-effort order) and never deliver duplicates on their own.  FIFO queues
+    best-effort order) and deliver duplicates only with ``duplicate_probability``.  FIFO queues
     serve message groups in the order the groups appeared, each strictly in
     order, and skip a group while one of its messages is in flight.
     """
@@ -493,6 +541,16 @@ class Queue:
         default=DEFAULT_SENDER_ID,
         validator=text("sender_id", _SENDER_ID, "must be a non-empty string"),
     )
+    duplicate_probability: float = attrs.field(
+        default=0.0,
+        validator=in_range("duplicate_probability", 0, 1),
+        on_setattr=attrs.setters.frozen,
+    )
+    duplicate_delivery: str = attrs.field(
+        default="after_visibility_timeout",
+        validator=one_of("duplicate_delivery", DUPLICATE_DELIVERIES),
+        on_setattr=attrs.setters.frozen,
+    )
     keep_events: bool = attrs.field(default=True, validator=boolean("keep_events"))
     keep_fates: bool = attrs.field(
         default=attrs.Factory(lambda self: self.keep_events, takes_self=True),
@@ -515,6 +573,11 @@ class Queue:
     _sequence: int = attrs.field(default=0, init=False)
     _listeners: list[Any] = attrs.field(factory=list, init=False)
     _virtual: TickClock | None = attrs.field(default=None, init=False)
+    _copies: list[tuple[int, int, _Copy]] = attrs.field(factory=list, init=False)
+    _copies_out: dict[str, _Copy] = attrs.field(factory=dict, init=False)
+    _copy_seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
+    duplicates: int = attrs.field(default=0, init=False)
+    """How many duplicate copies receives have left behind so far."""
 
     @_counts.default
     def _zero_counts(self) -> dict[MessageState, int]:
@@ -536,6 +599,13 @@ class Queue:
         if not fifo and self.content_based_deduplication:
             raise InvalidParameterValueError(
                 "ContentBasedDeduplication", True, "is only valid for FIFO queues"
+            )
+        if fifo and self.duplicate_probability:
+            raise InvalidParameterValueError(
+                "duplicate_probability",
+                self.duplicate_probability,
+                "must be 0 on a FIFO queue (FIFO queues deliver each message exactly once; "
+                "duplicates are for standard queues)",
             )
         policy = self.redrive_policy
         if policy is not None:
@@ -731,7 +801,8 @@ class Queue:
 
     def next_change_at(self) -> float | None:
         """Clock time of the next scheduled visibility change (a delay or visibility timeout
-        ending) or expiry, or None.  A poller sleeps until then."""
+        ending, a duplicate copy becoming receivable) or expiry, or None.  A poller sleeps
+        until then."""
         now = self._refresh()
         pending = self._pending
         while pending and (
@@ -741,7 +812,7 @@ class Queue:
         expiry = self._expiry
         while expiry and expiry[0][2].state in _TERMINAL:
             heapq.heappop(expiry)
-        due = [heap[0][0] for heap in (pending, expiry) if heap]
+        due = [heap[0][0] for heap in (pending, expiry, self._copies) if heap]
         if not due:
             return None
         return max(min(due), now + 1) / TICKS_PER_SECOND
@@ -749,8 +820,11 @@ class Queue:
     # -- queries -------------------------------------------------------------------------------
 
     def has_visible(self) -> bool:
-        """True when a message can be received now."""
-        return self.count(MessageState.VISIBLE) > 0
+        """True when a message (or a duplicate copy) can be received now."""
+        if self.count(MessageState.VISIBLE) > 0:
+            return True
+        copies = self._copies
+        return bool(copies) and copies[0][0] <= self._now()
 
     def count(self, state: MessageState) -> int:
         """How many messages are in ``state`` now (terminal states count every message so far)."""
@@ -805,7 +879,11 @@ class Queue:
         message_id = self._handle_message_id(receipt_handle)
         if message_id is None:
             return False
-        self._refresh()
+        now = self._refresh()
+        if self._copies_out:
+            copy = self._copies_out.get(receipt_handle)
+            if copy is not None:
+                return copy.until > now
         message = self._messages.get(message_id)
         return (
             message is not None
@@ -1012,6 +1090,8 @@ class Queue:
                 if self._take(message, now, hide, out) and len(out) >= limit:
                     break
             return out
+        if self._copies:
+            self._take_copies(limit, now, hide, out)
         visible = self._visible
         while visible and len(out) < limit:
             _order, version, message = heapq.heappop(visible)
@@ -1019,6 +1099,54 @@ class Queue:
                 continue
             self._take(message, now, hide, out)
         return out
+
+    def _take_copies(self, limit: int, now: int, hide: int, out: list[ReceivedMessage]) -> None:
+        """Hand out the duplicate copies due by ``now`` (oldest first), before new messages."""
+        copies = self._copies
+        while copies and copies[0][0] <= now and len(out) < limit:
+            _due, _seq, copy = heapq.heappop(copies)
+            message = copy.message
+            if copy.expires <= now:
+                self._log_copy(copy.expires, "duplicate_expired", copy)
+                continue
+            handle = self._new_handle(message.message_id, copy.receive_count)
+            copy.handle = handle
+            copy.until = now + hide
+            self._copies_out[handle] = copy
+            self._log_copy(now, "received", copy, "duplicate")
+            out.append(self._view(message, handle, copy.receive_count, duplicate=True))
+
+    def _log_copy(self, ticks: int, kind: str, copy: _Copy, detail: str = "") -> None:
+        if self.keep_events:
+            self.events.append(
+                QueueEvent(
+                    ticks / TICKS_PER_SECOND,
+                    kind,
+                    copy.message.message_id,
+                    copy.receive_count,
+                    detail,
+                )
+            )
+
+    def _duplicate(self, message: _Message, now: int, hide: int) -> None:
+        """Keep a copy of the receive just made, receivable later (``duplicate_delivery``)."""
+        if self.duplicate_delivery == "concurrent":
+            due = now + 1  # a later receive, never the one that copied it
+        else:
+            due = now + max(hide, 1)
+        expires = message.sent_ticks + to_ticks(self.message_retention_period)
+        copy = _Copy(message, due, expires, message.receive_count + 1)
+        heapq.heappush(self._copies, (due, next(self._copy_seq), copy))
+        self.duplicates += 1
+        self._log(now, "duplicated", message, self.duplicate_delivery)
+        self._prune_copies(now)
+
+    def _prune_copies(self, now: int) -> None:
+        """Forget the receipt handles of copies whose visibility timeout has ended."""
+        out = self._copies_out
+        if len(out) > 64:
+            for handle in [h for h, copy in out.items() if copy.until <= now]:
+                del out[handle]
 
     def _fifo_candidates(self, limit: int, *, one_group: bool) -> Iterator[_Message]:
         """Visible messages that may be received, group by group, each group in order."""
@@ -1055,21 +1183,22 @@ class Queue:
         message.receive_count += 1
         if message.first_receive_ms is None:
             message.first_receive_ms = self._epoch_ms(now)
-        handle = self._new_handle(message)
+        handle = self._new_handle(message.message_id, message.receive_count)
         message.handle = handle
         message.received_ticks = now
         self._hide_until(message, MessageState.IN_FLIGHT, now + hide)
         self._log(now, "received", message)
         out.append(self._view(message, handle))
+        probability = self.duplicate_probability
+        if probability and self.rng.random() < probability:
+            self._duplicate(message, now, hide)
         return True
 
-    def _new_handle(self, message: _Message) -> str:
+    def _new_handle(self, message_id: str, receive_count: int) -> str:
         # 66 bytes as before (the same draw from the seeded rng, so timelines keep their
         # ids): the message id, the receive count, 18 random bytes and an 8-byte keyed check.
         raw = self.rng.getrandbits(8 * 66).to_bytes(66, "big")
-        body = (
-            message.message_id.encode("ascii") + message.receive_count.to_bytes(4, "big") + raw[:18]
-        )
+        body = message_id.encode("ascii") + receive_count.to_bytes(4, "big") + raw[:18]
         check = hashlib.blake2b(body, digest_size=8, key=self._handle_key).digest()
         return "AQEB" + base64.b64encode(body + check).decode("ascii")
 
@@ -1089,9 +1218,17 @@ class Queue:
             return None
         return raw[:36].decode("ascii")
 
-    def _view(self, message: _Message, handle: str) -> ReceivedMessage:
+    def _view(
+        self,
+        message: _Message,
+        handle: str,
+        receive_count: int | None = None,
+        *,
+        duplicate: bool = False,
+    ) -> ReceivedMessage:
+        count = message.receive_count if receive_count is None else receive_count
         attributes = {
-            "ApproximateReceiveCount": str(message.receive_count),
+            "ApproximateReceiveCount": str(count),
             "SentTimestamp": message.sent_ms,
         }
         if message.group is not None:
@@ -1115,6 +1252,7 @@ class Queue:
             attributes,
             message.attributes,
             message.md5_attributes,
+            duplicate,
         )
 
     def _redrive(self, message: _Message, policy: RedrivePolicy, now: int) -> None:
@@ -1196,12 +1334,18 @@ class Queue:
         succeeds, but the message might not be deleted"; this model never
         deletes), and is logged as ``stale_delete``.  So is a handle of a message
         already gone.  A handle this queue never issued raises
-        `ReceiptHandleIsInvalidError`.
+        `ReceiptHandleIsInvalidError`.  The handle of a duplicate copy deletes the copy
+        (logged as ``duplicate_deleted``) and returns False: the message is untouched.
         ``reason`` is recorded in the fate (event source mappings pass
         ``"processed"`` or ``"filtered"``).
         """
         message_id, message = self._lookup(receipt_handle)
         now = self._refresh()
+        if self._copies_out:
+            copy = self._copies_out.pop(receipt_handle, None)
+            if copy is not None:
+                self._log_copy(now, "duplicate_deleted", copy, reason)
+                return False
         if message is None or message.state in _TERMINAL or message.handle != receipt_handle:
             if self.keep_events:
                 count = (
@@ -1221,12 +1365,21 @@ class Queue:
         seconds from now (0-43200; 0 makes it visible at once).
 
         The message must be in flight under this handle (`MessageNotInflightError`),
-        and may not stay invisible past 12 hours after its receive.
+        and may not stay invisible past 12 hours after its receive.  On a duplicate copy's
+        handle it changes the copy's timeout (0 ends the copy: a copy is delivered once).
         """
         visibility_timeout = seconds(visibility_timeout)
         check_range("VisibilityTimeout", visibility_timeout, 0, MAX_VISIBILITY, integer=True)
         message_id, message = self._lookup(receipt_handle)
         now = self._refresh()
+        copy = self._copies_out.get(receipt_handle) if self._copies_out else None
+        if copy is not None and copy.until > now:
+            until = now + to_ticks(visibility_timeout)
+            self._log_copy(now, "visibility_changed", copy, f"{visibility_timeout:g}")
+            copy.until = until
+            if visibility_timeout == 0:
+                del self._copies_out[receipt_handle]  # a copy is delivered once
+            return
         if (
             message is None
             or message.state is not MessageState.IN_FLIGHT

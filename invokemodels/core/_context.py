@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -88,12 +89,14 @@ class LambdaContext:
     On a virtual clock a handler can spend modelled time with `spend`
     (``context.spend(2.5)``); the attempt's duration grows by that much and a
     handler that spends past its timeout ends with ``Sandbox.Timedout``.  On
-    the real clock `spend` really sleeps.
+    the real clock `spend` really sleeps.  With ``Scheduler(handler_time=True)`` a plain
+    ``time.sleep(2.5)`` in the handler spends the same way (docs/reference/handler-time.md).
     """
 
     __slots__ = (
         "_clock",
         "_deadline",
+        "_listener",
         "_spent",
         "_started",
         "aws_request_id",
@@ -138,6 +141,7 @@ class LambdaContext:
         self._started = started
         self._deadline = started + timeout
         self._spent = 0.0
+        self._listener: Callable[[], object] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -175,10 +179,17 @@ class LambdaContext:
         seconds = float(seconds)
         if self._clock.virtual:
             self._spent += seconds
+            listener = self._listener
+            if listener is not None:
+                listener()
         else:
             self._clock.sleep_until(self._clock.now() + seconds)
 
     @property
     def spent(self) -> float:
-        """Virtual seconds spent through `spend`."""
+        """Virtual seconds spent through `spend` (and, with handler time, ``time.sleep``)."""
         return self._spent
+
+    def _listen(self, listener: Callable[[], object] | None) -> None:
+        """Call ``listener()`` after each `spend` (handler time moves its clocks along)."""
+        self._listener = listener

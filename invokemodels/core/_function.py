@@ -29,6 +29,7 @@ import attrs
 from invokemodels.core import _logs
 from invokemodels.core._clock import EPOCH_ORIGIN, Clock, iso_timestamp, on_grid
 from invokemodels.core._context import ClientContext, CognitoIdentity, LambdaContext
+from invokemodels.core._handler_time import HandlerTime
 from invokemodels.core._records import (
     error_document,
     exit_document,
@@ -737,6 +738,7 @@ class Function:
         clock: Clock,
         qualifier: str | None = None,
         client_context: ClientContext | None = None,
+        handler_time: bool = False,
     ) -> AttemptResult:
         """Run one attempt of the handler on ``request`` (JSON text from `encode_payload`).
 
@@ -748,10 +750,17 @@ class Function:
         caller advances time.  On a real clock the handler runs in a thread and the
         timeout is enforced for real (a handler that overruns is abandoned:
         Python threads cannot be killed; its result is discarded).
+
+        With ``handler_time`` (a virtual clock only; the models pass their scheduler's
+        ``handler_time``) the handler's ``time.time()``, ``time.monotonic()``,
+        ``datetime.now()`` and ``time.sleep()`` follow the attempt's virtual time, and a
+        ``time.sleep`` spends attempt time (see `invokemodels.core._handler_time`).
         """
         started = clock.now()
         if clock.virtual:
-            return self._run_virtual(request, request_id, clock, started, qualifier, client_context)
+            return self._run_virtual(
+                request, request_id, clock, started, qualifier, client_context, handler_time
+            )
         return self._run_real(request, request_id, clock, started, qualifier, client_context)
 
     def _modelled(self, event: Any) -> float:
@@ -786,6 +795,7 @@ class Function:
         started: float,
         qualifier: str | None,
         client_context: ClientContext | None,
+        handler_time: bool = False,
     ) -> AttemptResult:
         try:
             handler = self._resolved or self.load_handler()
@@ -800,7 +810,11 @@ class Function:
             return self._unmarshal_error(request_id, started, started, exc)
         modelled = self._modelled(event) if self.duration else 0.0
         try:
-            result = handler(event, context)
+            if handler_time:
+                with HandlerTime(clock, context, self.timeout - modelled):
+                    result = handler(event, context)
+            else:
+                result = handler(event, context)
         except BaseException as exc:  # whatever a handler raises is its outcome
             took = modelled + context.elapsed
             if took > self.timeout:

@@ -88,6 +88,9 @@ class Span:
             None when it did not run.
         source: the ARN of a batch's event source (stream or queue) when its poller
             names it, else None.
+        duplicates: the ids among ``carried`` that this try carried as an at-least-once
+            duplicate delivery (an SQS queue's duplicate copy of a message; an Event
+            duplicate copy's request id); empty for a first-class delivery.
     """
 
     model: Model
@@ -107,6 +110,7 @@ class Span:
     failed: tuple[str, ...] = ()
     in_flight: int | None = None
     source: str | None = None
+    duplicates: tuple[str, ...] = ()
 
     @property
     def ran(self) -> bool:

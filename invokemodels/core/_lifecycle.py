@@ -134,6 +134,7 @@ class AttemptLifecycle(Generic[J]):
                 clock=self.clock,
                 qualifier=qualifier,
                 client_context=client_context,
+                handler_time=self.scheduler.handler_time,
             )
         except BaseException:
             self.release()
@@ -157,6 +158,7 @@ class AttemptLifecycle(Generic[J]):
                 clock=self.clock,
                 qualifier=qualifier,
                 client_context=client_context,
+                handler_time=self.scheduler.handler_time,
             )
 
         try:
@@ -193,6 +195,7 @@ class AttemptLifecycle(Generic[J]):
                 clock=self.clock,
                 qualifier=qualifier,
                 client_context=client_context,
+                handler_time=self.scheduler.handler_time,
             )
         except BaseException:
             self.release()

@@ -157,6 +157,8 @@ class Batch:
             (``FunctionResponseTypes: ["ReportBatchItemFailures"]``): only then does the
             span's ``failed`` name the items it reported (default True, so a poller of
             your own shows any ``batchItemFailures`` it gets).
+        duplicates: the ids among ``ids`` delivered as at-least-once duplicates (an SQS
+            queue's duplicate copies), for the span's ``duplicates``; default none.
     """
 
     event: Any
@@ -168,6 +170,7 @@ class Batch:
     enqueued_at: float | None = None
     source: str | None = None
     report_batch_item_failures: bool = True
+    duplicates: tuple[str, ...] = ()
 
 
 @attrs.frozen

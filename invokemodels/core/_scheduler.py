@@ -27,6 +27,7 @@ from invokemodels.core._clock import (
     tick_clock,
     to_ticks,
 )
+from invokemodels.core._handler_time import check_handler_time
 from invokemodels.core._validate import implements
 
 __all__ = ["Scheduler", "Timer"]
@@ -78,6 +79,18 @@ class Scheduler:
     a `TickClock` is moved in ticks, any other virtual clock with ``sleep_until``.
     On a real clock it sleeps until each callback is due.
 
+    Args:
+        clock: the `Clock` (default: a new `VirtualClock`).
+        handler_time: virtual time inside handler code (default False).  True makes every
+            attempt run by a model on this scheduler patch the handler's clocks while it
+            runs: ``time.time()``, ``datetime.now()`` and friends read the attempt's
+            virtual instant, ``time.monotonic()`` / ``time.perf_counter()`` its clock
+            time, and ``time.sleep(s)`` spends ``s`` seconds of the attempt (a sleep past
+            the timeout ends it as ``Sandbox.Timedout``).  Needs a virtual clock and the
+            ``time-machine`` package (``pip install 'invokemodels[handler-time]'``);
+            either missing raises `InvalidParameterValueError` naming ``handler_time``.
+            What it reaches and what it cannot: docs/reference/handler-time.md.
+
     Example::
 
         sched = Scheduler()
@@ -89,6 +102,13 @@ class Scheduler:
     clock: Clock = attrs.field(
         factory=_default_clock,
         validator=implements("clock", "Clock", ("now", "epoch", "sleep_until"), ("virtual",)),
+    )
+    handler_time: bool = attrs.field(
+        default=False,
+        kw_only=True,
+        validator=lambda scheduler, _attribute, value: check_handler_time(
+            value, bool(scheduler.clock.virtual)
+        ),
     )
     _heap: list[tuple[int, int, Timer]] = attrs.field(factory=list, init=False)
     _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)

@@ -117,11 +117,14 @@ def _event_span(
     outcome: str,
     error_type: str | None,
     in_flight: int | None,
+    duplicate: bool = False,
 ) -> Span:
     # Built when the history is read; the hot path hands over the values only.
+    carried = (request_id,)
     return Span(
         _EVENT, function, request_id, attempt, execution, enqueued_at, started_at, ended_at,
-        Outcome(outcome), error_type, None, None, 1, (request_id,), (), in_flight,
+        Outcome(outcome), error_type, None, None, 1, carried, (), in_flight, None,
+        carried if duplicate else (),
     )  # fmt: skip
 
 
@@ -356,7 +359,7 @@ class _Event:
                 history.defer(_event_span, function.name, self.request_id,
                               self.executions + self.system_errors, None, self.enqueued_at,
                               now, now, _SERVICE_ERROR, "ServiceException",
-                              None)  # fmt: skip
+                              None, self.duplicate)  # fmt: skip
             invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
             return False
         if not invoker._lifecycle.admit(self, self.request_id, now):
@@ -407,7 +410,7 @@ class _EventLifecycle(AttemptLifecycle[_Event]):
         if history.keep:
             history.defer(_event_span, self.function.name, request_id,
                           job.executions + job.system_errors, None, job.enqueued_at,
-                          now, now, _THROTTLED, reason, None)  # fmt: skip
+                          now, now, _THROTTLED, reason, None, job.duplicate)  # fmt: skip
         invoker._retry(job, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
 
     def ended(self, job: _Event, result: AttemptResult, scheduled: bool) -> None:
@@ -821,7 +824,7 @@ class EventInvoker:
                 history.defer(_event_span, self.function.name, event.request_id,
                               event.executions + event.system_errors, event.executions,
                               event.enqueued_at, result.started_at, result.ended_at, _SUCCESS,
-                              None, event.in_flight)  # fmt: skip
+                              None, event.in_flight, event.duplicate)  # fmt: skip
             policy = self.retry_policy
             if policy is not self._hooked:  # a policy assigned later: look it up once
                 self._hooked, self._succeeded = policy, success_hook(policy)
@@ -838,7 +841,8 @@ class EventInvoker:
             history.defer(_event_span, self.function.name, event.request_id,
                           event.executions + event.system_errors, event.executions,
                           event.enqueued_at, result.started_at, result.ended_at,
-                          _FUNCTION_ERROR, result.error_type, event.in_flight)  # fmt: skip
+                          _FUNCTION_ERROR, result.error_type, event.in_flight,
+                          event.duplicate)  # fmt: skip
         self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
 
     def _wants_last(self) -> bool:

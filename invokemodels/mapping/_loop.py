@@ -94,13 +94,14 @@ def _batch_span(
     in_flight: int | None,
     enqueued_at: float | None,
     source: str | None,
+    duplicates: tuple[str, ...] = (),
 ) -> Span:
     # Built when the history is read: the partial batch response is parsed only then.
     return Span(
         _ESM, function, request_id, attempt, None if in_flight is None else 1,
         started_at if enqueued_at is None else enqueued_at, started_at, ended_at,
         Outcome(kind), error_type, None, lane, size, ids,
-        () if payload is None else _failed_ids(payload, ids), in_flight, source,
+        () if payload is None else _failed_ids(payload, ids), in_flight, source, duplicates,
     )  # fmt: skip
 
 
@@ -416,7 +417,7 @@ class _BatchLifecycle(AttemptLifecycle[Any]):
             self.history.defer(_batch_span, self.function.name, request_id, batch.lane,
                                len(batch.records), batch.ids, batch.attempt, _THROTTLED_VALUE,
                                now, now, reason, None, None, batch.enqueued_at,
-                               batch.source)  # fmt: skip
+                               batch.source, batch.duplicates)  # fmt: skip
         mapping.poller.complete(batch, BatchOutcome(_THROTTLED, request_id, now, now, None, reason))
 
     def ended(self, job: Any, result: AttemptResult, scheduled: bool) -> None:
@@ -438,7 +439,8 @@ class _BatchLifecycle(AttemptLifecycle[Any]):
                           result.started_at, result.ended_at,
                           None if ok else result.error_type,
                           result.payload if ok and batch.report_batch_item_failures else None,
-                          in_flight, batch.enqueued_at, batch.source)  # fmt: skip
+                          in_flight, batch.enqueued_at, batch.source,
+                          batch.duplicates)  # fmt: skip
         outcome = BatchOutcome(kind, result.request_id, result.started_at, result.ended_at, result)
         mapping.poller.complete(batch, outcome)
         if mapping._enabled:

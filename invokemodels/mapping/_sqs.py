@@ -667,6 +667,9 @@ class SQSPoller:
             )
             lane = groups[0] if len(groups) == 1 else groups
         ids = tuple([message.message_id for message in messages])
+        duplicates = tuple(
+            [message.message_id for message in messages if getattr(message, "duplicate", False)]
+        )
         received = max(
             [int(message.attributes.get("ApproximateReceiveCount", 1)) for message in messages],
             default=1,
@@ -682,4 +685,5 @@ class SQSPoller:
             {"Records": [entry[1] for entry in buffer]}, messages, lane, ids, received,
             enqueued_at=enqueued_at, source=self.queue.arn,
             report_batch_item_failures=self.config.report_batch_item_failures,
+            duplicates=duplicates,
         )  # fmt: skip

@@ -543,6 +543,11 @@ def _span_row(span: Span, full: bool) -> tuple[str, str, str, str, str]:
         if span.dwell_time > 0:
             age = "IteratorAge" if is_stream_batch(span) else "oldest message age"
             details.append(f"{age} {_seconds(span.dwell_time)}")
+    if span.duplicates:
+        if batch:
+            details.append(f"{len(span.duplicates)} duplicate {_ids(span.duplicates, full)}")
+        else:
+            details.append("duplicate")
     return (
         _seconds(span.started_at),
         span.function,

@@ -20,9 +20,11 @@ from typing import Any
 
 import attrs
 
+from invokemodels.aws._eventbridge import EventBus
 from invokemodels.aws._kinesis import KinesisStream
+from invokemodels.aws._s3 import Bucket
+from invokemodels.aws._sns import Topic
 from invokemodels.aws._sqs import MessageState, Queue, RedrivePolicy
-from invokemodels.aws._targets import BucketTarget, EventBusTarget, TopicTarget
 from invokemodels.core._context import LambdaContext
 from invokemodels.core._function import Function, load_handler
 from invokemodels.core._history import History, Model
@@ -299,7 +301,7 @@ class World:
     queues: dict[str, Queue] = attrs.field(factory=dict)
     streams: dict[str, KinesisStream] = attrs.field(factory=dict)
     mappings: dict[str, EventSourceMapping[Any]] = attrs.field(factory=dict)
-    targets: dict[str, TopicTarget | BucketTarget | EventBusTarget] = attrs.field(factory=dict)
+    targets: dict[str, Topic | Bucket | EventBus] = attrs.field(factory=dict)
     sources: list[_Source] = attrs.field(factory=list)
     feeders: list[_Feeder] = attrs.field(factory=list)
     stopped_early: bool = False
@@ -502,10 +504,10 @@ class World:
 _LIVE = frozenset({MessageState.DELAYED, MessageState.VISIBLE, MessageState.IN_FLIGHT})
 
 
-def _delivered(target: TopicTarget | BucketTarget | EventBusTarget) -> int:
-    if isinstance(target, TopicTarget):
+def _delivered(target: Topic | Bucket | EventBus) -> int:
+    if isinstance(target, Topic):
         return len(target.messages)
-    if isinstance(target, BucketTarget):
+    if isinstance(target, Bucket):
         return len(target.objects)
     return len(target.events)
 
@@ -678,7 +680,7 @@ def _target(world: World, ref: str) -> Any:
         return world.queues[ref]
     if ref not in world.targets:
         kind, _, name = ref.partition(":")
-        cls = {"sns": TopicTarget, "s3": BucketTarget, "events": EventBusTarget}[kind]
+        cls = {"sns": Topic, "s3": Bucket, "events": EventBus}[kind]
         with _guard(world.scenario.source, f"destination {ref!r}", {}):
             world.targets[ref] = cls(name=name)
     return world.targets[ref]

@@ -5,7 +5,8 @@ conformance kits for your own pollers and retry policies.
 The builders (`sqs_event`, `kinesis_event`, `dynamodb_event`, `eventbridge_event`,
 `s3_event`, `sns_event`, `rest_api_event`, `http_api_event`, `function_url_event` and
 their ``*_record`` parts) need nothing beyond the package.  The strategies
-(`sqs_events`, `kinesis_events`, ... ) need Hypothesis, installed with the ``testing``
+(`sqs_events`, `kinesis_events`, ... ) and `check_idempotent` (a one-call property check
+of a handler under at-least-once delivery) need Hypothesis, installed with the ``testing``
 extra (``pip install 'invokemodels[testing]'``); they are imported when first used, so
 ``import invokemodels.testing`` works without it.
 
@@ -55,6 +56,12 @@ from invokemodels.testing._schedules import (
 )
 
 if typing.TYPE_CHECKING:
+    from invokemodels.testing._idempotency import (
+        IDEMPOTENCY_MODELS,
+        InjectedFailure,
+        NotIdempotentError,
+        check_idempotent,
+    )
     from invokemodels.testing._strategies import (
         dynamodb_events,
         dynamodb_records,
@@ -104,10 +111,17 @@ _STRATEGIES = frozenset(
 )
 
 
+_IDEMPOTENCY = frozenset(
+    {"IDEMPOTENCY_MODELS", "InjectedFailure", "NotIdempotentError", "check_idempotent"}
+)
+
+
 def __getattr__(name: str) -> typing.Any:
-    """The strategies, imported on first use (they need Hypothesis)."""
+    """The strategies and the idempotency check, imported on first use (Hypothesis)."""
     if name in _STRATEGIES:
         return getattr(importlib.import_module("invokemodels.testing._strategies"), name)
+    if name in _IDEMPOTENCY:
+        return getattr(importlib.import_module("invokemodels.testing._idempotency"), name)
     msg = f"module 'invokemodels.testing' has no attribute {name!r}"
     raise AttributeError(msg)
 
@@ -117,14 +131,18 @@ __all__ = [
     "DEFAULT_EPOCH",
     "DEFAULT_REGION",
     "DYNAMODB_EVENT_NAMES",
+    "IDEMPOTENCY_MODELS",
     "S3_EVENT_NAMES",
     "Behaviour",
     "ConformanceError",
     "FailureSchedule",
+    "InjectedFailure",
+    "NotIdempotentError",
     "ScheduledAttempt",
     "ScheduledError",
     "ScheduledFunction",
     "ScheduledHandler",
+    "check_idempotent",
     "check_poller",
     "check_retry_policy",
     "dynamodb_event",
