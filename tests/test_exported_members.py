@@ -69,7 +69,9 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     import invokemodels.testing
 
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
-    assert set(TESTING_EVENTS) | set(TESTING_TOOLS) == set(invokemodels.testing.__all__)
+    assert set(TESTING_EVENTS) | set(TESTING_TOOLS) | set(TESTING_IDEMPOTENCY) == set(
+        invokemodels.testing.__all__
+    )
     assert issubclass(invokemodels.testing.ConformanceError, AssertionError)
 
 
