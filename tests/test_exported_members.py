@@ -60,6 +60,19 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
 
 
+# invokemodels.testing: the seeded environment and the assertions over the history.
+TESTING_TOOLS = [
+    "Call", "Environment", "FinalOutcome", "Recording", "assert_attempts", "assert_outcome",
+    "assert_received", "attempts", "final_outcome", "received", "record",
+]  # fmt: skip
+
+
+def test_the_testing_package_exports_the_environment_and_the_assertions() -> None:
+    import invokemodels.testing
+
+    assert set(TESTING_TOOLS) <= set(invokemodels.testing.__all__)
+
+
 # invokemodels.observe: the timeline, its text, trace, picture and metrics.
 OBSERVE = [
     "METRICS", "Datapoint", "Mark", "MarkKind", "Metrics", "QueueLevel", "Timeline",

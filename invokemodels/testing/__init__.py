@@ -1,5 +1,6 @@
 """Tools for testing handlers: the events AWS sends, as builders for example tests and as
-Hypothesis strategies for property tests.
+Hypothesis strategies for property tests; a seeded `Environment` to run models in; and
+assertions over the shared history.
 
 The builders (`sqs_event`, `kinesis_event`, `dynamodb_event`, `eventbridge_event`,
 `s3_event`, `sns_event`, `rest_api_event`, `http_api_event`, `function_url_event` and
@@ -7,6 +8,13 @@ their ``*_record`` parts) need nothing beyond the package.  The strategies
 (`sqs_events`, `kinesis_events`, ... ) need Hypothesis, installed with the ``testing``
 extra (``pip install 'invokemodels[testing]'``); they are imported when first used, so
 ``import invokemodels.testing`` works without it.
+
+`Environment` is one scheduler on a virtual clock, one shared `History` and a seeded rng,
+with factories for functions, queues, streams, tables, invokers and mappings; the pytest
+plugin's ``im_env`` fixture is one (the plugin is installed with the package: see
+``docs/reference/pytest-plugin.md``).  The assertions (`assert_attempts`,
+`assert_outcome`, `assert_received`, with `attempts`, `final_outcome`, `received` and
+`record`) read what happened and print the timeline when they fail.
 """
 
 from __future__ import annotations
@@ -14,6 +22,19 @@ from __future__ import annotations
 import importlib
 import typing
 
+from invokemodels.testing._assert import (
+    Call,
+    FinalOutcome,
+    Recording,
+    assert_attempts,
+    assert_outcome,
+    assert_received,
+    attempts,
+    final_outcome,
+    received,
+    record,
+)
+from invokemodels.testing._env import Environment
 from invokemodels.testing._events import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_EPOCH,
@@ -93,6 +114,14 @@ __all__ = [
     "DEFAULT_REGION",
     "DYNAMODB_EVENT_NAMES",
     "S3_EVENT_NAMES",
+    "Call",
+    "Environment",
+    "FinalOutcome",
+    "Recording",
+    "assert_attempts",
+    "assert_outcome",
+    "assert_received",
+    "attempts",
     "dynamodb_event",
     "dynamodb_events",
     "dynamodb_record",
@@ -100,6 +129,7 @@ __all__ = [
     "dynamodb_values",
     "eventbridge_event",
     "eventbridge_events",
+    "final_outcome",
     "function_url_event",
     "function_url_events",
     "http_api_event",
@@ -108,6 +138,8 @@ __all__ = [
     "kinesis_events",
     "kinesis_record",
     "kinesis_records",
+    "received",
+    "record",
     "rest_api_event",
     "rest_api_events",
     "s3_event",
