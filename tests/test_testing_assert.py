@@ -358,3 +358,12 @@ def test_record_refuses_what_is_not_a_handler() -> None:
         record("not callable")  # type: ignore[arg-type]
     with pytest.raises(InvalidParameterValueError, match="clock"):
         record(echo, clock=object())
+
+
+def test_a_recording_of_a_recording_keeps_its_own_calls() -> None:
+    inner = record(echo)
+    outer = record(inner)
+    assert outer({"a": 1}, None) == {"a": 1}
+    assert outer.calls is not inner.calls
+    assert len(outer) == len(inner) == 1
+    assert outer.__wrapped__ is inner  # type: ignore[attr-defined]

@@ -317,12 +317,14 @@ class Recording:
             )
         if clock is not None and not callable(getattr(clock, "now", None)):
             raise InvalidParameterValueError("clock", clock, "must be None or a Clock")
+        # First: update_wrapper copies the handler's __dict__, which must not replace ours
+        # (a recorded Recording has calls of its own).
+        functools.update_wrapper(self, handler, updated=())
         self.handler = handler
         """The wrapped handler."""
         self.calls: list[Call] = []
         """Every call so far, in the order the calls were made."""
         self._clock = clock
-        functools.update_wrapper(self, handler)
 
     def __repr__(self) -> str:
         name = getattr(self.handler, "__name__", "handler")

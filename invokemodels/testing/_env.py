@@ -29,6 +29,7 @@ from invokemodels.mapping._loop import EventSourceMapping
 from invokemodels.mapping._sqs import SQSMappingConfig, SQSPoller
 from invokemodels.mapping._stream_config import StreamMappingConfig
 from invokemodels.mapping._streams import StreamPoller
+from invokemodels.observe._marks import Mark
 from invokemodels.observe._timeline import Timeline
 from invokemodels.sync._invoker import RequestResponseInvoker
 from invokemodels.testing._assert import Recording
@@ -112,10 +113,10 @@ class Environment:
         self.account = Account()
 
     def _new_scheduler(self) -> Scheduler:
-        # The one place the environment makes its scheduler.  Virtual time inside handler
-        # code (time.time(), datetime.now(), time.sleep() following the virtual clock) is a
-        # switch on the Scheduler: pass it here, on for every environment (and so for the
-        # pytest plugin's fixtures).
+        # The one place an environment (and so the pytest plugin's im_env) makes its
+        # scheduler.  Virtual time inside handler code (time.time(), datetime.now() and
+        # time.sleep() in a handler following the virtual clock) is a switch on the
+        # Scheduler, on in every environment: pass it here.
         return Scheduler(clock=VirtualClock(epoch_origin=self.epoch_origin))
 
     def __repr__(self) -> str:
@@ -154,17 +155,13 @@ class Environment:
         """Watch models made by hand (on this scheduler, with ``history=env.history``) for
         the `timeline`'s fates: an `EventInvoker`, an `EventSourceMapping`, a `Queue`, or a
         `Mark`.  Models made by the factories are watched already."""
-        timeline_sources = (EventInvoker, EventSourceMapping, Queue)
         for model in models:
-            if not isinstance(model, timeline_sources):
-                from invokemodels.observe._marks import Mark  # noqa: PLC0415 - rare
-
-                if not isinstance(model, Mark):
-                    raise InvalidParameterValueError(
-                        "models",
-                        model,
-                        "each must be an EventInvoker, an EventSourceMapping, a Queue or a Mark",
-                    )
+            if not isinstance(model, (EventInvoker, EventSourceMapping, Queue, Mark)):
+                raise InvalidParameterValueError(
+                    "models",
+                    model,
+                    "each must be an EventInvoker, an EventSourceMapping, a Queue or a Mark",
+                )
             self._sources.append(model)
 
     @property

@@ -46,7 +46,7 @@ _SEED = pytest.StashKey[int]()
 
 def _seed(text: str) -> int:
     try:
-        value = int(text, 0)
+        value = int(text)
     except ValueError:
         msg = f"--im-seed must be an integer from 0 to 2**64 - 1, got {text!r}"
         raise pytest.UsageError(msg) from None
