@@ -367,3 +367,55 @@ def test_a_recording_of_a_recording_keeps_its_own_calls() -> None:
     assert outer.calls is not inner.calls
     assert len(outer) == len(inner) == 1
     assert outer.__wrapped__ is inner  # type: ignore[attr-defined]
+
+
+json_leaves = st.none() | st.booleans() | st.integers() | st.text(max_size=5)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def _part(value: Any, data: st.DataObject) -> Any:
+    """A part of ``value`` that must match it: some keys of each mapping, recursively."""
+    if isinstance(value, dict):
+        keys = data.draw(st.lists(st.sampled_from(sorted(value)), unique=True)) if value else []
+        return {key: _part(value[key], data) for key in keys}
+    if isinstance(value, list):
+        return [_part(item, data) for item in value]
+    return value
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    records=st.lists(st.dictionaries(st.text(max_size=3), json_values, max_size=4), max_size=4),
+    data=st.data(),
+)
+def test_any_part_of_what_was_received_matches_and_a_changed_leaf_does_not(
+    records: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    target = QueueTarget()
+    for value in records:
+        target.send_message(json.dumps(value))
+    assert assert_received(target, records) == records
+    assert_received(target, [_part(value, data) for value in records])
+    assert_received(target, list(reversed(records)), ordered=False)
+    leafy = [
+        i
+        for i, value in enumerate(records)
+        if value and any(not isinstance(v, (dict, list)) for v in value.values())
+    ]
+    if leafy:
+        index = data.draw(st.sampled_from(leafy))
+        key = data.draw(
+            st.sampled_from(
+                sorted(k for k, v in records[index].items() if not isinstance(v, (dict, list)))
+            )
+        )
+        changed = [dict(value) for value in records]
+        changed[index][key] = ["not", "a", "leaf"]
+        with pytest.raises(AssertionError, match=f"\\[{index}\\]"):
+            assert_received(target, changed)
