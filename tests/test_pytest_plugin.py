@@ -62,11 +62,14 @@ def test_im_seed_comes_from_the_option(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(["*seed is 1234*"])
 
 
-def test_a_bad_seed_is_a_usage_error(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("seed", ["-3", "abc", str(2**64), "1.5"])
+def test_a_bad_seed_is_a_usage_error(pytester: pytest.Pytester, seed: str) -> None:
     pytester.makepyfile(test_fixtures=FIXTURES_TEST)
-    result = pytester.runpytest("-p", "no:cacheprovider", "--im-seed", "-3")
-    assert result.ret != 0
-    result.stderr.fnmatch_lines(["*--im-seed must be an integer from 0 to 2**64 - 1*"])
+    result = pytester.runpytest("-p", "no:cacheprovider", "--im-seed", seed)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"*--im-seed must be an integer from 0 to 2**64 - 1, got '{seed}'*"]
+    )
 
 
 def test_the_seed_fixture_can_be_overridden(pytester: pytest.Pytester) -> None:
