@@ -69,9 +69,9 @@ def test_the_testing_package_exports_the_event_builders_and_strategies() -> None
     import invokemodels.testing
 
     assert set(TESTING_EVENTS) <= set(invokemodels.testing.__all__)
-    assert set(TESTING_EVENTS) | set(TESTING_TOOLS) | set(TESTING_IDEMPOTENCY) == set(
-        invokemodels.testing.__all__
-    )
+    assert set(TESTING_EVENTS) | set(TESTING_TOOLS) | set(TESTING_IDEMPOTENCY) | set(
+        TESTING_ENVIRONMENT
+    ) == set(invokemodels.testing.__all__)
     assert issubclass(invokemodels.testing.ConformanceError, AssertionError)
 
 
@@ -89,6 +89,19 @@ def test_the_testing_package_exports_the_idempotency_check() -> None:
     assert set(_idempotency.__all__) == set(TESTING_IDEMPOTENCY) == testing._IDEMPOTENCY
     for name in TESTING_IDEMPOTENCY:
         assert getattr(testing, name) is getattr(_idempotency, name)
+
+
+# invokemodels.testing: the seeded environment and the assertions over the history.
+TESTING_ENVIRONMENT = [
+    "Call", "Environment", "FinalOutcome", "Recording", "assert_attempts", "assert_outcome",
+    "assert_received", "attempts", "final_outcome", "received", "record",
+]  # fmt: skip
+
+
+def test_the_testing_package_exports_the_environment_and_the_assertions() -> None:
+    import invokemodels.testing
+
+    assert set(TESTING_ENVIRONMENT) <= set(invokemodels.testing.__all__)
 
 
 # invokemodels.observe: the timeline, its text, trace, picture and metrics.

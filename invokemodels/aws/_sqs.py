@@ -873,6 +873,12 @@ class Queue:
         ``keep_fates``)."""
         return [json.loads(message.body) for message in self._sent]
 
+    @property
+    def bodies(self) -> list[str]:
+        """The body of every message enqueued here (sent or moved in), in order, as text
+        (``keep_fates``)."""
+        return [message.body for message in self._sent]
+
     def is_in_flight(self, receipt_handle: str) -> bool:
         """True while the receive that issued ``receipt_handle`` still holds its message:
         the visibility timeout has not ended, and nothing deleted or received it since."""

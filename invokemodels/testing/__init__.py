@@ -1,5 +1,6 @@
 """Tools for testing handlers: the events AWS sends, as builders for example tests and as
-Hypothesis strategies for property tests; failure schedules; valid configurations; and
+Hypothesis strategies for property tests; a seeded `Environment` to run models in;
+assertions over the shared history; failure schedules; valid configurations; and
 conformance kits for your own pollers and retry policies.
 
 The builders (`sqs_event`, `kinesis_event`, `dynamodb_event`, `eventbridge_event`,
@@ -16,6 +17,13 @@ duplicate (``schedule.handler(inner)``, ``schedule.function(name, inner)``);
 `stream_mapping_configs` draw valid configurations.  `check_poller` and
 `check_retry_policy` check an implementation of `Poller` or `RetryPolicy` against the
 protocol's contract and raise `ConformanceError` naming the rule it broke.
+
+`Environment` is one scheduler on a virtual clock, one shared `History` and a seeded rng,
+with factories for functions, queues, streams, tables, invokers and mappings; the pytest
+plugin's ``im_env`` fixture is one (the plugin is installed with the package: see
+``docs/reference/pytest-plugin.md``).  The assertions (`assert_attempts`,
+`assert_outcome`, `assert_received`, with `attempts`, `final_outcome`, `received` and
+`record`) read what happened and print the timeline when they fail.
 """
 
 from __future__ import annotations
@@ -23,7 +31,20 @@ from __future__ import annotations
 import importlib
 import typing
 
+from invokemodels.testing._assert import (
+    Call,
+    FinalOutcome,
+    Recording,
+    assert_attempts,
+    assert_outcome,
+    assert_received,
+    attempts,
+    final_outcome,
+    received,
+    record,
+)
 from invokemodels.testing._conformance import ConformanceError, check_poller, check_retry_policy
+from invokemodels.testing._env import Environment
 from invokemodels.testing._events import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_EPOCH,
@@ -134,14 +155,22 @@ __all__ = [
     "IDEMPOTENCY_MODELS",
     "S3_EVENT_NAMES",
     "Behaviour",
+    "Call",
     "ConformanceError",
+    "Environment",
     "FailureSchedule",
+    "FinalOutcome",
     "InjectedFailure",
     "NotIdempotentError",
+    "Recording",
     "ScheduledAttempt",
     "ScheduledError",
     "ScheduledFunction",
     "ScheduledHandler",
+    "assert_attempts",
+    "assert_outcome",
+    "assert_received",
+    "attempts",
     "check_idempotent",
     "check_poller",
     "check_retry_policy",
@@ -154,6 +183,7 @@ __all__ = [
     "eventbridge_event",
     "eventbridge_events",
     "failure_schedules",
+    "final_outcome",
     "function_url_event",
     "function_url_events",
     "http_api_event",
@@ -162,6 +192,8 @@ __all__ = [
     "kinesis_events",
     "kinesis_record",
     "kinesis_records",
+    "received",
+    "record",
     "rest_api_event",
     "rest_api_events",
     "s3_event",
