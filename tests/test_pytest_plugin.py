@@ -166,3 +166,39 @@ def test_the_plugin_can_be_turned_off(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(errors=3)
     result.stdout.fnmatch_lines(["*fixture 'im_env' not found*"])
     assert "--im-seed" not in pytester.runpytest("-p", "no:invokemodels", "--help").stdout.str()
+
+
+HANDLER_TIME_TEST = """
+import time
+
+
+def test_a_sleep_in_the_handler_spends_virtual_time(im_env):
+    def handler(event, context):
+        before = time.time()
+        time.sleep(2.5)
+        return {"slept": time.time() - before, "left": context.get_remaining_time_in_millis()}
+
+    fn = im_env.function(handler, timeout=10)
+    response = im_env.sync_invoker(fn).invoke({})
+    body = response.json()
+    assert body["slept"] == 2.5
+    assert body["left"] == 7500
+    assert im_env.now == 2.5
+"""
+
+
+def test_im_env_runs_handlers_on_virtual_time(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_handler_time=HANDLER_TIME_TEST)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_the_ini_option_turns_virtual_handler_time_off(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nim_handler_time = false\n")
+    pytester.makepyfile(
+        test_off="""
+def test_off(im_env):
+    assert im_env.handler_time is False
+    assert im_env.scheduler.handler_time is False
+"""
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
