@@ -2,7 +2,7 @@
 
 Run one model per process (the peak RSS of a process never goes down):
 
-    python benchmarks/memory.py MODEL N
+    python benchmarks/memory.py MODEL N [--record]
 
 MODEL is ``sync`` (N ``RequestResponse`` invokes), ``event`` (N events at 1,000 per
 virtual second, p(fail) 0.3), ``sqs`` (N messages sent 1,000 per virtual second to a
@@ -14,6 +14,10 @@ a mapping with ``BatchSize`` 100).  Every model runs with its recording off:
 MB (``resource.getrusage``), the bytes of growth per item, and the CPU microseconds per
 item.  The work is fed at a steady rate so that what is in flight stays bounded: memory
 that grows with N is memory kept per item processed.
+
+With ``--record`` every recording is on instead (``History()``, ``keep_records=True``,
+``keep_events=True``, ``keep_fates=True``): memory then grows with N, by what the history
+keeps per span and the models per item, and the bytes per item stay the same as N grows.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ from invokemodels import (
 )
 
 CHUNK = 1000  # items fed per virtual second
+RECORD = "--record" in sys.argv[1:]  # every recording on (History(), keep_records, keep_events)
+
+
+def history() -> History:
+    """The run's history: kept with ``--record``, not kept otherwise."""
+    return History(keep=RECORD)
 
 
 def failing(p: float, seed: int = 7) -> Callable[[Any, Any], Any]:
@@ -55,9 +65,7 @@ def failing(p: float, seed: int = 7) -> Callable[[Any, Any], Any]:
 
 
 def run_sync(n: int) -> None:
-    invoker = RequestResponseInvoker(
-        Function("bench", failing(0.3)), seed=1, history=History(keep=False)
-    )
+    invoker = RequestResponseInvoker(Function("bench", failing(0.3)), seed=1, history=history())
     for i in range(n):
         invoker.invoke({"order": i})
 
@@ -68,8 +76,8 @@ def run_event(n: int) -> None:
         Function("bench", failing(0.3)),
         scheduler=sched,
         seed=1,
-        keep_records=False,
-        history=History(keep=False),
+        keep_records=RECORD,
+        history=history(),
         invoke_rate_factor=None,
     )
     for start in range(0, n, CHUNK):
@@ -81,19 +89,19 @@ def run_event(n: int) -> None:
 
 def run_sqs(n: int) -> None:
     sched = Scheduler()
-    dlq = Queue("bench-dlq", scheduler=sched, seed=1, keep_events=False)
+    dlq = Queue("bench-dlq", scheduler=sched, seed=1, keep_events=RECORD)
     queue = Queue(
         "bench",
         scheduler=sched,
         seed=1,
-        keep_events=False,
+        keep_events=RECORD,
         redrive_policy=RedrivePolicy(dead_letter_target=dlq, max_receive_count=5),
     )
     queue.map_to(
         Function("bench", failing(0.1)),
         SQSMappingConfig(batch_size=10),
         seed=1,
-        history=History(keep=False),
+        history=history(),
     )
     for start in range(0, n, CHUNK):
         for i in range(start, min(start + CHUNK, n)):
@@ -110,7 +118,7 @@ def run_stream(n: int) -> None:
         Function("bench", failing(0.0)),
         StreamMappingConfig(starting_position="TRIM_HORIZON", batch_size=100),
         seed=1,
-        history=History(keep=False),
+        history=history(),
     )
     payload = json.dumps({"kind": "order", "total": 12.5}).encode()
     for start in range(0, n, CHUNK):
@@ -129,7 +137,8 @@ MODELS: dict[str, Callable[[int], None]] = {
 
 
 def main() -> None:
-    model, n = sys.argv[1], int(float(sys.argv[2]))
+    args = [arg for arg in sys.argv[1:] if arg != "--record"]
+    model, n = args[0], int(float(args[1]))
     run = MODELS[model]
     run(min(n // 5, 2000))  # warm up: imports, caches and the first allocations are not the run's
     gc.collect()
