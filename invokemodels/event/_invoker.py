@@ -21,6 +21,7 @@ import attrs
 
 from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
+from invokemodels.core._fast import positional_maker
 from invokemodels.core._function import (
     EVENT_PAYLOAD_LIMIT,
     LEGACY_EVENT_PAYLOAD_LIMIT,
@@ -80,6 +81,10 @@ __all__ = [
 T = TypeVar("T")
 
 _THROTTLE_MESSAGE: Final = "Rate Exceeded."
+# Built straight into their slots: one of each per event (or per failed try).
+_response = positional_maker(InvokeResponse)
+_failure = positional_maker(Failure)
+_FUNCTION_ERROR_KIND: Final = FailureKind.FUNCTION_ERROR
 
 
 class EventOutcomeKind(enum.Enum):
@@ -708,7 +713,7 @@ class EventInvoker:
         if self.duplicate_probability and self.rng.random() < self.duplicate_probability:
             self.metrics.duplicates += 1
             self._accept(request_id, request, now, duplicate=True)
-        return InvokeResponse(202, b"", None, None, request_id)
+        return _response(202, b"", None, None, request_id, None)
 
     def _check_rate(self, now: float) -> None:
         window = int(now)
@@ -773,16 +778,38 @@ class EventInvoker:
         queue = self.queue
         take = queue.take
         cap = self.max_in_flight
-        submit = self.executor.submit
+        executor = self.executor
         outer, self._dispatch_now = self._dispatch_now, now
         try:
-            while cap is None or self._in_flight < cap:
-                event = take(now)
-                if event is None:
-                    break
-                submit(event, now)
-                if self._again:
-                    break
+            if type(executor) is InlineExecutor:
+                # `InlineExecutor.submit` unrolled: the same start, run and finish (or
+                # abandon) of each try, without three calls through the handle per try.
+                lifecycle = self._lifecycle
+                run = lifecycle.run
+                end = lifecycle.end
+                while cap is None or self._in_flight < cap:
+                    event = take(now)
+                    if event is None:
+                        break
+                    if event.start(now):
+                        try:
+                            result = run(event.request, event.request_id)
+                        except BaseException:
+                            event.abandon()
+                            raise
+                        end(event, result, now)
+                        del result  # see InlineExecutor.submit
+                    if self._again:
+                        break
+            else:
+                submit = executor.submit
+                while cap is None or self._in_flight < cap:
+                    event = take(now)
+                    if event is None:
+                        break
+                    submit(event, now)
+                    if self._again:
+                        break
         finally:
             self._dispatch_now = outer
         self._again = False
@@ -810,7 +837,8 @@ class EventInvoker:
 
     def _complete(self, event: _Event, result: AttemptResult) -> None:
         # The slot is free again (the lifecycle released it at the attempt's end).
-        if self._wants_last():
+        wants = self._wants_last()
+        if wants:
             # Build the error document now: it releases the exception and its frames.
             _ = result.payload
             event.last = result
@@ -828,6 +856,11 @@ class EventInvoker:
             succeeded = self._succeeded
             if succeeded is not None:
                 succeeded(event.executions + event.system_errors)
+            elif not wants:
+                # `_end` of a success nobody reads (nothing ran since `_wants_last` was
+                # asked): only the pending count moves.
+                self._pending -= 1
+                return
             self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
             return
         self.metrics.errors += 1
@@ -853,16 +886,11 @@ class EventInvoker:
         )
 
     def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
-        count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
-        failure = Failure(
-            attempt=event.executions + event.system_errors,
-            kind=kind,
-            kind_count=count,
-            code=code,
-            status_code=status,
-            first_attempt_at=event.enqueued_at,
-            failed_at=now,
-        )
+        count = event.function_errors if kind is _FUNCTION_ERROR_KIND else event.system_errors
+        failure = _failure(
+            event.executions + event.system_errors, kind, count, code, status, event.enqueued_at,
+            now,
+        )  # fmt: skip
         decision = self.retry_policy.decide(failure, self.rng)
         delay = decision.delay
         if delay is None:
