@@ -676,7 +676,8 @@ class Function:
                 return ThrottleReason.RESERVED
         else:
             account = self.account
-            if account._unreserved_in_flight >= account.unreserved_limit:
+            # `unreserved_limit`, without the property's call.
+            if account._unreserved_in_flight >= account.concurrency_limit - account._reserved_total:
                 return ThrottleReason.ACCOUNT
             # Counters bypass attrs' on_setattr hooks: this is on the path of every invoke.
             _SETATTR(account, "_unreserved_in_flight", account._unreserved_in_flight + 1)

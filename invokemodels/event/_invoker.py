@@ -364,11 +364,14 @@ class _Event:
                               None)  # fmt: skip
             invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
             return False
-        if not invoker._lifecycle.admit(self, self.request_id, now):
+        lifecycle = invoker._lifecycle
+        reason = lifecycle.acquire()  # `AttemptLifecycle.admit`, without its call
+        if reason is not None:
+            lifecycle.throttled(self, self.request_id, reason, now)
             return False
         self.executions += 1
         self.admitted_at = now
-        self.in_flight = function.in_flight
+        self.in_flight = function._in_flight
         invoker._in_flight += 1
         metrics = invoker.metrics
         metrics.invocations += 1
@@ -394,13 +397,14 @@ class _Event:
 
 
 class _EventLifecycle(AttemptLifecycle[_Event]):
-    """The Event model's hooks: a throttle is retried; an ended try goes to `_complete`."""
+    """The Event model's hooks: a throttle is retried; an ended try goes to `_ended`."""
 
     __slots__ = ("invoker",)
 
     def __init__(self, invoker: EventInvoker) -> None:
         super().__init__(invoker.function, invoker.scheduler, invoker.history)
         self.invoker = invoker
+        self._ended = invoker._ended  # what `ended` calls, without the hop through it
 
     def throttled(self, job: _Event, request_id: str, reason: str, now: float) -> None:
         invoker = self.invoker
@@ -416,13 +420,7 @@ class _EventLifecycle(AttemptLifecycle[_Event]):
         invoker._retry(job, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
 
     def ended(self, job: _Event, result: AttemptResult, scheduled: bool) -> None:
-        invoker = self.invoker
-        invoker._in_flight -= 1
-        invoker._complete(job, result)
-        if scheduled:
-            upcoming = invoker.queue.next_ready_at()
-            if upcoming is not None and upcoming <= invoker.scheduler.now:
-                invoker._wake_at(invoker.scheduler.now)
+        self.invoker._ended(job, result, scheduled)
 
 
 class AttemptHandle(Protocol):
@@ -784,21 +782,17 @@ class EventInvoker:
             if type(executor) is InlineExecutor:
                 # `InlineExecutor.submit` unrolled: the same start, run and finish (or
                 # abandon) of each try, without three calls through the handle per try.
-                lifecycle = self._lifecycle
-                run = lifecycle.run
-                end = lifecycle.end
+                run_and_end = self._lifecycle.run_and_end
                 while cap is None or self._in_flight < cap:
                     event = take(now)
                     if event is None:
                         break
                     if event.start(now):
                         try:
-                            result = run(event.request, event.request_id)
+                            run_and_end(event, event.request, event.request_id, now)
                         except BaseException:
                             event.abandon()
                             raise
-                        end(event, result, now)
-                        del result  # see InlineExecutor.submit
                     if self._again:
                         break
             else:
@@ -835,8 +829,9 @@ class EventInvoker:
             self.queue.put(event, now)
             self._wake_at(now)
 
-    def _complete(self, event: _Event, result: AttemptResult) -> None:
-        # The slot is free again (the lifecycle released it at the attempt's end).
+    def _ended(self, event: _Event, result: AttemptResult, scheduled: bool) -> None:
+        # The lifecycle's `ended` hook: the slot is free again (released at the attempt's end).
+        self._in_flight -= 1
         wants = self._wants_last()
         if wants:
             # Build the error document now: it releases the exception and its frames.
@@ -856,23 +851,29 @@ class EventInvoker:
             succeeded = self._succeeded
             if succeeded is not None:
                 succeeded(event.executions + event.system_errors)
-            elif not wants:
+                self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
+            elif wants:
+                self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
+            else:
                 # `_end` of a success nobody reads (nothing ran since `_wants_last` was
                 # asked): only the pending count moves.
                 self._pending -= 1
-                return
-            self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
-            return
-        self.metrics.errors += 1
-        event.function_errors += 1
-        event.error_code = 200
-        event.error_message = ""
-        if history.keep:
-            history.defer(_event_span, self.function.name, event.request_id,
-                          event.executions + event.system_errors, event.executions,
-                          event.enqueued_at, result.started_at, result.ended_at,
-                          _FUNCTION_ERROR, result.error_type, event.in_flight)  # fmt: skip
-        self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+        else:
+            self.metrics.errors += 1
+            event.function_errors += 1
+            event.error_code = 200
+            event.error_message = ""
+            if history.keep:
+                history.defer(_event_span, self.function.name, event.request_id,
+                              event.executions + event.system_errors, event.executions,
+                              event.enqueued_at, result.started_at, result.ended_at,
+                              _FUNCTION_ERROR, result.error_type, event.in_flight)  # fmt: skip
+            self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+        if scheduled:
+            now = self.scheduler.now
+            upcoming = self.queue.next_ready_at()
+            if upcoming is not None and upcoming <= now:
+                self._wake_at(now)
 
     def _wants_last(self) -> bool:
         """True when anything will read the last attempt (records, DLQ, callbacks)."""
