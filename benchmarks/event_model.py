@@ -15,6 +15,12 @@ concurrency).  Two shapes of the same workload:
 - *up front*: every arrival scheduled before the run, ``sched.at(i * 0.001,
   invoker.invoke, {...})`` (the baseline pushes every arrival into its heap first).
 
+A third loop, the *floor*, is the heapq model plus the values the Event model's fidelity
+requires and nothing else (the payload's JSON text and size check, a seeded request id, the
+202 response; per execution a fresh decoded copy, a context object and the
+`AttemptResult`): what any model of this fidelity costs at least, printed as its own ratio
+to the heapq model.
+
 Subject and baseline run alternately in this process; the script prints CPU time per event
 and the ratio (median, min-max of the repeats).  Run:
 

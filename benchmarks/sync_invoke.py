@@ -2,6 +2,10 @@
 
 Run: ``python benchmarks/sync_invoke.py [--rounds N] [--loops N]``.
 
+The *floor* is what a call of that fidelity builds at least, and nothing else: the
+request's JSON text, a seeded request id, the context object, the decoded copy, the
+response's JSON, the `AttemptResult` and the `InvokeResponse` (printed with the first row).
+
 Also times a failing attempt (the handler raises; the response carries the Python
 runtime's error document) against a succeeding one, in the same interleaved rounds.
 
