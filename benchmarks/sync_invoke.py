@@ -2,6 +2,10 @@
 
 Run: ``python benchmarks/sync_invoke.py [--rounds N] [--loops N]``.
 
+The *floor* is what a call of that fidelity builds at least, and nothing else: the
+request's JSON text, a seeded request id, the context object, the decoded copy, the
+response's JSON, the `AttemptResult` and the `InvokeResponse` (printed with the first row).
+
 Also times a failing attempt (the handler raises; the response carries the Python
 runtime's error document) against a succeeding one, in the same interleaved rounds.
 
@@ -19,6 +23,7 @@ response JSON, the attempt log, and virtual time advanced to the attempt's end.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -26,7 +31,22 @@ from typing import Any
 
 from _bench import Row, Spread, machine, print_rows
 
-from invokemodels import Function, History, LambdaClient, RequestResponseInvoker, StandardRetry
+from invokemodels import (
+    Function,
+    History,
+    LambdaClient,
+    RequestResponseInvoker,
+    StandardRetry,
+    VirtualClock,
+)
+from invokemodels.core import (
+    AttemptResult,
+    InvokeResponse,
+    LambdaContext,
+    encode_payload,
+    new_request_id,
+)
+from invokemodels.core._function import _dumps, _loads  # the fastest JSON the core has
 
 PAYLOAD = {"order_id": "ord-42", "items": [{"sku": "A-1", "qty": 2}], "express": True}
 
@@ -37,6 +57,24 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
 
 def failing(event: Any, context: Any) -> dict[str, Any]:
     raise ValueError(f"order {event['order_id']} has no such item")
+
+
+def floor_call(rng: random.Random, clock: VirtualClock) -> InvokeResponse:
+    """What a synchronous invoke of full fidelity builds at least, and nothing else.
+
+    The request's JSON text (and its 6 MB check), a seeded request id, the context object,
+    a fresh decoded copy for the handler, the response's JSON, the `AttemptResult` and the
+    `InvokeResponse`: no concurrency slot, history, clock or validation of the call.
+    """
+    text = encode_payload(PAYLOAD)
+    request_id = new_request_id(rng)
+    context = LambdaContext(
+        "orders", "$LATEST", "arn:aws:lambda:us-east-1:123456789012:function:orders", "128",
+        request_id, "/aws/lambda/orders", "stream", clock, 0.0, 3.0,
+    )  # fmt: skip
+    out = _dumps(handler(_loads(text), context))
+    AttemptResult(request_id, 0.0, 0.0, None, None, "$LATEST", out)
+    return InvokeResponse(200, out.encode(), None, "$LATEST", request_id)
 
 
 def measure(
@@ -68,12 +106,14 @@ def figures(loops: int, rounds: int) -> list[Row]:
     quiet = RequestResponseInvoker(
         Function(name="orders", handler=handler), seed=1, history=History(keep=False)
     )
+    rng, clock = random.Random(1), VirtualClock()
     cpu = measure(
         {
             "bare": lambda: handler(PAYLOAD, None),
             "invoke": lambda: invoker.invoke(PAYLOAD),
             "failing": lambda: bad.invoke(PAYLOAD),
             "quiet": lambda: quiet.invoke(PAYLOAD),
+            "floor": lambda: floor_call(rng, clock),
         },
         loops,
         rounds,
@@ -82,6 +122,7 @@ def figures(loops: int, rounds: int) -> list[Row]:
     full = Spread([a / b for a, b in zip(cpu["invoke"], cpu["bare"], strict=True)])
     fails = Spread([a / b for a, b in zip(cpu["failing"], cpu["invoke"], strict=True)])
     quiet_ratio = Spread([a / b for a, b in zip(cpu["quiet"], cpu["bare"], strict=True)])
+    floor = Spread([a / b for a, b in zip(cpu["floor"], cpu["bare"], strict=True)])
     return [
         Row(
             "full-fidelity RequestResponse invoke / bare handler call",
@@ -89,7 +130,9 @@ def figures(loops: int, rounds: int) -> list[Row]:
             f"against {Spread(cpu['bare']).show(1e-3, ' µs')}",
             "<= 40x",
             full.median <= 40,
-            detail=f"with History(keep=False): {quiet_ratio.show(unit='x', digits=1)}",
+            detail=f"with History(keep=False): {quiet_ratio.show(unit='x', digits=1)}; the "
+            f"floor (the JSON text, request id, context, decoded copy, response JSON, "
+            f"AttemptResult and InvokeResponse, nothing else): {floor.show(unit='x', digits=1)}",
             spread=full,
         ),
         Row(

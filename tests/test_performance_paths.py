@@ -31,7 +31,7 @@ from invokemodels.aws import MessageState
 from invokemodels.aws._sqs import _Message
 from invokemodels.core import Batch, encode_payload
 from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
-from invokemodels.event._invoker import _Event
+from invokemodels.event._invoker import InlineExecutor, _Event
 from invokemodels.exceptions import InvalidRequestContentError, ReceiptHandleIsInvalidError
 from invokemodels.mapping import EventSourceMapping, StreamPoller
 
@@ -306,3 +306,270 @@ def test_on_grid_fast_path_gives_what_the_plain_path_gives(seconds: float, up: b
     assert on_grid(seconds, up=up) == _plain_on_grid(seconds, up=up)
     if math.isfinite(on_grid(seconds, up=up)) and up:
         assert on_grid(seconds, up=True) >= seconds
+
+
+# -- the Event model's inline path against the executor protocol -------------------------------
+
+
+class _ThroughTheHandle:
+    """The plain path: every try through the `AttemptHandle` protocol, as any executor."""
+
+    def submit(self, attempt: Any, now: float) -> None:
+        if not attempt.start(now):
+            return
+        try:
+            result = attempt.run()
+        except BaseException:
+            attempt.abandon()
+            raise
+        attempt.finish(result)
+
+
+class _NeverQuiet(Scheduler):
+    """The plain path of a lone sync invoke: the scheduler never says it is quiet."""
+
+    def quiet_until(self, when: float) -> bool:
+        return False
+
+
+event_runs = st.fixed_dictionaries(
+    {
+        "fails": st.lists(st.integers(0, 3), min_size=1, max_size=25),
+        "durations": st.lists(st.sampled_from([0.0, 0.0, 0.5, 1.0, 2.5]), min_size=1),
+        "reserved": st.sampled_from([None, None, 1, 2]),
+        "max_in_flight": st.sampled_from([None, None, 1, 3]),
+        "up_front": st.booleans(),
+        "gap_ms": st.sampled_from([0, 1, 500, 1000]),
+        "service_errors": st.sampled_from([0.0, 0.0, 0.2]),
+        "duplicates": st.sampled_from([0.0, 0.0, 0.3]),
+        "max_age": st.sampled_from([60, 90, 21600]),
+    }
+)
+
+
+def _event_run(
+    run: dict[str, Any], *, plain: bool, keep_records: bool, keep_history: bool
+) -> dict[str, Any]:
+    from invokemodels import EventInvokeConfig
+
+    sched = _NeverQuiet() if plain else Scheduler()
+    left = dict(enumerate(run["fails"]))
+    calls: list[Any] = []
+    durations = run["durations"]
+
+    def handler(event: Any, context: Any) -> Any:
+        calls.append((sched.now, context.aws_request_id, event["i"], context.memory_limit_in_mb))
+        context.spend(durations[len(calls) % len(durations)])
+        if left[event["i"]]:
+            left[event["i"]] -= 1
+            raise RuntimeError(f"event {event['i']} fails")
+        return None if event["i"] % 2 else {"i": event["i"]}
+
+    invoker = EventInvoker(
+        Function("paths", handler, reserved_concurrency=run["reserved"], timeout=2),
+        config=EventInvokeConfig(maximum_event_age=run["max_age"]),
+        scheduler=sched,
+        seed=5,
+        keep_records=keep_records,
+        history=History(keep=keep_history),
+        max_in_flight=run["max_in_flight"],
+        service_error_probability=run["service_errors"],
+        duplicate_probability=run["duplicates"],
+        executor=_ThroughTheHandle() if plain else InlineExecutor(),
+        invoke_rate_factor=None,
+    )
+    ids = []
+    for i in range(len(run["fails"])):
+        at = i * run["gap_ms"] / 1000
+        if run["up_front"]:
+            sched.at(at, lambda i=i: ids.append(invoker.invoke({"i": i}).request_id))
+        else:
+            sched.run(until=at)
+            ids.append(invoker.invoke({"i": i}).request_id)
+    sched.run_until_idle()
+    assert invoker.function.in_flight == 0
+    assert invoker.pending == 0
+    return {
+        "ids": ids,
+        "calls": calls,
+        "metrics": attrs.asdict(invoker.metrics),
+        "now": sched.now,
+        "spans": invoker.history.spans() if keep_history else None,
+        "outcomes": [
+            (o.request_id, o.kind, o.condition, o.approximate_invoke_count, o.ended_at, o.duplicate)
+            for o in invoker.outcomes
+        ]
+        if keep_records
+        else None,
+    }
+
+
+@given(event_runs)
+@settings(max_examples=60, deadline=None)
+def test_the_inline_dispatch_gives_what_the_executor_protocol_gives(run: dict[str, Any]) -> None:
+    fast = _event_run(run, plain=False, keep_records=True, keep_history=True)
+    assert fast == _event_run(run, plain=True, keep_records=True, keep_history=True)
+
+
+@given(event_runs)
+@settings(max_examples=60, deadline=None)
+def test_the_event_fast_path_without_records_or_history_runs_what_recording_runs(
+    run: dict[str, Any],
+) -> None:
+    recorded = _event_run(run, plain=True, keep_records=True, keep_history=True)
+    quiet = _event_run(run, plain=False, keep_records=False, keep_history=False)
+    for key in ("ids", "calls", "metrics", "now"):
+        assert quiet[key] == recorded[key], key
+
+
+# -- a lone synchronous invoke's shortcut against the scheduler's way -----------------------------
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.0, 0.25, 1.0]),  # modelled duration
+            st.booleans(),  # the handler fails
+            st.sampled_from([None, 0.0, 0.25, 0.5, 3.0]),  # another timer, this far ahead
+            st.sampled_from([None, 0.1, 0.5]),  # read timeout
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_a_lone_sync_invoke_ends_as_the_scheduler_would_end_it(
+    calls: list[tuple[float, bool, float | None, float | None]],
+) -> None:
+    from invokemodels import RequestResponseInvoker
+
+    def play(plain: bool) -> list[Any]:
+        sched = _NeverQuiet() if plain else Scheduler()
+        log: list[Any] = []
+
+        def handler(event: Any, context: Any) -> Any:
+            context.spend(event["duration"])
+            if event["fails"]:
+                raise ValueError("no")
+            return {"at": sched.now}
+
+        invoker = RequestResponseInvoker(Function("sync", handler), scheduler=sched, seed=3)
+        for duration, fails, other, read_timeout in calls:
+            if other is not None:
+                sched.schedule(other, lambda: log.append(("timer", sched.now)))
+            pending = invoker.call(
+                {"duration": duration, "fails": fails}, read_timeout=read_timeout
+            )
+            log.append(
+                (sched.now, pending.response, pending.started_at, pending.ended_at,
+                 invoker.function.in_flight)
+            )  # fmt: skip
+        sched.run_until_idle()
+        log.append((sched.now, invoker.function.in_flight, invoker.history.spans()))
+        return log
+
+    assert play(plain=False) == play(plain=True)
+
+
+@given(programs, st.integers(0, 60))
+def test_quiet_until_is_what_next_due_says(program: list[tuple[int, int, bool]], ms: int) -> None:
+    sched = Scheduler()
+    for i, (delay, _follow, cancel) in enumerate(program):
+        timer = sched.schedule(delay / 1000, print, i)
+        if cancel:
+            timer.cancel()
+    due = sched.next_due()
+    assert sched.quiet_until(ms / 1000) == (due is None or due > ms / 1000)
+    seen: list[bool] = []
+    sched.schedule(0.0, lambda: seen.append(sched.quiet_until(1e9)))
+    sched.run(until=0.0)
+    assert seen == [False]  # never while a callback runs
+
+
+# -- values built without attrs' __init__ -------------------------------------------------------
+
+
+@given(
+    st.integers(100, 599),
+    st.binary(max_size=8),
+    st.none() | st.just("Unhandled"),
+    st.none() | st.sampled_from(["$LATEST", "3"]),
+    st.text(max_size=8),
+    st.none() | st.text(max_size=8),
+)
+def test_a_response_built_by_its_maker_is_the_one_its_init_builds(
+    status: int, payload: bytes, error: str | None, version: str | None, rid: str, log: str | None
+) -> None:
+    from invokemodels.core import InvokeResponse
+    from invokemodels.core._fast import positional_maker
+
+    made = positional_maker(InvokeResponse)(status, payload, error, version, rid, log)
+    plain = InvokeResponse(status, payload, error, version, rid, log)
+    assert made == plain
+    assert hash(made) == hash(plain)
+    assert repr(made) == repr(plain)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        made.status_code = 1  # type: ignore[misc]
+
+
+def test_a_maker_refuses_a_class_whose_init_checks_or_converts() -> None:
+    from invokemodels import EventInvokeConfig
+    from invokemodels.core._fast import positional_maker
+
+    with pytest.raises(TypeError, match="EventInvokeConfig"):
+        positional_maker(EventInvokeConfig)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                ("name", "other"),
+                ("name", "paths"),
+                ("region", "eu-west-1"),
+                ("memory_size", 512),
+                ("memory_size", 1024),
+                ("memory_size", 128),
+                ("account_id", "210987654321"),
+                ("account", None),
+                ("version", "7"),
+            ]
+        ),
+        max_size=8,
+    )
+)
+def test_the_context_strings_follow_every_field_they_come_from(
+    changes: list[tuple[str, Any]],
+) -> None:
+    from invokemodels import Account, VirtualClock
+
+    function = Function("paths", lambda event, context: None)
+    clock = VirtualClock()
+    for field, value in [(None, None), *changes]:
+        if field == "account_id":
+            function.account.account_id = value
+        elif field == "account":
+            function.account = Account()
+        elif field == "memory_size":
+            function.memory_size = int(str(value))  # a new int object, equal or not
+        elif field is not None:
+            setattr(function, field, value)
+        context = function.new_context("rid", clock, 0.0, qualifier="live")
+        assert context.function_name == function.name
+        assert context.invoked_function_arn == (
+            f"arn:aws:lambda:{function.region}:{function.account.account_id}"
+            f":function:{function.name}:live"
+        )
+        assert context.invoked_function_arn == f"{function.arn}:live"
+        assert context.memory_limit_in_mb == str(function.memory_size)
+        assert context.log_group_name == f"/aws/lambda/{function.name}" == function.log_group_name
+        assert context.function_version == function.version
+
+
+def test_a_handler_returning_none_answers_the_json_of_none() -> None:
+    from invokemodels import RequestResponseInvoker
+
+    response = RequestResponseInvoker(Function("none", lambda e, c: None), seed=1).invoke({})
+    assert response.payload == json.dumps(None).encode() == b"null"
+    assert response.function_error is None
+    assert response.json() is None

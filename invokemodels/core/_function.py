@@ -576,6 +576,8 @@ class Function:
     _resolved: Handler | None = attrs.field(default=None, init=False)
     _in_flight: int = attrs.field(default=0, init=False)
     _log_stream: str = attrs.field(default="", init=False)
+    # The context's strings, with the fields they are made of (see `new_context`).
+    _strings: tuple[Any, ...] = attrs.field(default=(None,) * 7, init=False)
 
     @name.validator
     def _check_name(self, _attribute: Any, value: Any) -> None:
@@ -675,7 +677,8 @@ class Function:
                 return ThrottleReason.RESERVED
         else:
             account = self.account
-            if account._unreserved_in_flight >= account.unreserved_limit:
+            # `unreserved_limit`, without the property's call.
+            if account._unreserved_in_flight >= account.concurrency_limit - account._reserved_total:
                 return ThrottleReason.ACCOUNT
             # Counters bypass attrs' on_setattr hooks: this is on the path of every invoke.
             _SETATTR(account, "_unreserved_in_flight", account._unreserved_in_flight + 1)
@@ -713,15 +716,31 @@ class Function:
     ) -> LambdaContext:
         """The context object for one attempt."""
         name = self.name
-        arn = self.arn
+        account_id = self.account.account_id
+        memory_size = self.memory_size
+        # The ARN, the memory size and the log group as strings, made again only when a
+        # field they come from is another object (fields may be reassigned at any time).
+        strings = self._strings
+        if (
+            strings[0] is not name
+            or strings[1] is not account_id
+            or strings[2] is not self.region
+            or strings[3] is not memory_size
+        ):
+            strings = (
+                name, account_id, self.region, memory_size, self.arn, str(memory_size),
+                f"/aws/lambda/{name}",
+            )  # fmt: skip
+            _SETATTR(self, "_strings", strings)
+        arn = strings[4]
         # Positional: keyword parsing of 12 arguments is a visible share of a small invoke.
         return LambdaContext(
             name,  # function_name
             self.version,  # function_version
             arn if qualifier is None else f"{arn}:{qualifier}",  # invoked_function_arn
-            str(self.memory_size),  # memory_limit_in_mb
+            strings[5],  # memory_limit_in_mb
             request_id,  # aws_request_id
-            f"/aws/lambda/{name}",  # log_group_name
+            strings[6],  # log_group_name
             self._log_stream,  # log_stream_name
             clock,
             started,
@@ -889,6 +908,8 @@ class Function:
         )  # fmt: skip
 
     def _marshal(self, request_id: str, started: float, ended: float, result: Any) -> AttemptResult:
+        if result is None:  # what most handlers return: json.dumps(None), without the encoder
+            return AttemptResult(request_id, started, ended, None, None, self.version, "null")
         try:
             text = _dumps(result)
         except Exception as exc:  # the runtime catches any marshal failure

@@ -39,7 +39,8 @@ class AttemptLifecycle(Generic[J]):
       returns its `AttemptResult`.  A function error is a result; when the run *raises*
       (the model's own failure, e.g. a ``duration`` callable that raises) the slot is
       given back before the exception propagates.
-    - `begin` is `admit` then `run` in one call (None when throttled): the hot path.
+    - `begin` is `admit` then `run` in one call (None when throttled): the hot path;
+      `run_and_end` is `run` then `end` in one call.
     - `end` ``(job, result, now)``: releases the slot at ``result.ended_at`` and then
       calls the `ended` hook.  When ``now`` is given and the attempt has already ended by
       then (a caller that waited, a real clock) this happens at once, without a
@@ -200,6 +201,32 @@ class AttemptLifecycle(Generic[J]):
         except BaseException:
             self.release()
             raise
+
+    def run_and_end(self, job: J, request: str, request_id: str, now: float) -> None:
+        """`run` the admitted attempt, then `end` it with ``now``, in one step.
+
+        The hot path of a model that runs its tries inline (the Event model's
+        `InlineExecutor`): the same steps as ``end(job, run(request, request_id), now)``.
+        When the run raises, the slot is given back (as `run` does) and nothing is ended.
+        """
+        if WATCHED and watching(self.function) is not None:
+            self.end(job, self.run(request, request_id), now)
+            return
+        try:
+            result = self.function.run_attempt(request, request_id=request_id, clock=self.clock)
+        except BaseException:
+            self.release()
+            raise
+        if result.ended_at <= now:
+            self.release()
+            ended = self._ended
+            if ended is not None:
+                ended(job, result, False)
+        else:
+            self.scheduler.at(result.ended_at, self._end, job, result)
+        # A failed attempt's traceback keeps this frame alive: holding the result here
+        # too would make a reference cycle per error, left for the cyclic GC to find.
+        del result
 
     def end(self, job: J, result: AttemptResult, now: float | None = None) -> None:
         """Release the slot at ``result.ended_at``, then call `ended`.

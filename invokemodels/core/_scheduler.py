@@ -191,6 +191,19 @@ class Scheduler:
             heapq.heappop(heap)
         return heap[0][0] / TICKS_PER_SECOND if heap else None
 
+    def quiet_until(self, when: float) -> bool:
+        """True when the clock is virtual, no callback is running and none is due by ``when``.
+
+        Then a caller may move the clock to ``when`` itself: nothing would have run in
+        between.  (A callback due exactly at ``when`` makes it False.)
+        """
+        if not self._is_virtual or self._running:
+            return False
+        heap = self._heap
+        while heap and heap[0][2].callback is None:
+            heapq.heappop(heap)
+        return not heap or heap[0][0] / TICKS_PER_SECOND > when
+
     def step(self) -> bool:
         """Advance to the next pending callback and run it; False when there is none."""
         heap = self._heap

@@ -21,6 +21,7 @@ import attrs
 
 from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
+from invokemodels.core._fast import positional_maker
 from invokemodels.core._function import (
     EVENT_PAYLOAD_LIMIT,
     LEGACY_EVENT_PAYLOAD_LIMIT,
@@ -80,6 +81,10 @@ __all__ = [
 T = TypeVar("T")
 
 _THROTTLE_MESSAGE: Final = "Rate Exceeded."
+# Built straight into their slots: one of each per event (or per failed try).
+_response = positional_maker(InvokeResponse)
+_failure = positional_maker(Failure)
+_FUNCTION_ERROR_KIND: Final = FailureKind.FUNCTION_ERROR
 
 
 class EventOutcomeKind(enum.Enum):
@@ -362,11 +367,14 @@ class _Event:
                               None, self.duplicate)  # fmt: skip
             invoker._retry(self, FailureKind.SERVICE_ERROR, "ServiceException", 500, now)
             return False
-        if not invoker._lifecycle.admit(self, self.request_id, now):
+        lifecycle = invoker._lifecycle
+        reason = lifecycle.acquire()  # `AttemptLifecycle.admit`, without its call
+        if reason is not None:
+            lifecycle.throttled(self, self.request_id, reason, now)
             return False
         self.executions += 1
         self.admitted_at = now
-        self.in_flight = function.in_flight
+        self.in_flight = function._in_flight
         invoker._in_flight += 1
         metrics = invoker.metrics
         metrics.invocations += 1
@@ -392,13 +400,14 @@ class _Event:
 
 
 class _EventLifecycle(AttemptLifecycle[_Event]):
-    """The Event model's hooks: a throttle is retried; an ended try goes to `_complete`."""
+    """The Event model's hooks: a throttle is retried; an ended try goes to `_ended`."""
 
     __slots__ = ("invoker",)
 
     def __init__(self, invoker: EventInvoker) -> None:
         super().__init__(invoker.function, invoker.scheduler, invoker.history)
         self.invoker = invoker
+        self._ended = invoker._ended  # what `ended` calls, without the hop through it
 
     def throttled(self, job: _Event, request_id: str, reason: str, now: float) -> None:
         invoker = self.invoker
@@ -414,13 +423,7 @@ class _EventLifecycle(AttemptLifecycle[_Event]):
         invoker._retry(job, FailureKind.THROTTLE, "TooManyRequestsException", 429, now)
 
     def ended(self, job: _Event, result: AttemptResult, scheduled: bool) -> None:
-        invoker = self.invoker
-        invoker._in_flight -= 1
-        invoker._complete(job, result)
-        if scheduled:
-            upcoming = invoker.queue.next_ready_at()
-            if upcoming is not None and upcoming <= invoker.scheduler.now:
-                invoker._wake_at(invoker.scheduler.now)
+        self.invoker._ended(job, result, scheduled)
 
 
 class AttemptHandle(Protocol):
@@ -711,7 +714,7 @@ class EventInvoker:
         if self.duplicate_probability and self.rng.random() < self.duplicate_probability:
             self.metrics.duplicates += 1
             self._accept(request_id, request, now, duplicate=True)
-        return InvokeResponse(202, b"", None, None, request_id)
+        return _response(202, b"", None, None, request_id, None)
 
     def _check_rate(self, now: float) -> None:
         window = int(now)
@@ -776,16 +779,34 @@ class EventInvoker:
         queue = self.queue
         take = queue.take
         cap = self.max_in_flight
-        submit = self.executor.submit
+        executor = self.executor
         outer, self._dispatch_now = self._dispatch_now, now
         try:
-            while cap is None or self._in_flight < cap:
-                event = take(now)
-                if event is None:
-                    break
-                submit(event, now)
-                if self._again:
-                    break
+            if type(executor) is InlineExecutor:
+                # `InlineExecutor.submit` unrolled: the same start, run and finish (or
+                # abandon) of each try, without three calls through the handle per try.
+                run_and_end = self._lifecycle.run_and_end
+                while cap is None or self._in_flight < cap:
+                    event = take(now)
+                    if event is None:
+                        break
+                    if event.start(now):
+                        try:
+                            run_and_end(event, event.request, event.request_id, now)
+                        except BaseException:
+                            event.abandon()
+                            raise
+                    if self._again:
+                        break
+            else:
+                submit = executor.submit
+                while cap is None or self._in_flight < cap:
+                    event = take(now)
+                    if event is None:
+                        break
+                    submit(event, now)
+                    if self._again:
+                        break
         finally:
             self._dispatch_now = outer
         self._again = False
@@ -811,9 +832,11 @@ class EventInvoker:
             self.queue.put(event, now)
             self._wake_at(now)
 
-    def _complete(self, event: _Event, result: AttemptResult) -> None:
-        # The slot is free again (the lifecycle released it at the attempt's end).
-        if self._wants_last():
+    def _ended(self, event: _Event, result: AttemptResult, scheduled: bool) -> None:
+        # The lifecycle's `ended` hook: the slot is free again (released at the attempt's end).
+        self._in_flight -= 1
+        wants = self._wants_last()
+        if wants:
             # Build the error document now: it releases the exception and its frames.
             _ = result.payload
             event.last = result
@@ -831,19 +854,30 @@ class EventInvoker:
             succeeded = self._succeeded
             if succeeded is not None:
                 succeeded(event.executions + event.system_errors)
-            self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
-            return
-        self.metrics.errors += 1
-        event.function_errors += 1
-        event.error_code = 200
-        event.error_message = ""
-        if history.keep:
-            history.defer(_event_span, self.function.name, event.request_id,
-                          event.executions + event.system_errors, event.executions,
-                          event.enqueued_at, result.started_at, result.ended_at,
-                          _FUNCTION_ERROR, result.error_type, event.in_flight,
-                          event.duplicate)  # fmt: skip
-        self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+                self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
+            elif wants:
+                self._end(event, EventOutcomeKind.SUCCEEDED, "Success", now)
+            else:
+                # `_end` of a success nobody reads (nothing ran since `_wants_last` was
+                # asked): only the pending count moves.
+                self._pending -= 1
+        else:
+            self.metrics.errors += 1
+            event.function_errors += 1
+            event.error_code = 200
+            event.error_message = ""
+            if history.keep:
+                history.defer(_event_span, self.function.name, event.request_id,
+                              event.executions + event.system_errors, event.executions,
+                              event.enqueued_at, result.started_at, result.ended_at,
+                              _FUNCTION_ERROR, result.error_type, event.in_flight,
+                              event.duplicate)  # fmt: skip
+            self._retry(event, FailureKind.FUNCTION_ERROR, result.error_type or "", 200, now)
+        if scheduled:
+            now = self.scheduler.now
+            upcoming = self.queue.next_ready_at()
+            if upcoming is not None and upcoming <= now:
+                self._wake_at(now)
 
     def _wants_last(self) -> bool:
         """True when anything will read the last attempt (records, DLQ, callbacks)."""
@@ -857,16 +891,11 @@ class EventInvoker:
         )
 
     def _retry(self, event: _Event, kind: FailureKind, code: str, status: int, now: float) -> None:
-        count = event.function_errors if kind is FailureKind.FUNCTION_ERROR else event.system_errors
-        failure = Failure(
-            attempt=event.executions + event.system_errors,
-            kind=kind,
-            kind_count=count,
-            code=code,
-            status_code=status,
-            first_attempt_at=event.enqueued_at,
-            failed_at=now,
-        )
+        count = event.function_errors if kind is _FUNCTION_ERROR_KIND else event.system_errors
+        failure = _failure(
+            event.executions + event.system_errors, kind, count, code, status, event.enqueued_at,
+            now,
+        )  # fmt: skip
         decision = self.retry_policy.decide(failure, self.rng)
         delay = decision.delay
         if delay is None:
