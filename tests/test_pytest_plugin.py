@@ -188,7 +188,7 @@ def test_a_sleep_in_the_handler_spends_virtual_time(im_env):
 
 
 def test_im_env_runs_handlers_on_virtual_time(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(test_handler_time=HANDLER_TIME_TEST)
+    pytester.makepyfile(test_virtual_sleep=HANDLER_TIME_TEST)
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 

@@ -213,7 +213,12 @@ class AttemptLifecycle(Generic[J]):
             self.end(job, self.run(request, request_id), now)
             return
         try:
-            result = self.function.run_attempt(request, request_id=request_id, clock=self.clock)
+            result = self.function.run_attempt(
+                request,
+                request_id=request_id,
+                clock=self.clock,
+                handler_time=self.scheduler.handler_time,
+            )
         except BaseException:
             self.release()
             raise
