@@ -269,3 +269,37 @@ def test_a_dynamodb_record_keeps_its_images_not_a_copy_of_them() -> None:
     table.put_item({"Id": {"S": "a"}, "Total": {"N": "1"}})
     record = table.stream.records()[0]
     assert record.payload[3] is table._items[table._id({"Id": {"S": "a"}})]
+
+
+def test_fate_answers_for_every_outcome_however_often_it_is_asked() -> None:
+    sched = Scheduler()
+    stream = KinesisStream("orders", shard_count=3, scheduler=sched)
+    calls = 0
+
+    def sometimes_failing(event: Any, context: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls % 3 == 0:
+            raise RuntimeError("retry me")
+
+    mapping = stream.map_to(
+        Function("consumer", sometimes_failing),
+        StreamMappingConfig(starting_position="TRIM_HORIZON", batch_size=5),
+        seed=1,
+    )
+    poller = mapping.poller
+    written = []
+    for step in range(6):
+        written.extend(stream.put_record(b"x", f"k{step}-{i}") for i in range(20))
+        sched.run_for(1.0)
+        # Asked between runs: what has ended is known, the rest is still pending.
+        ended = {(o.shard_id, o.sequence_number) for o in poller.outcomes}
+        for reply in written:
+            found = poller.fate(reply["SequenceNumber"], reply["ShardId"])
+            assert (found is not None) == ((reply["ShardId"], reply["SequenceNumber"]) in ended)
+    sched.run_until_idle()
+    assert len(poller.outcomes) == len(written)
+    for outcome in poller.outcomes:
+        assert poller.fate(outcome.sequence_number, outcome.shard_id) is outcome
+        assert poller.fate(outcome.sequence_number) is outcome
+    assert poller.fate("1", "shardId-000000000000") is None

@@ -287,9 +287,11 @@ class StreamPoller:
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
     _lanes: dict[Hashable, _Lane] = attrs.field(factory=dict, init=False)
     _lane_list: list[_Lane] = attrs.field(factory=list, init=False)
-    # Shard id -> sequence number -> outcome (one small dict per shard rather than a tuple
-    # key per record: a long run keeps an outcome for every record it read).
+    # Shard id -> sequence number -> outcome, for `fate`: one small dict per shard rather
+    # than a tuple key per record, and brought up to date from `outcomes` when `fate` is
+    # asked (``_indexed`` outcomes are in it), so a run that never asks keeps no index.
     _fates: dict[str, dict[str, RecordOutcome]] = attrs.field(factory=dict, init=False)
+    _indexed: int = attrs.field(default=0, init=False)
     _handle: PollerHandle | None = attrs.field(default=None, init=False)
     _offset: float = attrs.field(default=0.0, init=False)
     _cursor: int = attrs.field(default=0, init=False)
@@ -378,6 +380,17 @@ class StreamPoller:
     def fate(self, sequence_number: str, shard_id: str | None = None) -> RecordOutcome | None:
         """The outcome of the record ``sequence_number`` (None while it is still pending)."""
         fates = self._fates
+        outcomes = self.outcomes
+        if self._indexed > len(outcomes):  # the list was cut short by hand: index it again
+            fates.clear()
+            self._indexed = 0
+        if self._indexed < len(outcomes):
+            for outcome in outcomes[self._indexed :]:
+                shard_fates = fates.get(outcome.shard_id)
+                if shard_fates is None:
+                    shard_fates = fates[outcome.shard_id] = {}
+                shard_fates[outcome.sequence_number] = outcome
+            self._indexed = len(outcomes)
         if shard_id is not None:
             return fates.get(shard_id, {}).get(sequence_number)
         for lane in self._lane_list:
@@ -389,18 +402,13 @@ class StreamPoller:
     def _end(
         self, records: Sequence[StreamRecord], fate: RecordFate, at: float, condition: str | None
     ) -> None:
-        outcomes = self.outcomes
-        fates = self._fates
+        append = self.outcomes.append
         for record in records:
-            shard_id = record.shard_id
             outcome = RecordOutcome(
-                shard_id, record.sequence_number, fate, at, condition, record.partition_key
-            )
-            outcomes.append(outcome)
-            shard_fates = fates.get(shard_id)
-            if shard_fates is None:
-                shard_fates = fates[shard_id] = {}
-            shard_fates[record.sequence_number] = outcome
+                record.shard_id, record.sequence_number, fate, at, condition,
+                record.partition_key,
+            )  # fmt: skip
+            append(outcome)
 
     # -- Poller protocol --------------------------------------------------------------------
 
