@@ -56,7 +56,6 @@ from invokemodels.mapping._stream_log import (
     StreamLog,
     StreamRecord,
     json_size,
-    md5_hash_key,
     split_hash_space,
 )
 from invokemodels.mapping._streams import StreamPoller, config_for_source
@@ -317,8 +316,8 @@ class StreamConsumer:
                 )
                 arrival = now - max(0.0, epoch_now - arrival_epoch)
                 record = StreamRecord(
-                    shard.shard_id, sequence, int(sequence), key, md5_hash_key(key), arrival,
-                    arrival_epoch, on_grid(arrival + self.log.retention), event, json_size(event),
+                    shard.shard_id, sequence, key, arrival, arrival_epoch,
+                    on_grid(arrival + self.log.retention), json_size(event), payload=event,
                 )  # fmt: skip
                 state.pending.append(sequence)
                 state.last = sequence

@@ -388,6 +388,33 @@ def _key_schema(value: Any) -> tuple[str, ...]:
     return names
 
 
+@attrs.frozen(eq=False, weakref_slot=False)
+class _TableRecords:
+    """Builds the event record of a DynamoDB Streams `StreamRecord` from its ``payload``.
+
+    The payload is ``(event id as an int, eventName, Keys, NewImage, OldImage,
+    StreamViewType, SizeBytes)``, an image being None when the view type leaves it out;
+    the images are the item dicts the table wrote (which it never changes in place).
+    """
+
+    region: str
+    arn: str
+
+    def build(self, record: StreamRecord) -> dict[str, Any]:
+        """The ``Records`` entry of ``record``."""
+        event_id, name, keys, new, old, view, size_bytes = record.payload
+        change = dynamodb_change(
+            created_epoch=record.arrival_epoch,
+            keys=keys,
+            new_image=new,
+            old_image=old,
+            sequence_number=record.sequence_number,
+            size_bytes=size_bytes,
+            stream_view_type=view,
+        )
+        return dynamodb_record(f"{event_id:032x}", name, change, self.region, self.arn)
+
+
 @attrs.define(repr=False, eq=False)
 class Table:
     """An in-memory DynamoDB table whose stream is enabled.
@@ -428,6 +455,10 @@ class Table:
     _items: dict[str, dict[str, Any]] = attrs.field(factory=dict, init=False)
     _rng: random.Random = attrs.field(init=False)
     _counter: int = attrs.field(default=0, init=False)
+    _source: _TableRecords = attrs.field(init=False)
+    _stamps: tuple[float, float, float, float] = attrs.field(
+        default=(-1.0, -1.0, -1.0, -1.0), init=False
+    )
 
     @name.validator
     def _check_name(self, _attribute: Any, value: Any) -> None:
@@ -447,6 +478,7 @@ class Table:
         self.stream = StreamLog(
             "dynamodb", self.stream_arn, split_hash_space(ids), DYNAMODB_RETENTION, self.scheduler
         )
+        self._source = _TableRecords(self.region, self.stream_arn)
 
     def __repr__(self) -> str:
         return f"<Table {self.name} items={len(self._items)} stream_records={len(self.stream)}>"
@@ -562,25 +594,43 @@ class Table:
         shard = log.route(hash_key)
         now = self.scheduler.now
         created = float(math.floor(self.scheduler.clock.epoch()))
+        stamps = self._stamps
+        if stamps[0] == now and stamps[1] == created and stamps[3] == log.retention:
+            # Records written at one instant share their time stamps (kept for 24 hours).
+            now, created, expires = stamps[0], stamps[1], stamps[2]
+        else:
+            expires = on_grid(now + log.retention)
+            self._stamps = (now, created, expires, log.retention)
         sequence = _FIRST_SEQUENCE + self._counter * _SEQUENCE_STEP
         self._counter += 1
         view = self.stream_view_type
+        text = str(sequence)
         dynamodb = dynamodb_change(
             created_epoch=created,
             keys=key,
             new_image=new,
             old_image=old,
-            sequence_number=str(sequence),
+            sequence_number=text,
             size_bytes=0,
             stream_view_type=view,
         )
-        dynamodb["SizeBytes"] = stream_record_size(dynamodb)
-        event = dynamodb_record(
-            f"{self._rng.getrandbits(128):032x}", name, dynamodb, self.region, self.stream_arn
-        )
+        size_bytes = stream_record_size(dynamodb)
+        dynamodb["SizeBytes"] = size_bytes
+        event_id = self._rng.getrandbits(128)
+        source = self._source
+        arn = self.stream_arn
+        if source.region != self.region or source.arn != arn:
+            source = self._source = _TableRecords(self.region, arn)
+        event = dynamodb_record(f"{event_id:032x}", name, dynamodb, self.region, arn)
+        keeps_new = view in ("NEW_IMAGE", "NEW_AND_OLD_IMAGES")
+        keeps_old = view in ("OLD_IMAGE", "NEW_AND_OLD_IMAGES")
+        payload = (
+            event_id, name, key, new if keeps_new else None, old if keeps_old else None, view,
+            size_bytes,
+        )  # fmt: skip
         record = StreamRecord(
-            shard.shard_id, str(sequence), sequence, partition, hash_key, now, created,
-            on_grid(now + log.retention), event, json_size(event),
+            shard.shard_id, text, partition, now, created, expires,
+            json_size(event), None, payload, source,
         )  # fmt: skip
         log.append(shard, record)
 

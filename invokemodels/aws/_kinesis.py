@@ -23,6 +23,7 @@ old records.  `KinesisStream.map_to` connects it to a `Function` through a
 
 from __future__ import annotations
 
+from binascii import b2a_base64
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -67,6 +68,56 @@ def _name(value: Any) -> str:
     return value
 
 
+class _KinesisRecords:
+    """Builds the event record of a Kinesis `StreamRecord` from its data (its ``payload``).
+
+    One is shared by every record a stream writes with the same region and ARN; a record
+    keeps only its data, partition key, sequence number and arrival time.
+    """
+
+    __slots__ = ("_inner", "_outer", "arn", "region")
+
+    def __init__(self, region: str, arn: str) -> None:
+        self.region = region
+        self.arn = arn
+        # The event record with its constant values in place, in `kinesis_record`'s key
+        # order: a copy and six assignments cost a third of building both dicts anew.
+        self._inner: dict[str, Any] = {
+            "kinesisSchemaVersion": "1.0", "partitionKey": "", "sequenceNumber": "",
+            "data": "", "approximateArrivalTimestamp": 0.0,
+        }  # fmt: skip
+        self._outer: dict[str, Any] = {
+            "kinesis": None, "eventSource": "aws:kinesis", "eventVersion": "1.0",
+            "eventID": "", "eventName": "aws:kinesis:record", "invokeIdentityArn": "",
+            "awsRegion": region, "eventSourceARN": arn,
+        }  # fmt: skip
+
+    def build(self, record: StreamRecord) -> dict[str, Any]:
+        """The ``Records`` entry of ``record`` (``invokeIdentityArn`` left empty).
+
+        The same dict as `kinesis_record` makes, key for key and in the same order (a
+        property test holds them equal): a mapping builds one for every record it reads.
+        """
+        sequence = record.sequence_number
+        inner = self._inner.copy()
+        inner["partitionKey"] = record.partition_key
+        inner["sequenceNumber"] = sequence
+        inner["data"] = b2a_base64(record.payload, newline=False).decode("ascii")
+        inner["approximateArrivalTimestamp"] = record.arrival_epoch
+        outer = self._outer.copy()
+        outer["kinesis"] = inner
+        outer["eventID"] = f"{record.shard_id}:{sequence}"
+        return outer
+
+    def build_from(
+        self, partition_key: str, sequence_number: str, data: bytes, epoch: float, shard_id: str
+    ) -> dict[str, Any]:
+        """The same record from its fields, before the `StreamRecord` exists."""
+        return kinesis_record(
+            partition_key, sequence_number, data, epoch, shard_id, self.region, self.arn
+        )
+
+
 @attrs.define(repr=False, eq=False)
 class KinesisStream:
     """An in-memory Kinesis data stream (provisioned shards, standard iterators).
@@ -98,6 +149,10 @@ class KinesisStream:
     )
     log: StreamLog = attrs.field(init=False)
     _counter: int = attrs.field(default=0, init=False)
+    _source: _KinesisRecords = attrs.field(init=False)
+    _stamps: tuple[float, float, float, float] = attrs.field(
+        default=(-1.0, -1.0, -1.0, -1.0), init=False
+    )
 
     def __attrs_post_init__(self) -> None:
         check_range("ShardCount", self.shard_count, 1, 500, integer=True)
@@ -106,6 +161,7 @@ class KinesisStream:
         self.log = StreamLog(
             "kinesis", self.arn, shards, self.retention_period_hours * 3600.0, self.scheduler
         )
+        self._source = _KinesisRecords(self.region, self.arn)
 
     def __repr__(self) -> str:
         return f"<KinesisStream {self.name} shards={self.shard_count} records={len(self.log)}>"
@@ -176,15 +232,25 @@ class KinesisStream:
         shard = log.route(hash_key)
         now = self.scheduler.now
         epoch = round(self.scheduler.clock.epoch(), 3)
+        stamps = self._stamps
+        if stamps[0] == now and stamps[1] == epoch and stamps[3] == log.retention:
+            # Records written at one instant (a PutRecords call, a burst) share their time
+            # stamps: three floats a record, kept for the whole retention period.
+            now, epoch, expires = stamps[0], stamps[1], stamps[2]
+        else:
+            expires = on_grid(now + log.retention)
+            self._stamps = (now, epoch, expires, log.retention)
         sequence = _FIRST_SEQUENCE + self._counter * _SEQUENCE_STEP
         self._counter += 1
         text = str(sequence)
-        event = kinesis_record(
-            partition_key, text, bytes(data), epoch, shard.shard_id, self.region, self.arn
-        )
+        blob = bytes(data)
+        source = self._source
+        if source.region != self.region or source.arn != self.arn:
+            source = self._source = _KinesisRecords(self.region, self.arn)
         record = StreamRecord(
-            shard.shard_id, text, sequence, partition_key, hash_key, now, epoch,
-            on_grid(now + log.retention), event, json_size(event),
+            shard.shard_id, text, partition_key, now, epoch, expires,
+            json_size(source.build_from(partition_key, text, blob, epoch, shard.shard_id)),
+            None if explicit_hash_key is None else hash_key, blob, source,
         )  # fmt: skip
         log.append(shard, record)
         return record

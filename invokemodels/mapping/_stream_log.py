@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import attrs
 
 from invokemodels.core._function import encode_payload, payload_size
 from invokemodels.core._scheduler import Scheduler
 
-__all__ = ["HASH_KEY_SPACE", "Shard", "StreamLog", "StreamRecord", "TrimmedRecord", "md5_hash_key"]
+__all__ = [
+    "HASH_KEY_SPACE",
+    "RecordSource",
+    "Shard",
+    "StreamLog",
+    "StreamRecord",
+    "TrimmedRecord",
+    "md5_hash_key",
+]
 
 HASH_KEY_SPACE: Final = 1 << 128
 """Kinesis hash keys are 128-bit integers: MD5 of the partition key."""
@@ -34,38 +42,89 @@ def json_size(value: Any) -> int:
     return payload_size(encode_payload(value, limit=None))
 
 
-@attrs.frozen(eq=False)
+class RecordSource(Protocol):
+    """What builds the event record of a `StreamRecord` that keeps only its fields.
+
+    A stream keeps every record for its retention period (a day at least), and most are
+    never read again once processed: the event dict of each (nested dicts, a base64 text,
+    the ARN, the event id) costs several times the record's data.  A writer that gives a
+    record a ``source`` keeps only what the event is made from in the record's
+    ``payload`` and the source builds the event each time `StreamRecord.event` is read.
+    """
+
+    def build(self, record: StreamRecord) -> dict[str, Any]:
+        """The event record of ``record``, as the function receives it (a new dict)."""
+
+
+@attrs.frozen(eq=False, weakref_slot=False)
 class StreamRecord:
     """One record in a stream shard, with the event record a function receives for it.
 
     Attributes:
         shard_id: the shard holding the record.
         sequence_number: the record's sequence number (a digit string).
-        order: the sequence number as an int (records of a shard increase in it).
         partition_key: Kinesis ``PartitionKey``; for DynamoDB the item's key, as JSON.
-        hash_key: the 128-bit hash key that routed the record to its shard (the MD5
-            of the partition key, or Kinesis's ``ExplicitHashKey``).
         arrival: clock time the record was written.
         arrival_epoch: the same moment as Unix time (``approximateArrivalTimestamp``
             for Kinesis, ``ApproximateCreationDateTime`` (whole seconds) for DynamoDB).
         expires_at: clock time retention trims the record.
-        event: the record as it appears in the function's ``Records`` list.
-        size: bytes of ``event`` as JSON.
+        size: bytes of `event` as JSON.
+        hash_key: the 128-bit hash key that routed the record to its shard (the MD5
+            of the partition key, or Kinesis's ``ExplicitHashKey``).  Given as None,
+            it is the MD5 of the partition key, worked out when it is read.
+        payload: with no ``source``, the event record itself (a dict, returned as it
+            is by `event`); with a ``source``, what the source builds it from.
+        source: the `RecordSource` that builds `event` from ``payload``, or None.
+
+    The streams of this package keep a record's fields and data and build its event
+    record when a batch is read (``source``), so a retained record costs little more
+    than its data; `event` gives the same record, key for key, either way.
     """
 
     shard_id: str
     sequence_number: str
-    order: int
     partition_key: str
-    hash_key: int
     arrival: float
     arrival_epoch: float
     expires_at: float
-    event: dict[str, Any]
     size: int
+    _hash_key: int | None = None
+    _payload: Any = None
+    _source: RecordSource | None = None
 
     def __repr__(self) -> str:
         return f"<StreamRecord {self.shard_id}:{self.sequence_number}>"
+
+    @property
+    def event(self) -> dict[str, Any]:
+        """The record as it appears in the function's ``Records`` list.
+
+        Built from the record's fields each time it is read when the record has a
+        source (a new dict each time); otherwise the dict it was made with.
+        """
+        source = self._source
+        return self._payload if source is None else source.build(self)
+
+    def own_event(self) -> dict[str, Any]:
+        """`event` as a dict the caller may change (a copy when the record keeps its dict)."""
+        source = self._source
+        return dict(self._payload) if source is None else source.build(self)
+
+    @property
+    def order(self) -> int:
+        """The sequence number as an int (records of a shard increase in it)."""
+        return int(self.sequence_number)
+
+    @property
+    def hash_key(self) -> int:
+        """The 128-bit hash key that routed the record to its shard."""
+        key = self._hash_key
+        return md5_hash_key(self.partition_key) if key is None else key
+
+    @property
+    def payload(self) -> Any:
+        """What `event` is built from (with a source), or the event record itself."""
+        return self._payload
 
 
 @attrs.frozen

@@ -121,7 +121,7 @@ class RecordFate(enum.Enum):
     """Left the stream (retention) before it was processed."""
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class RecordOutcome:
     """The end of one record's road through a mapping.
 
@@ -287,7 +287,11 @@ class StreamPoller:
     iterator_ages: list[IteratorAgeSample] = attrs.field(factory=list, init=False)
     _lanes: dict[Hashable, _Lane] = attrs.field(factory=dict, init=False)
     _lane_list: list[_Lane] = attrs.field(factory=list, init=False)
-    _fates: dict[tuple[str, str], RecordOutcome] = attrs.field(factory=dict, init=False)
+    # Shard id -> sequence number -> outcome, for `fate`: one small dict per shard rather
+    # than a tuple key per record, and brought up to date from `outcomes` when `fate` is
+    # asked (``_indexed`` outcomes are in it), so a run that never asks keeps no index.
+    _fates: dict[str, dict[str, RecordOutcome]] = attrs.field(factory=dict, init=False)
+    _indexed: int = attrs.field(default=0, init=False)
     _handle: PollerHandle | None = attrs.field(default=None, init=False)
     _offset: float = attrs.field(default=0.0, init=False)
     _cursor: int = attrs.field(default=0, init=False)
@@ -375,10 +379,22 @@ class StreamPoller:
 
     def fate(self, sequence_number: str, shard_id: str | None = None) -> RecordOutcome | None:
         """The outcome of the record ``sequence_number`` (None while it is still pending)."""
+        fates = self._fates
+        outcomes = self.outcomes
+        if self._indexed > len(outcomes):  # the list was cut short by hand: index it again
+            fates.clear()
+            self._indexed = 0
+        if self._indexed < len(outcomes):
+            for outcome in outcomes[self._indexed :]:
+                shard_fates = fates.get(outcome.shard_id)
+                if shard_fates is None:
+                    shard_fates = fates[outcome.shard_id] = {}
+                shard_fates[outcome.sequence_number] = outcome
+            self._indexed = len(outcomes)
         if shard_id is not None:
-            return self._fates.get((shard_id, sequence_number))
+            return fates.get(shard_id, {}).get(sequence_number)
         for lane in self._lane_list:
-            found = self._fates.get((lane.shard_id, sequence_number))
+            found = fates.get(lane.shard_id, {}).get(sequence_number)
             if found is not None:
                 return found
         return None
@@ -386,13 +402,13 @@ class StreamPoller:
     def _end(
         self, records: Sequence[StreamRecord], fate: RecordFate, at: float, condition: str | None
     ) -> None:
+        append = self.outcomes.append
         for record in records:
             outcome = RecordOutcome(
                 record.shard_id, record.sequence_number, fate, at, condition,
                 record.partition_key,
             )  # fmt: skip
-            self.outcomes.append(outcome)
-            self._fates[(record.shard_id, record.sequence_number)] = outcome
+            append(outcome)
 
     # -- Poller protocol --------------------------------------------------------------------
 
@@ -850,7 +866,7 @@ class StreamPoller:
             identity = self._identity
             items = []
             for record in records:
-                item = dict(record.event)
+                item = record.own_event()
                 item["invokeIdentityArn"] = identity
                 items.append(item)
         else:
