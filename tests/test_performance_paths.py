@@ -74,6 +74,66 @@ def test_the_inlined_run_loop_runs_what_step_runs_in_the_same_order(
     assert _play(program, fast=True) == _play(program, fast=False)
 
 
+# -- the scheduler's sorted run and same-instant line against one heap ----------------------
+
+# Each step: (when in ms, absolute (at) or relative (schedule), follow-ups, cancel an earlier
+# timer by index, how the program is driven: 0 run_until_idle, 1 step, 2 run(until)).
+timer_programs = st.lists(
+    st.tuples(
+        st.integers(-5, 40),
+        st.booleans(),
+        st.lists(st.tuples(st.integers(-3, 10), st.booleans()), max_size=3),
+        st.integers(-1, 30),
+    ),
+    max_size=30,
+)
+
+
+def _timers(
+    program: list[tuple[int, bool, list[tuple[int, bool]], int]], drive: int, *, heap_only: bool
+) -> list[Any]:
+    sched = Scheduler()
+    sched._sorted_run = not heap_only
+    log: list[Any] = []
+    timers: list[Any] = []
+
+    def book(label: str, ms: int, absolute: bool, follow: list[tuple[int, bool]]) -> None:
+        if absolute:
+            timer = sched.at(ms / 1000, fire, label, follow)
+        else:
+            timer = sched.schedule(max(ms, 0) / 1000, fire, label, follow)
+        timers.append(timer)
+
+    def fire(label: str, follow: list[tuple[int, bool]]) -> None:
+        log.append((sched.now, label, len(sched), sched.next_due()))
+        for k, (ms, absolute) in enumerate(follow):
+            book(f"{label}.{k}", ms + int(sched.now * 1000), absolute, [])
+
+    for i, (ms, absolute, follow, cancel) in enumerate(program):
+        book(str(i), ms, absolute, follow)
+        if 0 <= cancel < len(timers):
+            timers[cancel].cancel()
+    if drive == 1:
+        while sched.step():
+            log.append(("step", sched.now, len(sched)))
+    elif drive == 2:
+        for until in (0.005, 0.012, 0.012, 0.03):
+            sched.run(until=until)
+            log.append(("until", sched.now, len(sched), sched.quiet_until(sched.now + 0.002)))
+        sched.run_until_idle()
+    else:
+        log.append(("steps", sched.run_until_idle()))
+    log.append(("end", sched.now, len(sched), sched.next_due()))
+    return log
+
+
+@given(timer_programs, st.integers(0, 2))
+def test_the_sorted_run_and_the_same_instant_line_run_what_one_heap_runs(
+    program: list[tuple[int, bool, list[tuple[int, bool]], int]], drive: int
+) -> None:
+    assert _timers(program, drive, heap_only=False) == _timers(program, drive, heap_only=True)
+
+
 # -- a retried stream batch reuses its JSON text ---------------------------------------------
 
 
@@ -229,6 +289,7 @@ def test_an_event_invoker_keeps_nothing_per_event_after_a_drain() -> None:
     assert invoker._timer is None
     assert len(sched) == 0
     assert len(sched._heap) == 0
+    assert len(sched._run) == len(sched._soon) == 0
     gc.collect()
     assert [e for e in gc.get_objects() if type(e) is _Event and e.invoker is invoker] == []
 
@@ -348,11 +409,17 @@ event_runs = st.fixed_dictionaries(
 
 
 def _event_run(
-    run: dict[str, Any], *, plain: bool, keep_records: bool, keep_history: bool
+    run: dict[str, Any],
+    *,
+    plain: bool,
+    keep_records: bool,
+    keep_history: bool,
+    heap_only: bool = False,
 ) -> dict[str, Any]:
     from invokemodels import EventInvokeConfig
 
     sched = _NeverQuiet() if plain else Scheduler()
+    sched._sorted_run = not heap_only
     left = dict(enumerate(run["fails"]))
     calls: list[Any] = []
     durations = run["durations"]
@@ -420,6 +487,16 @@ def test_the_event_fast_path_without_records_or_history_runs_what_recording_runs
     quiet = _event_run(run, plain=False, keep_records=False, keep_history=False)
     for key in ("ids", "calls", "metrics", "now"):
         assert quiet[key] == recorded[key], key
+
+
+@given(event_runs)
+@settings(max_examples=60, deadline=None)
+def test_the_event_model_on_the_sorted_run_gives_what_it_gives_on_one_heap(
+    run: dict[str, Any],
+) -> None:
+    fast = _event_run(run, plain=False, keep_records=True, keep_history=True)
+    one_heap = _event_run(run, plain=False, keep_records=True, keep_history=True, heap_only=True)
+    assert fast == one_heap
 
 
 # -- a lone synchronous invoke's shortcut against the scheduler's way -----------------------------
