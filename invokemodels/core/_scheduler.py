@@ -266,6 +266,8 @@ class Scheduler:
         """
         if not self._is_virtual or self._running:
             return False
+        if not self._heap and not self._run and not self._soon:  # a lone invoke: nothing booked
+            return True
         head = self._head()
         return head is None or head[0] / TICKS_PER_SECOND > when
 

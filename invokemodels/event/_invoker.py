@@ -19,6 +19,7 @@ from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
+from invokemodels.core._clock import TICKS_PER_SECOND as _TICKS_PER_SECOND
 from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
 from invokemodels.core._fast import positional_maker
@@ -763,10 +764,11 @@ class EventInvoker:
         # instant (a slot released then), and change which event gets the slot.
         timer = self._timer
         if timer is not None and timer.callback is not None:
-            if timer.when <= when:  # the common case, before rounding ``when`` up
+            booked = timer.ticks / _TICKS_PER_SECOND  # `timer.when`, without the property
+            if booked <= when:  # the common case, before rounding ``when`` up
                 return
             when = on_grid(when, up=True)
-            if timer.when <= when:
+            if booked <= when:
                 return
             timer.cancel()
         else:
