@@ -752,7 +752,10 @@ class EventInvoker:
             self._live[request_id] = event
         self._pending += 1
         self.queue.put(event, now)
-        self._wake_at(now)
+        timer = self._timer
+        # `_wake_at(now)`, without its call when a wake-up is already due by now.
+        if timer is None or timer.callback is None or timer.ticks / _TICKS_PER_SECOND > now:
+            self._wake_at(now)
 
     # -- dispatch -----------------------------------------------------------------------------
 
@@ -784,9 +787,26 @@ class EventInvoker:
         executor = self.executor
         outer, self._dispatch_now = self._dispatch_now, now
         try:
-            if type(executor) is InlineExecutor:
+            if type(executor) is InlineExecutor and type(queue) is InMemoryServiceQueue:
                 # `InlineExecutor.submit` unrolled: the same start, run and finish (or
-                # abandon) of each try, without three calls through the handle per try.
+                # abandon) of each try, without three calls through the handle per try;
+                # and `InMemoryServiceQueue.take` read off its heap, without its call.
+                run_and_end = self._lifecycle.run_and_end
+                heap = queue._heap
+                pop = heapq.heappop
+                while cap is None or self._in_flight < cap:
+                    if not heap or heap[0][0] > now:
+                        break
+                    event = pop(heap)[2]
+                    if event.start(now):
+                        try:
+                            run_and_end(event, event.request, event.request_id, now)
+                        except BaseException:
+                            event.abandon()
+                            raise
+                    if self._again:
+                        break
+            elif type(executor) is InlineExecutor:
                 run_and_end = self._lifecycle.run_and_end
                 while cap is None or self._in_flight < cap:
                     event = take(now)
@@ -812,9 +832,13 @@ class EventInvoker:
         finally:
             self._dispatch_now = outer
         self._again = False
-        upcoming = queue.next_ready_at()
+        if type(queue) is InMemoryServiceQueue:
+            heap = queue._heap  # `next_ready_at`, without its call
+            upcoming = heap[0][0] if heap else None
+        else:
+            upcoming = queue.next_ready_at()
         if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
-            self._wake_at(max(upcoming, now))
+            self._wake_at(upcoming if upcoming > now else now)
 
     def _abandon(self, event: _Event, *, requeue: bool) -> None:
         """Undo `start` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
