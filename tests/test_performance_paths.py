@@ -31,7 +31,7 @@ from invokemodels.aws import MessageState
 from invokemodels.aws._sqs import _Message
 from invokemodels.core import Batch, encode_payload
 from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
-from invokemodels.event._invoker import InlineExecutor, _Event
+from invokemodels.event._invoker import InlineExecutor, InMemoryServiceQueue, _Event
 from invokemodels.exceptions import InvalidRequestContentError, ReceiptHandleIsInvalidError
 from invokemodels.mapping import EventSourceMapping, StreamPoller
 
@@ -393,6 +393,10 @@ class _NeverQuiet(Scheduler):
         return False
 
 
+class _OwnQueue(InMemoryServiceQueue[Any]):
+    """A service queue of another type: the dispatcher calls its `take` / `next_ready_at`."""
+
+
 event_runs = st.fixed_dictionaries(
     {
         "fails": st.lists(st.integers(0, 3), min_size=1, max_size=25),
@@ -415,6 +419,7 @@ def _event_run(
     keep_records: bool,
     keep_history: bool,
     heap_only: bool = False,
+    own_queue: bool = False,
 ) -> dict[str, Any]:
     from invokemodels import EventInvokeConfig
 
@@ -444,6 +449,7 @@ def _event_run(
         duplicate_probability=run["duplicates"],
         executor=_ThroughTheHandle() if plain else InlineExecutor(),
         invoke_rate_factor=None,
+        queue=_OwnQueue() if own_queue else InMemoryServiceQueue(),
     )
     ids = []
     for i in range(len(run["fails"])):
@@ -497,6 +503,16 @@ def test_the_event_model_on_the_sorted_run_gives_what_it_gives_on_one_heap(
     fast = _event_run(run, plain=False, keep_records=True, keep_history=True)
     one_heap = _event_run(run, plain=False, keep_records=True, keep_history=True, heap_only=True)
     assert fast == one_heap
+
+
+@given(event_runs)
+@settings(max_examples=60, deadline=None)
+def test_the_dispatch_reading_the_default_queue_gives_what_its_methods_give(
+    run: dict[str, Any],
+) -> None:
+    fast = _event_run(run, plain=False, keep_records=True, keep_history=True)
+    called = _event_run(run, plain=False, keep_records=True, keep_history=True, own_queue=True)
+    assert fast == called
 
 
 # -- a lone synchronous invoke's shortcut against the scheduler's way -----------------------------
