@@ -31,7 +31,7 @@ from invokemodels.aws import MessageState
 from invokemodels.aws._sqs import _Message
 from invokemodels.core import Batch, encode_payload
 from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
-from invokemodels.event._invoker import InlineExecutor, _Event
+from invokemodels.event._invoker import InlineExecutor, InMemoryServiceQueue, _Event
 from invokemodels.exceptions import InvalidRequestContentError, ReceiptHandleIsInvalidError
 from invokemodels.mapping import EventSourceMapping, StreamPoller
 
@@ -72,6 +72,66 @@ def test_the_inlined_run_loop_runs_what_step_runs_in_the_same_order(
     program: list[tuple[int, int, bool]],
 ) -> None:
     assert _play(program, fast=True) == _play(program, fast=False)
+
+
+# -- the scheduler's sorted run and same-instant line against one heap ----------------------
+
+# Each step: (when in ms, absolute (at) or relative (schedule), follow-ups, cancel an earlier
+# timer by index, how the program is driven: 0 run_until_idle, 1 step, 2 run(until)).
+timer_programs = st.lists(
+    st.tuples(
+        st.integers(-5, 40),
+        st.booleans(),
+        st.lists(st.tuples(st.integers(-3, 10), st.booleans()), max_size=3),
+        st.integers(-1, 30),
+    ),
+    max_size=30,
+)
+
+
+def _timers(
+    program: list[tuple[int, bool, list[tuple[int, bool]], int]], drive: int, *, heap_only: bool
+) -> list[Any]:
+    sched = Scheduler()
+    sched._sorted_run = not heap_only
+    log: list[Any] = []
+    timers: list[Any] = []
+
+    def book(label: str, ms: int, absolute: bool, follow: list[tuple[int, bool]]) -> None:
+        if absolute:
+            timer = sched.at(ms / 1000, fire, label, follow)
+        else:
+            timer = sched.schedule(max(ms, 0) / 1000, fire, label, follow)
+        timers.append(timer)
+
+    def fire(label: str, follow: list[tuple[int, bool]]) -> None:
+        log.append((sched.now, label, len(sched), sched.next_due()))
+        for k, (ms, absolute) in enumerate(follow):
+            book(f"{label}.{k}", ms + int(sched.now * 1000), absolute, [])
+
+    for i, (ms, absolute, follow, cancel) in enumerate(program):
+        book(str(i), ms, absolute, follow)
+        if 0 <= cancel < len(timers):
+            timers[cancel].cancel()
+    if drive == 1:
+        while sched.step():
+            log.append(("step", sched.now, len(sched)))
+    elif drive == 2:
+        for until in (0.005, 0.012, 0.012, 0.03):
+            sched.run(until=until)
+            log.append(("until", sched.now, len(sched), sched.quiet_until(sched.now + 0.002)))
+        sched.run_until_idle()
+    else:
+        log.append(("steps", sched.run_until_idle()))
+    log.append(("end", sched.now, len(sched), sched.next_due()))
+    return log
+
+
+@given(timer_programs, st.integers(0, 2))
+def test_the_sorted_run_and_the_same_instant_line_run_what_one_heap_runs(
+    program: list[tuple[int, bool, list[tuple[int, bool]], int]], drive: int
+) -> None:
+    assert _timers(program, drive, heap_only=False) == _timers(program, drive, heap_only=True)
 
 
 # -- a retried stream batch reuses its JSON text ---------------------------------------------
@@ -229,6 +289,7 @@ def test_an_event_invoker_keeps_nothing_per_event_after_a_drain() -> None:
     assert invoker._timer is None
     assert len(sched) == 0
     assert len(sched._heap) == 0
+    assert len(sched._run) == len(sched._soon) == 0
     gc.collect()
     assert [e for e in gc.get_objects() if type(e) is _Event and e.invoker is invoker] == []
 
@@ -332,6 +393,10 @@ class _NeverQuiet(Scheduler):
         return False
 
 
+class _OwnQueue(InMemoryServiceQueue[Any]):
+    """A service queue of another type: the dispatcher calls its `take` / `next_ready_at`."""
+
+
 event_runs = st.fixed_dictionaries(
     {
         "fails": st.lists(st.integers(0, 3), min_size=1, max_size=25),
@@ -348,11 +413,18 @@ event_runs = st.fixed_dictionaries(
 
 
 def _event_run(
-    run: dict[str, Any], *, plain: bool, keep_records: bool, keep_history: bool
+    run: dict[str, Any],
+    *,
+    plain: bool,
+    keep_records: bool,
+    keep_history: bool,
+    heap_only: bool = False,
+    own_queue: bool = False,
 ) -> dict[str, Any]:
     from invokemodels import EventInvokeConfig
 
     sched = _NeverQuiet() if plain else Scheduler()
+    sched._sorted_run = not heap_only
     left = dict(enumerate(run["fails"]))
     calls: list[Any] = []
     durations = run["durations"]
@@ -377,6 +449,7 @@ def _event_run(
         duplicate_probability=run["duplicates"],
         executor=_ThroughTheHandle() if plain else InlineExecutor(),
         invoke_rate_factor=None,
+        queue=_OwnQueue() if own_queue else InMemoryServiceQueue(),
     )
     ids = []
     for i in range(len(run["fails"])):
@@ -420,6 +493,26 @@ def test_the_event_fast_path_without_records_or_history_runs_what_recording_runs
     quiet = _event_run(run, plain=False, keep_records=False, keep_history=False)
     for key in ("ids", "calls", "metrics", "now"):
         assert quiet[key] == recorded[key], key
+
+
+@given(event_runs)
+@settings(max_examples=60, deadline=None)
+def test_the_event_model_on_the_sorted_run_gives_what_it_gives_on_one_heap(
+    run: dict[str, Any],
+) -> None:
+    fast = _event_run(run, plain=False, keep_records=True, keep_history=True)
+    one_heap = _event_run(run, plain=False, keep_records=True, keep_history=True, heap_only=True)
+    assert fast == one_heap
+
+
+@given(event_runs)
+@settings(max_examples=60, deadline=None)
+def test_the_dispatch_reading_the_default_queue_gives_what_its_methods_give(
+    run: dict[str, Any],
+) -> None:
+    fast = _event_run(run, plain=False, keep_records=True, keep_history=True)
+    called = _event_run(run, plain=False, keep_records=True, keep_history=True, own_queue=True)
+    assert fast == called
 
 
 # -- a lone synchronous invoke's shortcut against the scheduler's way -----------------------------

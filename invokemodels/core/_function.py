@@ -715,6 +715,18 @@ class Function:
         identity: CognitoIdentity | None = None,
     ) -> LambdaContext:
         """The context object for one attempt."""
+        return self._context(request_id, clock, started, qualifier, client_context, identity)
+
+    def _context(
+        self,
+        request_id: str,
+        clock: Clock,
+        started: float,
+        qualifier: str | None,
+        client_context: ClientContext | None,
+        identity: CognitoIdentity | None = None,
+    ) -> LambdaContext:
+        # `new_context` with positional arguments: the attempt's hot path.
         name = self.name
         account_id = self.account.account_id
         memory_size = self.memory_size
@@ -820,9 +832,7 @@ class Function:
             handler = self._resolved or self.load_handler()
         except HandlerImportError as exc:
             return self._init_failed(request_id, started, started, exc)
-        context = self.new_context(
-            request_id, clock, started, qualifier=qualifier, client_context=client_context
-        )
+        context = self._context(request_id, clock, started, qualifier, client_context)
         try:
             event = _loads(request)
         except Exception as exc:  # RecursionError: nested deeper than json goes

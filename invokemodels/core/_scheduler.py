@@ -1,8 +1,13 @@
 """The discrete-event core: a heap of ``(when, seq, callback)``, like SimPy's ``Environment``.
 
 The heap holds plain ``(ticks, seq, timer)`` tuples: ``heapq`` compares them in C (the
-``seq`` is unique, so the comparison never reaches the `Timer`), which keeps a heap of
-many pending timers, e.g. every arrival of a run scheduled up front, cheap.
+``seq`` is unique, so the comparison never reaches the `Timer`).  Beside it a deque holds
+a *sorted run*: a timer due at or after the last one appended to the run is appended to
+it instead of being pushed on the heap.  Timers are mostly booked in time order (every
+arrival of a run scheduled up front, ``sched.at(i * 0.001, ...)``; a wake-up for the
+current instant; a retry a fixed delay after now), so most of them never enter the heap,
+and the heap stays small.  The next timer is the smaller head of the two (by ``(ticks,
+seq)``, the heap's own order): exactly the order of one heap.
 
 Callbacks run in time order; two callbacks due at the same instant run in the
 order they were scheduled (``seq`` breaks the tie), so one seed gives one
@@ -14,6 +19,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -111,6 +117,12 @@ class Scheduler:
         ),
     )
     _heap: list[tuple[int, int, Timer]] = attrs.field(factory=list, init=False)
+    # The sorted run: entries in ``(ticks, seq)`` order, each due at or after the one before.
+    _run: deque[tuple[int, int, Timer]] = attrs.field(factory=deque, init=False)
+    # Entries booked for the instant they were booked at (a wake-up for "now"), in order.
+    _soon: deque[tuple[int, int, Timer]] = attrs.field(factory=deque, init=False)
+    # False: every timer goes on the heap (the plain path the sorted run is tested against).
+    _sorted_run: bool = attrs.field(default=True, init=False)
     _seq: itertools.count[int] = attrs.field(factory=itertools.count, init=False)
     _virtual: TickClock | None = attrs.field(default=None, init=False)
     _is_virtual: bool = attrs.field(default=False, init=False)
@@ -124,7 +136,12 @@ class Scheduler:
         return f"<Scheduler now={self.now!r} pending={len(self)}>"
 
     def __len__(self) -> int:
-        return sum(1 for entry in self._heap if entry[2].callback is not None)
+        return sum(
+            1
+            for line in (self._heap, self._run, self._soon)
+            for entry in line
+            if entry[2].callback is not None
+        )
 
     @property
     def now(self) -> float:
@@ -175,21 +192,71 @@ class Scheduler:
             ticks = now
         seq = next(self._seq)
         timer = Timer(ticks, seq, callback, args)
+        if self._sorted_run:
+            if ticks == now:
+                soon = self._soon
+                if not soon or soon[-1][0] == ticks:
+                    soon.append((ticks, seq, timer))
+                    return timer
+            run = self._run
+            if not run or run[-1][0] <= ticks:
+                run.append((ticks, seq, timer))
+                return timer
         heapq.heappush(self._heap, (ticks, seq, timer))
         return timer
 
     def _push(self, ticks: int, callback: Callable[..., object], args: tuple[Any, ...]) -> Timer:
         seq = next(self._seq)
         timer = Timer(ticks, seq, callback, args)
+        if self._sorted_run:
+            if ticks == self._now_ticks():
+                soon = self._soon
+                if not soon or soon[-1][0] == ticks:
+                    soon.append((ticks, seq, timer))
+                    return timer
+            run = self._run
+            if not run or run[-1][0] <= ticks:
+                run.append((ticks, seq, timer))
+                return timer
         heapq.heappush(self._heap, (ticks, seq, timer))
         return timer
 
-    def next_due(self) -> float | None:
-        """When the next pending callback is due, or None when idle."""
+    def _head(self) -> tuple[int, int, Timer] | None:
+        # The next pending entry of the three, cancelled ones dropped; not removed.
         heap = self._heap
         while heap and heap[0][2].callback is None:
             heapq.heappop(heap)
-        return heap[0][0] / TICKS_PER_SECOND if heap else None
+        head = heap[0] if heap else None
+        for line in (self._run, self._soon):
+            while line and line[0][2].callback is None:
+                line.popleft()
+            if line and (head is None or line[0] < head):
+                head = line[0]
+        return head
+
+    def _pop(self) -> tuple[int, int, Timer] | None:
+        # The next entry of the three (cancelled or not), removed; None when all are empty.
+        heap = self._heap
+        run = self._run
+        soon = self._soon
+        if soon:
+            if run and run[0] < soon[0]:
+                if heap and heap[0] < run[0]:
+                    return heapq.heappop(heap)
+                return run.popleft()
+            if heap and heap[0] < soon[0]:
+                return heapq.heappop(heap)
+            return soon.popleft()
+        if run:
+            if heap and heap[0] < run[0]:
+                return heapq.heappop(heap)
+            return run.popleft()
+        return heapq.heappop(heap) if heap else None
+
+    def next_due(self) -> float | None:
+        """When the next pending callback is due, or None when idle."""
+        head = self._head()
+        return head[0] / TICKS_PER_SECOND if head is not None else None
 
     def quiet_until(self, when: float) -> bool:
         """True when the clock is virtual, no callback is running and none is due by ``when``.
@@ -199,16 +266,15 @@ class Scheduler:
         """
         if not self._is_virtual or self._running:
             return False
-        heap = self._heap
-        while heap and heap[0][2].callback is None:
-            heapq.heappop(heap)
-        return not heap or heap[0][0] / TICKS_PER_SECOND > when
+        if not self._heap and not self._run and not self._soon:  # a lone invoke: nothing booked
+            return True
+        head = self._head()
+        return head is None or head[0] / TICKS_PER_SECOND > when
 
     def step(self) -> bool:
         """Advance to the next pending callback and run it; False when there is none."""
-        heap = self._heap
-        while heap:
-            ticks, _seq, timer = heapq.heappop(heap)
+        while (entry := self._pop()) is not None:
+            ticks, _seq, timer = entry
             callback = timer.callback
             if callback is None:
                 continue
@@ -238,11 +304,9 @@ class Scheduler:
             self.run_until_idle()
             return
         limit = _finite_ticks("until", until)
-        heap = self._heap
         while True:
-            while heap and heap[0][2].callback is None:
-                heapq.heappop(heap)
-            if not heap or heap[0][0] > limit:
+            head = self._head()
+            if head is None or head[0] > limit:
                 break
             self.step()
         if limit > self._now_ticks():
@@ -265,14 +329,36 @@ class Scheduler:
             return steps
         # The loop of `step` on a tick clock, inlined: it is the loop of every long run.
         # ``running`` is set once around the loop: between two callbacks nothing else runs.
+        # The next entry is the smaller head of the heap and the sorted run.
         heap = self._heap
+        run = self._run
+        soon = self._soon
         pop = heapq.heappop
         advance = virtual.advance_to_ticks
         steps = 0
         _SETATTR(self, "_running", True)
         try:
-            while heap:
-                ticks, _seq, timer = pop(heap)
+            while True:
+                # `_pop`, inlined.
+                if soon:
+                    if run and run[0] < soon[0]:
+                        if heap and heap[0] < run[0]:
+                            ticks, _seq, timer = pop(heap)
+                        else:
+                            ticks, _seq, timer = run.popleft()
+                    elif heap and heap[0] < soon[0]:
+                        ticks, _seq, timer = pop(heap)
+                    else:
+                        ticks, _seq, timer = soon.popleft()
+                elif run:
+                    if heap and heap[0] < run[0]:
+                        ticks, _seq, timer = pop(heap)
+                    else:
+                        ticks, _seq, timer = run.popleft()
+                elif heap:
+                    ticks, _seq, timer = pop(heap)
+                else:
+                    break
                 callback = timer.callback
                 if callback is None:
                     continue

@@ -19,6 +19,7 @@ from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
+from invokemodels.core._clock import TICKS_PER_SECOND as _TICKS_PER_SECOND
 from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
 from invokemodels.core._fast import positional_maker
@@ -751,7 +752,10 @@ class EventInvoker:
             self._live[request_id] = event
         self._pending += 1
         self.queue.put(event, now)
-        self._wake_at(now)
+        timer = self._timer
+        # `_wake_at(now)`, without its call when a wake-up is already due by now.
+        if timer is None or timer.callback is None or timer.ticks / _TICKS_PER_SECOND > now:
+            self._wake_at(now)
 
     # -- dispatch -----------------------------------------------------------------------------
 
@@ -763,10 +767,11 @@ class EventInvoker:
         # instant (a slot released then), and change which event gets the slot.
         timer = self._timer
         if timer is not None and timer.callback is not None:
-            if timer.when <= when:  # the common case, before rounding ``when`` up
+            booked = timer.ticks / _TICKS_PER_SECOND  # `timer.when`, without the property
+            if booked <= when:  # the common case, before rounding ``when`` up
                 return
             when = on_grid(when, up=True)
-            if timer.when <= when:
+            if booked <= when:
                 return
             timer.cancel()
         else:
@@ -782,9 +787,26 @@ class EventInvoker:
         executor = self.executor
         outer, self._dispatch_now = self._dispatch_now, now
         try:
-            if type(executor) is InlineExecutor:
+            if type(executor) is InlineExecutor and type(queue) is InMemoryServiceQueue:
                 # `InlineExecutor.submit` unrolled: the same start, run and finish (or
-                # abandon) of each try, without three calls through the handle per try.
+                # abandon) of each try, without three calls through the handle per try;
+                # and `InMemoryServiceQueue.take` read off its heap, without its call.
+                run_and_end = self._lifecycle.run_and_end
+                heap = queue._heap
+                pop = heapq.heappop
+                while cap is None or self._in_flight < cap:
+                    if not heap or heap[0][0] > now:
+                        break
+                    event = pop(heap)[2]
+                    if event.start(now):
+                        try:
+                            run_and_end(event, event.request, event.request_id, now)
+                        except BaseException:
+                            event.abandon()
+                            raise
+                    if self._again:
+                        break
+            elif type(executor) is InlineExecutor:
                 run_and_end = self._lifecycle.run_and_end
                 while cap is None or self._in_flight < cap:
                     event = take(now)
@@ -810,9 +832,13 @@ class EventInvoker:
         finally:
             self._dispatch_now = outer
         self._again = False
-        upcoming = queue.next_ready_at()
+        if type(queue) is InMemoryServiceQueue:
+            heap = queue._heap  # `next_ready_at`, without its call
+            upcoming = heap[0][0] if heap else None
+        else:
+            upcoming = queue.next_ready_at()
         if upcoming is not None and (cap is None or self._in_flight < cap or upcoming > now):
-            self._wake_at(max(upcoming, now))
+            self._wake_at(upcoming if upcoming > now else now)
 
     def _abandon(self, event: _Event, *, requeue: bool) -> None:
         """Undo `start` after ``run_attempt`` raised (a model error, e.g. a bad ``duration``).
