@@ -43,7 +43,7 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def scenario(**tables: Any) -> Scenario:
     data: dict[str, Any] = {"name": "t", "functions": {"f": {"behaviour": {}}}}
     data.update(tables)
-    return Scenario.from_dict(data)
+    return load_scenario(data)
 
 
 def burst(count: int, **extra: Any) -> dict[str, Any]:
@@ -261,7 +261,7 @@ _MODELS = {m.value for m in Model}
 @settings(max_examples=40)
 @given(small_scenarios())
 def test_trace_spans_match_the_models_attempts(data: dict[str, Any]) -> None:
-    result = run(Scenario.from_dict(data))
+    result = run(load_scenario(data))
     summary = result.summary
     assert summary.lost == 0
     events = result.timeline.chrome_trace()["traceEvents"]
@@ -348,7 +348,7 @@ def test_poison_items_are_numbered_from_zero() -> None:
 
 def test_a_behaviour_that_always_fails_is_retried_twice() -> None:
     result = run(
-        Scenario.from_dict(
+        load_scenario(
             {
                 "functions": {"f": {"behaviour": {"fail": 1.0}}},
                 "producers": {"p": {"function": "f", "load": burst(3)}},
@@ -367,7 +367,7 @@ def test_a_behaviour_that_always_fails_is_retried_twice() -> None:
 
 def test_a_behaviour_that_times_out_ends_in_sandbox_timedout() -> None:
     result = run(
-        Scenario.from_dict(
+        load_scenario(
             {
                 "functions": {
                     "f": {
@@ -388,7 +388,7 @@ def test_a_behaviour_that_times_out_ends_in_sandbox_timedout() -> None:
 
 def test_duration_is_drawn_between_low_and_high() -> None:
     result = run(
-        Scenario.from_dict(
+        load_scenario(
             {
                 "functions": {"f": {"behaviour": {"duration": [0.5, 0.7]}}},
                 "producers": {"p": {"function": "f", "load": {"rate": 5, "duration": 20}}},
@@ -425,7 +425,7 @@ def test_a_partial_batch_response_names_only_the_poison_record() -> None:
 
 def test_a_handler_path_runs_the_handler() -> None:
     result = run(
-        Scenario.from_dict(
+        load_scenario(
             {
                 "functions": {"f": {"handler": "invokemodels.examples:fail"}},
                 "producers": {"p": {"function": "f", "load": burst(2)}},
@@ -445,7 +445,7 @@ def test_a_queue_no_function_reads_keeps_its_messages_waiting() -> None:
 
 
 def test_until_stops_the_clock_and_counts_what_is_in_flight() -> None:
-    loaded = Scenario.from_dict(
+    loaded = load_scenario(
         {
             "until": 30,
             "functions": {"f": {"behaviour": {"fail": 1.0}}},
@@ -463,7 +463,7 @@ def test_until_stops_the_clock_and_counts_what_is_in_flight() -> None:
 def test_an_event_producer_over_the_invoke_rate_is_refused() -> None:
     # 10 x reserved concurrency 1 = 10 invokes per second are accepted.
     summary = run(
-        Scenario.from_dict(
+        load_scenario(
             {
                 "functions": {"f": {"behaviour": {}, "reserved_concurrency": 1}},
                 "producers": {"p": {"function": "f", "load": burst(15)}},
@@ -910,7 +910,7 @@ def test_a_missing_scenario_file_is_one_line(capsys: pytest.CaptureFixture[str])
 
 def test_scenario_error_is_a_value_error_with_its_parts() -> None:
     with pytest.raises(ValueError, match=r"^<dict>: functions\.f\.timeout: ") as caught:
-        Scenario.from_dict({"functions": {"f": {"timeout": 0}}})
+        load_scenario({"functions": {"f": {"timeout": 0}}})
     assert isinstance(caught.value, ScenarioError)
     assert caught.value.key == "functions.f.timeout"
     assert "Timeout" in caught.value.expected

@@ -19,8 +19,8 @@ are in ``docs/reference/simulate.md``.
 from __future__ import annotations
 
 from invokemodels.simulate._run import Result, run, run_summary, sweep
-from invokemodels.simulate._schema import (
-    ARRIVALS,
+from invokemodels.simulate._schema import ARRIVALS, load_scenario
+from invokemodels.simulate._spec import (
     Behaviour,
     FunctionSpec,
     Load,
@@ -28,7 +28,6 @@ from invokemodels.simulate._schema import (
     QueueSpec,
     Scenario,
     StreamSpec,
-    load_scenario,
 )
 from invokemodels.simulate._summary import (
     FunctionSummary,

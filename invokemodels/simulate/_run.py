@@ -15,7 +15,7 @@ import attrs
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.observe._metrics import Metrics
 from invokemodels.observe._timeline import Timeline
-from invokemodels.simulate._schema import Scenario
+from invokemodels.simulate._spec import Scenario
 from invokemodels.simulate._summary import Summary, SweepSummary
 from invokemodels.simulate._world import Progress, World, build
 
@@ -76,7 +76,7 @@ def run(scenario: Scenario, *, seed: int | None = None, progress: Progress | Non
     """Run ``scenario`` on a virtual clock and return its `Result`.
 
     Args:
-        scenario: from `load_scenario` or `Scenario.from_dict`.
+        scenario: from `load_scenario` (a file or a mapping).
         seed: the seed of this run (default: the scenario's ``seed``); the same seed gives
             the same summary, timeline and trace, byte for byte.
         progress: called as ``progress(now, end_of_load)`` a hundred times while the load

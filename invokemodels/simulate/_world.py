@@ -44,7 +44,7 @@ from invokemodels.mapping._stream_config import StreamMappingConfig
 from invokemodels.mapping._streams import StreamPoller
 from invokemodels.observe._marks import is_stream_batch
 from invokemodels.observe._timeline import Timeline
-from invokemodels.simulate._schema import Behaviour, Load, Scenario
+from invokemodels.simulate._spec import Behaviour, Load, Scenario
 from invokemodels.simulate._summary import (
     FunctionSummary,
     Latency,
