@@ -18,7 +18,7 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO, TypeVar
 
 from invokemodels.aws._http import FunctionUrl, HttpApi, RestApi
 from invokemodels.core._clock import SystemClock
@@ -159,40 +159,10 @@ def run(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         seed=args.seed,
         drain=args.drain,
     )
-    recorders = []
-    for tf in found:
-        recorder = LogRecorder(config=logging_config(args, tf), keep=False, on_log=sink)
-        recorder.watch(tf.function)
-        recorders.append((recorder, tf.function))
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        try:
-            server.start()
-        except OSError as exc:
-            raise InvalidParameterValueError(
-                "--port", args.port, f"cannot listen on {args.host}: {exc.strerror or exc}"
-            ) from None
-        stdout.write(server.url + "\n")
-        stdout.flush()
-        stderr.write(
-            f"invokemodels serve: {server.url} serves "
-            f"{', '.join(tf.function.name for tf in found)}; Ctrl-C or SIGTERM stops it\n"
-        )
-        while not stop.wait(0.2):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        cancelled = server.close()
-        for recorder, function in recorders:
-            recorder.unwatch(function)
-        if logs is not None and logs is not stderr:
-            logs.close()
+    cancelled = _run_until_stopped(
+        server, args, found, sink, logs, stdout, stderr,
+        f"serves {', '.join(tf.function.name for tf in found)}",
+    )  # fmt: skip
     outcomes = {tf.function.name: server.outcomes(tf.function.name) for tf in found}
     total = sum(len(items) for items in outcomes.values())
     stderr.write(
@@ -284,6 +254,41 @@ def _serve_api(
     """``serve --api``: the service on ``--host:--port`` until ``SIGINT`` or ``SIGTERM``."""
     functions = [tf.function for tf in found]
     server = ApiServer(_api_service(args, functions), host=args.host, port=args.port)
+    kind = {"rest": "a REST API", "http": "an HTTP API", "url": "a function URL"}[args.api]
+    _run_until_stopped(
+        server, args, found, sink, logs, stdout, stderr,
+        f"is {kind} in front of {', '.join(f.name for f in functions)}",
+    )  # fmt: skip
+    stderr.write(f"invokemodels serve: stopped; {server.service.requests} request(s) served\n")
+    return 0
+
+
+T_co = TypeVar("T_co", covariant=True)
+
+
+class _Server(Protocol[T_co]):
+    """What `_run_until_stopped` runs: `InvokeServer` or `ApiServer`."""
+
+    @property
+    def url(self) -> str: ...
+
+    def start(self) -> object: ...
+
+    def close(self) -> T_co: ...
+
+
+def _run_until_stopped(
+    server: _Server[T_co],
+    args: argparse.Namespace,
+    found: list[TemplateFunction],
+    sink: LogSink,
+    logs: TextIO | None,
+    stdout: TextIO,
+    stderr: TextIO,
+    what: str,
+) -> T_co:
+    """Start ``server`` with the functions' logs going to ``sink``, print its URL, wait for
+    ``SIGINT`` or ``SIGTERM``, then close it (and ``logs``); what ``close`` returned."""
     recorders = []
     for tf in found:
         recorder = LogRecorder(config=logging_config(args, tf), keep=False, on_log=sink)
@@ -295,7 +300,6 @@ def _serve_api(
         stop.set()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    kind = {"rest": "a REST API", "http": "an HTTP API", "url": "a function URL"}[args.api]
     try:
         try:
             server.start()
@@ -305,19 +309,15 @@ def _serve_api(
             ) from None
         stdout.write(server.url + "\n")
         stdout.flush()
-        stderr.write(
-            f"invokemodels serve: {server.url} is {kind} in front of "
-            f"{', '.join(f.name for f in functions)}; Ctrl-C or SIGTERM stops it\n"
-        )
+        stderr.write(f"invokemodels serve: {server.url} {what}; Ctrl-C or SIGTERM stops it\n")
         while not stop.wait(0.2):
             pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        server.close()
+        closed = server.close()
         for recorder, function in recorders:
             recorder.unwatch(function)
         if logs is not None and logs is not stderr:
             logs.close()
-    stderr.write(f"invokemodels serve: stopped; {server.service.requests} request(s) served\n")
-    return 0
+    return closed
