@@ -292,6 +292,18 @@ class _PolicyRun:
         )
 
 
+def _first_difference(first: Sequence[Any], second: Sequence[Any]) -> tuple[int, tuple[Any, Any]]:
+    """Where two runs' traces first differ, and what each has there (``"nothing"`` past an end)."""
+    at = next(
+        (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
+        min(len(first), len(second)),
+    )
+    return at, (
+        first[at] if at < len(first) else "nothing",
+        second[at] if at < len(second) else "nothing",
+    )
+
+
 def check_retry_policy(
     policy: RetryPolicy | Callable[[], RetryPolicy],
     *,
@@ -384,14 +396,7 @@ def check_retry_policy(
         first = run(seed, items, 1)
         second = run(seed, items, 2)
         if first != second:
-            at = next(
-                (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
-                min(len(first), len(second)),
-            )
-            shown = (
-                first[at] if at < len(first) else "nothing",
-                second[at] if at < len(second) else "nothing",
-            )
+            at, shown = _first_difference(first, second)
             raise ConformanceError(
                 "determinism",
                 f"two runs with seed {seed} decided differently at decision {at + 1}: "
@@ -727,14 +732,7 @@ def check_poller(
         first = run(scenario, 1).trace
         second = run(scenario, 2).trace
         if first != second:
-            at = next(
-                (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
-                min(len(first), len(second)),
-            )
-            shown = (
-                first[at] if at < len(first) else "nothing",
-                second[at] if at < len(second) else "nothing",
-            )
+            at, shown = _first_difference(first, second)
             raise ConformanceError(
                 "determinism",
                 f"two runs with seed {scenario.seed} differ at step {at + 1} of the timeline: "
