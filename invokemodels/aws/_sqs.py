@@ -90,7 +90,8 @@ _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _SENDER_ID = re.compile(r"\S+")
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _DATA_TYPE = re.compile(r"^(String|Number|Binary)(\.[A-Za-z0-9_.-]+)?$")
-_BAD_BODY = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# A character SendMessage refuses in a body; the event builders apply the same rule.
+BAD_BODY_CHARACTER: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class MessageState(enum.Enum):
@@ -927,7 +928,7 @@ class Queue:
         now = self._refresh()
         if not isinstance(body, str) or not body:
             raise InvalidParameterValueError("MessageBody", body, "must be a non-empty string")
-        bad = _BAD_BODY.search(body)
+        bad = BAD_BODY_CHARACTER.search(body)
         if bad is not None:
             raise InvalidParameterValueError(
                 "MessageBody",

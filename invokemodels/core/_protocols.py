@@ -341,7 +341,7 @@ class Destination(Protocol):
 
 
 class DeadLetterQueue(Protocol):
-    """**Protocol**: an SQS queue as a dead-letter target (`QueueTarget`, ``sources.sqs.Queue``).
+    """**Protocol**: an SQS queue as a dead-letter target (`QueueTarget`, `invokemodels.aws.Queue`).
 
     ``arn`` must name a standard queue; ``send_message`` receives the original event and
     SQS-shaped message attributes.

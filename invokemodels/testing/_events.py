@@ -24,7 +24,7 @@ from typing import Any, Final
 
 from invokemodels.aws import _http
 from invokemodels.aws._dynamodb import STREAM_VIEW_TYPES, stream_record_size, to_attribute_value
-from invokemodels.aws._sqs import md5_of_message_attributes
+from invokemodels.aws._sqs import BAD_BODY_CHARACTER, md5_of_message_attributes
 from invokemodels.core import _records
 from invokemodels.core._function import new_request_id
 from invokemodels.exceptions import InvalidParameterValueError
@@ -86,9 +86,6 @@ _HEX_UPPER: Final = "0123456789ABCDEF"
 _KINESIS_FIRST_SEQUENCE: Final = 49590338271490256608559692538361571095921575989136588898
 _DYNAMODB_FIRST_SEQUENCE: Final = 4421584500000000017450439091
 _MD5_OF_EMPTY: Final = "d41d8cd98f00b204e9800998ecf8427e"
-# SendMessage's rule (as the in-memory queue applies it): a body SQS would refuse never
-# reaches a handler.
-_BAD_SQS_BODY: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 # -- values -------------------------------------------------------------------------------
@@ -223,7 +220,8 @@ def sqs_record(
     ``sent_timestamp`` plus 2 ms.
     """
     body = _check_text("body", body)
-    bad = _BAD_SQS_BODY.search(body)
+    # SendMessage's rule (the in-memory queue's): a body SQS refuses never reaches a handler.
+    bad = BAD_BODY_CHARACTER.search(body)
     if not body or bad is not None:
         raise InvalidParameterValueError(
             "body",
