@@ -145,10 +145,20 @@ class InfiniteDelay:
         return Decision(delay=float("inf")) if failure.attempt < 2 else Decision.stop("x")
 
 
+class Bypassed:
+    """A delay set past `Decision`'s own check (which refuses it when the value is made)."""
+
+    def decide(self, failure: Failure, rng: random.Random) -> Decision:
+        decision = Decision.after(1.0)
+        object.__setattr__(decision, "delay", float("nan"))
+        return decision
+
+
 @pytest.mark.parametrize(
     ("policy", "rule", "shows"),
     [
         (Negative(), "delay", "-1.0"),
+        (Bypassed(), "delay", "nan"),
         (InfiniteDelay(), "delay", "inf"),
         (Forever(), "retries-forever", "1000 consecutive"),
         (ZeroDelay(), "zero-delay-loop", "after 0 s"),

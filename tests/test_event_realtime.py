@@ -279,13 +279,16 @@ def test_a_retry_policy_that_raises_stops_the_invoker_and_close_reraises() -> No
 
     fn = Function(name="realtime", handler=flaky(5))
     events = BackgroundEventInvoker(fn, time_scale=SCALE, options={"retry_policy": Broken()})
-    events.invoke({})
-    assert events.drain(timeout=5.0) is False  # the failed event never got an outcome
+    request_id = events.invoke({}).request_id
+    assert events.drain(timeout=5.0) is False  # the background thread failed
     with pytest.raises(ArithmeticError, match="policy bug"):
         events.close()
     assert events.closed
     assert fn.in_flight == 0
     assert events.metrics.async_event_age_count == 1
+    # Not lost: it went back to the queue, and was cancelled as the invoker stopped.
+    assert events.invoker.pending == 0
+    assert events.invoker.outcome(request_id).kind is EventOutcomeKind.CANCELLED
 
 
 class Halt(BaseException):

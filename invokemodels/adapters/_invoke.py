@@ -36,6 +36,7 @@ import base64
 import collections
 import importlib
 import json
+import math
 import random
 from collections.abc import Mapping
 from typing import Any, Final
@@ -43,12 +44,12 @@ from typing import Any, Final
 import attrs
 
 from invokemodels.adapters._boto import aws_errors, make_client, require_boto3
-from invokemodels.core._clock import Clock, SystemClock
+from invokemodels.core._clock import Clock, SystemClock, on_grid
 from invokemodels.core._combine import check_retry_policy
 from invokemodels.core._context import ClientContext
 from invokemodels.core._function import encode_payload
 from invokemodels.core._protocols import InvokeResponse, RetryPolicy
-from invokemodels.core._retry import Failure, FailureKind
+from invokemodels.core._retry import Failure, FailureKind, checked_decision
 from invokemodels.core._validate import in_range, is_random, one_of, seeded
 from invokemodels.exceptions import (
     InvalidParameterValueError,
@@ -308,7 +309,8 @@ class RemoteInvoker:
                 attempt=attempt, kind=kind, kind_count=counts[kind], code=code,
                 status_code=status, first_attempt_at=first, failed_at=clock.now(),
             )  # fmt: skip
-            decision = self.retry.decide(failure, self.rng)
+            policy = self.retry
+            decision = checked_decision("retry", policy, policy.decide(failure, self.rng))
             self.attempts.append(
                 RemoteAttempt(
                     call, attempt, request_id, sent, clock.now(), code, decision.delay,
@@ -317,7 +319,14 @@ class RemoteInvoker:
             )  # fmt: skip
             if decision.delay is None:
                 raise error
-            clock.sleep_until(clock.now() + decision.delay)
+            wake = clock.now() + decision.delay
+            if on_grid(wake) == math.inf:
+                raise InvalidParameterValueError(
+                    "retry", policy,
+                    f"it asked to wait {decision.delay!r} s before attempt {attempt + 1}: "
+                    "past the end of the clock",
+                )  # fmt: skip
+            clock.sleep_until(wake)
 
     def _failure(self, exc: BaseException) -> tuple[BaseException, int | None, str]:
         response = getattr(exc, "response", None)

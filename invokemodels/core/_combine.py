@@ -15,7 +15,7 @@ from typing import Any, Final
 import attrs
 
 from invokemodels.core._protocols import RetryPolicy
-from invokemodels.core._retry import Decision, Failure
+from invokemodels.core._retry import Decision, Failure, checked_decision
 from invokemodels.core._validate import check_implements, in_range
 from invokemodels.core._validate import seconds as to_seconds
 from invokemodels.exceptions import InvalidParameterValueError
@@ -142,8 +142,10 @@ class CombinedPolicy(Composable):
     def decide(self, failure: Failure, rng: random.Random) -> Decision:
         """The first part's stop, else the retry with the longest delay."""
         longest: Decision | None = None
-        for policy in self.policies:
+        for index, policy in enumerate(self.policies):
             decision = policy.decide(failure, rng)
+            if type(decision) is not Decision:
+                decision = checked_decision(f"policies[{index}]", policy, decision)
             delay = decision.delay
             if delay is None:
                 return decision

@@ -12,10 +12,26 @@ How policies compose (`CombinedPolicy`, `MaxAge`) is in `invokemodels.core._comb
 from __future__ import annotations
 
 import enum
+import math
+from typing import Any, Final
 
 import attrs
 
+from invokemodels.exceptions import InvalidParameterValueError
+
 __all__ = ["Decision", "Failure", "FailureKind"]
+
+STALL_LIMIT: Final = 1000
+"""Retries of one item in a row with no clock time passing that a model takes for a loop.
+
+A policy that answers ``Decision.after(0)`` to an attempt of no modelled time asks for
+the next attempt at the very instant of the failure; one that never stops (``MaxAge``
+alone, a custom policy) would keep the clock at that instant for ever.  After this many
+such retries in a row the model raises `InvalidParameterValueError` naming the policy
+(the item stays where it was, counted as pending).  The conformance kit's
+``zero-delay-loop`` rule (`invokemodels.testing.check_retry_policy`) finds such a policy
+before it runs.
+"""
 
 
 class FailureKind(enum.Enum):
@@ -71,7 +87,7 @@ class Decision:
     (``"RetriesExhausted"``, ``"EventAgeExceeded"``, ``"max_attempts"``, ...).
     """
 
-    delay: float | None
+    delay: float | None = attrs.field(validator=lambda _self, _field, value: _check_delay(value))
     reason: str = ""
 
     @property
@@ -81,10 +97,57 @@ class Decision:
 
     @classmethod
     def after(cls, delay: float) -> Decision:
-        """Retry after ``delay`` seconds."""
+        """Retry after ``delay`` seconds (a negative delay is 0: at once).
+
+        ``nan``, infinite and non-numeric delays raise `InvalidParameterValueError`.
+        """
+        if (
+            isinstance(delay, bool)
+            or not isinstance(delay, (int, float))
+            or not -math.inf < delay < math.inf  # False for nan
+        ):
+            _check_delay(delay, optional=False)  # raises, naming the value
         return cls(delay=max(0.0, float(delay)))
 
     @classmethod
     def stop(cls, reason: str) -> Decision:
         """Do not retry; ``reason`` says why."""
         return cls(delay=None, reason=reason)
+
+
+def _check_delay(delay: object, *, optional: bool = True) -> None:
+    """A `Decision`'s delay: None (when ``optional``), or a finite number of seconds >= 0."""
+    if delay is None and optional:
+        return
+    if (
+        isinstance(delay, bool)
+        or not isinstance(delay, (int, float))
+        or not 0 <= delay < math.inf  # False for nan
+    ):
+        raise InvalidParameterValueError(
+            "delay", delay, "a retry's delay must be a finite number of seconds >= 0 (or None)"
+        )
+
+
+def checked_decision(parameter: str, policy: object, decision: Any) -> Decision:
+    """``decision`` when it is a `Decision`; else the error naming the policy that gave it."""
+    if isinstance(decision, Decision):
+        return decision
+    raise InvalidParameterValueError(
+        parameter,
+        policy,
+        f"its decide() returned {type(decision).__name__} {decision!r:.200}; a RetryPolicy "
+        "must return a Decision (Decision.after(seconds) or Decision.stop(reason))",
+    )
+
+
+def stalled(parameter: str, policy: object, what: str, now: float) -> InvalidParameterValueError:
+    """The error for `STALL_LIMIT` retries in a row of ``what`` with no clock time passing."""
+    return InvalidParameterValueError(
+        parameter,
+        policy,
+        f"it asked to retry {what} {STALL_LIMIT} times in a row at t={now!r} s with no "
+        "time passing (delay 0 after attempts of no modelled time), so the clock could never "
+        "move on; give the retries a delay > 0 or a limit that stops them (for example "
+        "FunctionErrorRetries() | MaxAge(seconds=300))",
+    )

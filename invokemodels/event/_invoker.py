@@ -44,7 +44,14 @@ from invokemodels.core._protocols import (
     ServiceQueue,
 )
 from invokemodels.core._records import dead_letter_attributes, invocation_record
-from invokemodels.core._retry import Failure, FailureKind
+from invokemodels.core._retry import (
+    STALL_LIMIT,
+    Decision,
+    Failure,
+    FailureKind,
+    checked_decision,
+    stalled,
+)
 from invokemodels.core._scheduler import Scheduler, Timer
 from invokemodels.core._validate import (
     boolean,
@@ -309,7 +316,9 @@ class _Event:
         "last",
         "request",
         "request_id",
+        "stall",
         "system_errors",
+        "trying",
     )
 
     def __init__(
@@ -335,6 +344,9 @@ class _Event:
         self.error_code = 0
         self.error_message = ""
         self.in_flight = 0
+        # (instant, count) of the retries asked at once, with no time passing (STALL_LIMIT).
+        self.stall: tuple[float, int] | None = None
+        self.trying = False  # between `start` and the try's end (`_ended`) or `_abandon`
 
     # -- the AttemptHandle side ---------------------------------------------------------------
 
@@ -375,6 +387,7 @@ class _Event:
             return False
         self.executions += 1
         self.admitted_at = now
+        self.trying = True
         self.in_flight = function._in_flight
         invoker._in_flight += 1
         metrics = invoker.metrics
@@ -848,6 +861,11 @@ class EventInvoker:
         goes back to the queue untried, so a run resumed after fixing the cause finds
         nothing half-done.
         """
+        if not event.trying:
+            # The try had ended: what raised came after it (the retry policy, in `_retry`,
+            # which put the event back in the queue), so there is nothing to undo.
+            return
+        event.trying = False
         self._in_flight -= 1
         now = event.admitted_at
         event.executions -= 1
@@ -860,6 +878,7 @@ class EventInvoker:
 
     def _ended(self, event: _Event, result: AttemptResult, scheduled: bool) -> None:
         # The lifecycle's `ended` hook: the slot is free again (released at the attempt's end).
+        event.trying = False
         self._in_flight -= 1
         wants = self._wants_last()
         if wants:
@@ -922,7 +941,17 @@ class EventInvoker:
             event.executions + event.system_errors, kind, count, code, status, event.enqueued_at,
             now,
         )  # fmt: skip
-        decision = self.retry_policy.decide(failure, self.rng)
+        policy = self.retry_policy
+        try:
+            decision = policy.decide(failure, self.rng)
+            if type(decision) is not Decision:
+                decision = checked_decision("retry_policy", policy, decision)
+        except BaseException:
+            # The policy's own failure stops the run; the event is not lost: it waits in
+            # the queue, due at once, and counts as pending.
+            self.queue.put(event, now)
+            self._wake_at(now)
+            raise
         delay = decision.delay
         if delay is None:
             # The policy's reason is the record's condition; the kind classifies it.
@@ -941,6 +970,14 @@ class EventInvoker:
             self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
             return
         if ready <= now:
+            stall = event.stall
+            count = stall[1] + 1 if stall is not None and stall[0] == now else 1
+            event.stall = (now, count)
+            if count >= STALL_LIMIT:
+                # Left queued, due at once (pending, not lost); the run stops, naming the policy.
+                self.queue.put(event, ready)
+                self._wake_at(ready)
+                raise stalled("retry_policy", policy, f"event {event.request_id}", now)
             self._again = True
         self.queue.put(event, ready)
         self._wake_at(ready)

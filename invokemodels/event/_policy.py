@@ -15,7 +15,7 @@ import attrs
 
 from invokemodels.core._combine import Composable, SuccessHook, fan_out, retry_policy
 from invokemodels.core._protocols import Destination, RetryPolicy
-from invokemodels.core._retry import Decision, Failure, FailureKind
+from invokemodels.core._retry import Decision, Failure, FailureKind, checked_decision
 from invokemodels.core._validate import (
     attribute_of,
     check_implements,
@@ -361,11 +361,15 @@ class EventRetryPolicy(Composable):
         """Route ``failure`` by kind, then apply the look-ahead age rule."""
         kind = failure.kind
         if kind is FailureKind.FUNCTION_ERROR:
-            decision = self.function_errors.decide(failure, rng)
+            policy: RetryPolicy = self.function_errors
+            part = "function_errors"
         elif kind is FailureKind.THROTTLE or kind is FailureKind.SERVICE_ERROR:
-            decision = self.throttles.decide(failure, rng)
+            policy, part = self.throttles, "throttles"
         else:
             return _STOP_RETRIES
+        decision = policy.decide(failure, rng)
+        if type(decision) is not Decision:
+            decision = checked_decision(part, policy, decision)
         delay = decision.delay
         if delay is None:
             return decision

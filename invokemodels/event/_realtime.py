@@ -89,7 +89,8 @@ class BackgroundEventInvoker:
     is recorded as ``Sandbox.Timedout`` at once, but Python cannot stop a thread, so the
     handler's own (daemon) thread runs on until the handler returns.  If a callback raises on the
     background thread (``on_outcome``, a custom retry policy), the invoker stops as
-    ``close(drain=False)`` would, and the next `close` re-raises that exception; this holds
+    ``close(drain=False)`` would (an event whose retry policy raised goes back to the queue,
+    and is cancelled with the rest), and the next `close` re-raises that exception; this holds
     for any `BaseException` (``sys.exit()`` in a callback included), and `close` returns
     (or raises) even then.
 
@@ -211,14 +212,15 @@ class BackgroundEventInvoker:
     def drain(self, timeout: float | None = None) -> bool:
         """Wait (real seconds) until every accepted event has an outcome; False on timeout.
 
-        Also returns (False, with events pending) when the background thread failed.
+        Also returns False when the background thread failed (`close` raises why): the
+        events it had not ended are then cancelled, not run.
         """
         with self._cond:
             self._cond.wait_for(
                 lambda: self.invoker.pending == 0 or self._error is not None or self._stopped,
                 timeout,
             )
-            return self.invoker.pending == 0
+            return self.invoker.pending == 0 and self._error is None
 
     def close(self, *, drain: bool = True, timeout: float | None = None) -> list[str]:
         """Stop the background thread and the workers; returns the ids of cancelled events.

@@ -28,13 +28,23 @@ from typing import Any, Final
 
 import attrs
 
+from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import Composable, SuccessHook, retry_policy, success_hook
 from invokemodels.core._history import Span
 from invokemodels.core._protocols import InvokeResponse, RetryPolicy
-from invokemodels.core._retry import Decision, Failure, FailureKind
+from invokemodels.core._retry import (
+    STALL_LIMIT,
+    Decision,
+    Failure,
+    FailureKind,
+    checked_decision,
+    stalled,
+)
 from invokemodels.core._validate import attribute_of, in_range, instance_of, is_random
-from invokemodels.exceptions import InvocationError, ReadTimeoutError
+from invokemodels.exceptions import InvalidParameterValueError, InvocationError, ReadTimeoutError
 from invokemodels.sync._invoker import ClientContextInput, RequestResponseInvoker
+
+_NEVER: Final = float("inf")
 
 __all__ = [
     "LEGACY_RETRYABLE_CODES",
@@ -404,6 +414,8 @@ class LambdaClient:
         first_at = invoker.now
         counts: collections.Counter[FailureKind] | None = None
         attempt = 0
+        stalled_at: float | None = None  # retries asked at once, no time passing (STALL_LIMIT)
+        stalls = 0
         while True:
             attempt += 1
             sent_at = invoker.now
@@ -459,7 +471,10 @@ class LambdaClient:
                 first_attempt_at=first_at,
                 failed_at=invoker.now,
             )
-            decision = self.retry.decide(failure, self.rng)
+            policy = self.retry
+            decision = policy.decide(failure, self.rng)
+            if type(decision) is not Decision:
+                decision = checked_decision("retry", policy, decision)
             self.attempts.append(
                 ClientAttempt(
                     call,
@@ -473,6 +488,20 @@ class LambdaClient:
                     span,
                 )
             )
-            if decision.delay is None:
+            delay = decision.delay
+            if delay is None:
                 raise error
-            invoker.sleep_until(invoker.now + decision.delay)
+            now = invoker.now
+            wake = on_grid(now + delay)
+            if wake == _NEVER:
+                raise InvalidParameterValueError(
+                    "retry", policy,
+                    f"it asked to wait {delay!r} s before attempt {attempt + 1} of call {call}: "
+                    "past the end of the clock",
+                )  # fmt: skip
+            if wake <= now:
+                stalls = stalls + 1 if now == stalled_at else 1
+                stalled_at = now
+                if stalls >= STALL_LIMIT:
+                    raise stalled("retry", policy, f"call {call}", now)
+            invoker.sleep_until(now + delay)

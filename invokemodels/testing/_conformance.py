@@ -193,6 +193,12 @@ class _PolicyRun:
     def decide(self, failure: Failure, scenario: Any) -> Decision:
         try:
             decision = self.policy.decide(failure, self.rng)
+        except InvalidParameterValueError as exc:
+            # `Decision` refuses a bad delay when it is made: the rule is the delay's.
+            rule = "delay" if exc.parameter == "delay" else "decision"
+            raise ConformanceError(
+                rule, f"decide({failure!r}) raised {describe_error(exc)}", scenario
+            ) from exc
         except Exception as exc:
             raise ConformanceError(
                 "decision", f"decide({failure!r}) raised {describe_error(exc)}", scenario
