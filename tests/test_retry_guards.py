@@ -26,9 +26,13 @@ from invokemodels import (
     Function,
     FunctionErrorRetries,
     LambdaClient,
+    Queue,
+    RedrivePolicy,
     RequestResponseInvoker,
     Scheduler,
+    SQSMappingConfig,
 )
+from invokemodels.aws import MessageState
 from invokemodels.core import CombinedPolicy, MaxAge
 from invokemodels.core._retry import STALL_LIMIT
 from invokemodels.event import InlineExecutor
@@ -264,3 +268,123 @@ def test_a_raising_policy_stops_the_run_and_the_event_waits_in_the_queue(
     assert outcome.kind is EventOutcomeKind.RETRIES_EXHAUSTED
     assert outcome.approximate_invoke_count == 2  # the try before the bug, and one after
     assert calls == [1, 1]
+
+
+# -- an SQS queue that hides a received message for 0 s -------------------------------------
+
+
+def test_a_zero_visibility_timeout_with_instant_attempts_stops_the_run_and_loses_nothing() -> None:
+    # VisibilityTimeout=0 is SQS's own range; with attempts of no modelled time the
+    # mapping would receive the message again and again at t=0.
+    calls: list[int] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        calls.append(len(event["Records"]))
+        raise RuntimeError("no")
+
+    queue = Queue("orders", seed=1, visibility_timeout=0, message_retention_period=60)
+    function = Function("consume", handler)
+    queue.map_to(function)
+    queue.send_message("order 1")
+    with pytest.raises(InvalidParameterValueError, match=r"^VisibilityTimeout=0 is invalid") as e:
+        queue.scheduler.run_until_idle()
+    assert f"received {STALL_LIMIT} times in a row at t=0.0 s" in str(e.value)
+    assert queue.scheduler.clock.now() == 0.0
+    # A batch holds one receive's messages, each once: 999 batches of the one message;
+    # the 1,000th receive raised before its batch was sent.
+    assert calls == [1] * (STALL_LIMIT - 1)
+    assert queue.has_visible()
+    # A run resumed once attempts take time goes on until the message expires.
+    function.duration = 0.5
+    queue.scheduler.run_until_idle()
+    [fate] = queue.fates
+    assert (fate.kind, fate.at) == ("expired", 60.0)
+
+
+def test_a_zero_visibility_timeout_with_a_redrive_policy_or_timed_attempts_is_not_a_loop() -> None:
+    dlq = Queue("orders-dlq", seed=2)
+    queue = Queue(
+        "orders",
+        seed=1,
+        scheduler=dlq.scheduler,
+        visibility_timeout=0,
+        redrive_policy=RedrivePolicy(dead_letter_target=dlq, max_receive_count=5),
+    )
+    queue.map_to(Function("consume", failing))
+    queue.send_message("order 1")
+    queue.scheduler.run_until_idle()
+    assert [fate.kind for fate in queue.fates] == ["moved_to_dlq"]
+    assert queue.fates[0].at == 0.0
+    assert dlq.count(MessageState.VISIBLE) == 1
+
+    timed = Queue("timed", seed=3, visibility_timeout=0, message_retention_period=60)
+    timed.map_to(Function("consume", failing, duration=0.25))
+    timed.send_message("order 2")
+    timed.scheduler.run_until_idle()
+    assert [(fate.kind, fate.at) for fate in timed.fates] == [("expired", 60.0)]
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    sends=st.integers(1, 4),
+    fifo=st.booleans(),
+    fail_every=st.integers(0, 3),
+    batch_size=st.integers(1, 10),
+    redrive=st.booleans(),
+    duration=st.sampled_from([0.0, 0.0, 0.5]),
+    seed=st.integers(0, 2**16),
+)
+def test_with_a_zero_visibility_timeout_every_message_ends_or_the_run_stops_by_name(
+    sends: int,
+    fifo: bool,
+    fail_every: int,
+    batch_size: int,
+    redrive: bool,
+    duration: float,
+    seed: int,
+) -> None:
+    count = [0]
+    batches: list[list[str]] = []
+
+    def handler(event: Any, context: Any) -> Any:
+        batches.append([record["messageId"] for record in event["Records"]])
+        count[0] += 1
+        if fail_every and count[0] % fail_every:
+            raise RuntimeError("no")
+
+    scheduler = Scheduler()
+    dlq = Queue("dlq.fifo" if fifo else "dlq", scheduler=scheduler, seed=seed)
+    queue = Queue(
+        "q.fifo" if fifo else "q",
+        scheduler=scheduler,
+        seed=seed,
+        visibility_timeout=0,
+        message_retention_period=60,
+        redrive_policy=RedrivePolicy(dead_letter_target=dlq, max_receive_count=3)
+        if redrive
+        else None,
+    )
+    function = Function("consume", handler, duration=duration)
+    queue.map_to(function, SQSMappingConfig(batch_size=batch_size), seed=seed)
+    sent = [
+        queue.send_message(
+            str(n), message_group_id="g" if fifo else None,
+            message_deduplication_id=str(n) if fifo else None,
+        ).message_id
+        for n in range(sends)
+    ]  # fmt: skip
+    stopped: InvalidParameterValueError | None = None
+    try:
+        scheduler.run_until_idle()
+    except InvalidParameterValueError as exc:
+        stopped = exc
+    if stopped is not None:
+        assert stopped.parameter == "VisibilityTimeout"
+        assert duration == 0.0
+        assert not redrive
+        assert scheduler.clock.now() == 0.0
+        function.duration = 0.5
+        scheduler.run_until_idle()
+    assert sorted(fate.message_id for fate in queue.fates) == sorted(sent)
+    assert function.in_flight == 0
+    assert all(len(set(ids)) == len(ids) for ids in batches)  # never twice in one batch

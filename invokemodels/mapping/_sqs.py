@@ -38,6 +38,7 @@ from invokemodels.core._function import SYNC_PAYLOAD_LIMIT, encode_payload
 from invokemodels.core._history import Outcome
 from invokemodels.core._protocols import Batch, BatchOutcome, PollerHandle
 from invokemodels.core._records import sqs_record
+from invokemodels.core._retry import STALL_LIMIT
 from invokemodels.core._validate import boolean, check_range, implements, in_range, instance_of
 from invokemodels.exceptions import InvalidParameterValueError
 from invokemodels.mapping._filters import FilterCriteria, filter_view
@@ -366,6 +367,9 @@ class SQSPoller:
     _healthy: bool = attrs.field(default=True, init=False)
     _visibility: float | None = attrs.field(default=None, init=False)
     _handle: PollerHandle | None = attrs.field(default=None, init=False)
+    # Receives of each message at one instant, while the visibility timeout is 0 (STALL_LIMIT).
+    _stall_at: float | None = attrs.field(default=None, init=False)
+    _stalls: dict[str, int] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.config.check_queue(self.queue)
@@ -557,15 +561,31 @@ class SQSPoller:
             full = bool(carry)
         full = full or len(buffer) >= config.batch_size
         one_group = config.one_group_per_batch
+        # Hidden for 0 s, a received message is visible again at once: with attempts of no
+        # modelled time the mapping could receive it at this instant for ever.
+        # A second receive would hand out the same messages again, so a batch holds one
+        # receive's messages (up to 10), each once: a message already gathered keeps its
+        # place with its latest receive (whose receipt handle is the one that deletes it).
+        watch = self.effective_visibility_timeout == 0
+        gathered = {entry[0].message_id: at for at, entry in enumerate(buffer)} if watch else None
         while not full:
             want = min(10, config.batch_size - len(buffer))
             received = queue.poll_messages(want, self._visibility, one_group=one_group)
             if not received:
                 break
+            again = gathered is not None
             for message in received:
+                if gathered is not None:
+                    self._count_receive(message.message_id, now)
                 entry = self._entry(message)
                 if entry is None:
                     continue
+                if gathered is not None:
+                    at = gathered.get(message.message_id)
+                    if at is not None:
+                        self._replace(at, entry)
+                        continue
+                    gathered[message.message_id] = len(buffer)
                 if full or not self._fits(entry):
                     if not self._carry:
                         self._carry_received = now
@@ -576,7 +596,7 @@ class SQSPoller:
                     self._buffer_received = now
                 self._add(entry)
                 full = len(buffer) >= config.batch_size
-            if queue.fifo:
+            if queue.fifo or again:
                 break
         if not buffer:
             return None
@@ -585,6 +605,31 @@ class SQSPoller:
         if not full and window > 0 and now < on_grid(self._buffer_opened + window):
             return None
         return self._flush()
+
+    def _count_receive(self, message_id: str, now: float) -> None:
+        """Count a receive at ``now``; `STALL_LIMIT` receives of one message at one instant raise.
+
+        The message stays in the queue (visible) and the mapping is woken for ``now``: the
+        run stops with the error, and a run resumed after a fix polls again at once.
+        """
+        if self._stall_at != now:
+            self._stall_at = now
+            self._stalls.clear()
+        count = self._stalls[message_id] = self._stalls.get(message_id, 0) + 1
+        if count >= STALL_LIMIT:
+            self._stalls.clear()
+            if self._handle is not None:
+                self._handle.wake()  # a run resumed after a fix polls again at once
+            raise InvalidParameterValueError(
+                "VisibilityTimeout",
+                self.effective_visibility_timeout,
+                f"with attempts of no modelled time, message {message_id} of "
+                f"{self.queue.name} was received {count} times in a row at t={now!r} s with "
+                "no time passing (the queue hides a received message for 0 s), and the "
+                "mapping would receive it at this instant for ever; give the function a duration "
+                "(Function(duration=...)), the queue a VisibilityTimeout > 0, or a redrive "
+                "policy (maxReceiveCount)",
+            )
 
     def _drop_reappeared(self, now: float) -> None:
         """Forget gathered messages whose visibility timeout ended before their batch was
@@ -644,6 +689,13 @@ class SQSPoller:
             self._buffer_exact = True
         total = _EVENT_OVERHEAD + self._buffer_size + 2 * count
         return total + self._exact(entry) <= SYNC_PAYLOAD_LIMIT
+
+    def _replace(self, at: int, entry: _Entry) -> None:
+        """Put the latest receive of a gathered message in its place in the buffer."""
+        if self._buffer_exact:
+            entry = (entry[0], entry[1], self._exact(entry))
+        self._buffer_size += entry[2] - self._buffer[at][2]
+        self._buffer[at] = entry
 
     def _add(self, entry: _Entry) -> None:
         if self._buffer_exact:
