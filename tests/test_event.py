@@ -967,6 +967,7 @@ def test_metrics_and_reprs() -> None:
         "Throttles": 0,
         "DeadLetterErrors": 0,
         "DestinationDeliveryFailures": 0,
+        "RecursiveInvocationsDropped": 0,
     }
     assert invoker.metrics.async_event_age_average == 30.0
     assert repr(invoker.metrics) == "<EventMetrics received=1 dropped=0 invocations=2>"

@@ -518,7 +518,12 @@ class EventBus:
                 continue
             for target, invoker in zip(rule.targets, rule.invokers, strict=True):
                 self.notifications.append(
-                    invoke(invoker, rule.arn, target.payload(event, rule.name, rule.arn))
+                    invoke(
+                        invoker,
+                        rule.arn,
+                        target.payload(event, rule.name, rule.arn),
+                        chained=False,
+                    )
                 )
 
     def deliver(self, record: dict[str, Any], delivery: Delivery) -> None:

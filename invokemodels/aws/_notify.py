@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from invokemodels.core._chain import done, outside
 from invokemodels.core._function import Function
 from invokemodels.core._history import History
 from invokemodels.core._scheduler import Scheduler
@@ -83,9 +84,23 @@ class Invokers:
         return invoker
 
 
-def invoke(invoker: EventInvoker, source_arn: str, event: Any) -> Notification:
-    """Invoke ``invoker`` with ``event`` and record it as a `Notification`."""
-    response = invoker.invoke(event)
+def invoke(
+    invoker: EventInvoker, source_arn: str, event: Any, *, chained: bool = True
+) -> Notification:
+    """Invoke ``invoker`` with ``event`` and record it as a `Notification`.
+
+    With ``chained`` (S3, SNS) the event belongs to the chain of requests of the handler
+    that sent to the service, for recursive loop detection; without (EventBridge, whose
+    loops Lambda does not detect) it starts a new chain.
+    """
+    if chained:
+        response = invoker.invoke(event)
+    else:
+        token = outside()
+        try:
+            response = invoker.invoke(event)
+        finally:
+            done(token)
     return Notification(
         source_arn=source_arn,
         function_arn=invoker.function.arn,

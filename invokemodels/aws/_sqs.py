@@ -36,6 +36,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
+from invokemodels.core._chain import Chain
+from invokemodels.core._chain import current as current_chain
 from invokemodels.core._clock import TICKS_PER_SECOND, TickClock, tick_clock, to_ticks
 from invokemodels.core._function import new_request_id, payload_size
 from invokemodels.core._history import History
@@ -186,6 +188,10 @@ class ReceivedMessage:
     md5_of_message_attributes: str | None = None
     duplicate: bool = False
     """True for an at-least-once duplicate copy (same ``MessageId``, its own receipt handle)."""
+    chain: tuple[str, ...] = ()
+    """The chain of requests it was sent in (the ARNs of the functions that led to it, for
+    recursive loop detection; see `invokemodels.core._chain`); empty when sent from outside
+    a handler."""
 
     @property
     def receive_count(self) -> int:
@@ -255,6 +261,8 @@ class DeadLetter:
     group: str | None = None
     deduplication_id: str | None = None
     sequence_number: str | None = None
+    chain: tuple[str, ...] = ()
+    """The chain of requests the message was sent in (recursive loop detection)."""
 
 
 class _Message:
@@ -263,6 +271,7 @@ class _Message:
     __slots__ = (
         "attributes",
         "body",
+        "chain",
         "dedup_id",
         "dlq_source",
         "first_receive_ms",
@@ -286,6 +295,7 @@ class _Message:
         self.message_id = message_id
         self.body = body
         self.order = order
+        self.chain: Chain = ()
         self.attributes: dict[str, dict[str, Any]] = {}
         self.md5 = ""
         self.md5_attributes: str | None = None
@@ -1001,6 +1011,7 @@ class Queue:
                     deduplicated=True,
                 )
         message = _Message(new_request_id(self.rng), body, next(self._orders))
+        message.chain = current_chain()  # sent by a handler: its chain of requests
         message.attributes = message_attributes
         message.md5 = _md5(body.encode("utf-8"))
         message.md5_attributes = md5_of_message_attributes(message_attributes)
@@ -1260,6 +1271,7 @@ class Queue:
             message.attributes,
             message.md5_attributes,
             duplicate,
+            message.chain,
         )
 
     def _redrive(self, message: _Message, policy: RedrivePolicy, now: int) -> None:
@@ -1282,6 +1294,7 @@ class Queue:
                 group=message.group,
                 deduplication_id=message.dedup_id,
                 sequence_number=message.sequence,
+                chain=message.chain,
             ),
             self.arn,
         )
@@ -1298,6 +1311,7 @@ class Queue:
         """
         now = self._refresh()
         message = _Message(source.message_id, source.body, next(self._orders))
+        message.chain = source.chain
         message.attributes = source.attributes
         message.md5 = source.md5_of_body
         message.md5_attributes = source.md5_of_message_attributes

@@ -26,7 +26,7 @@ from typing import Any, Final
 
 import attrs
 
-from invokemodels.core import _logs
+from invokemodels.core import _chain, _logs
 from invokemodels.core._clock import EPOCH_ORIGIN, Clock, iso_timestamp, on_grid
 from invokemodels.core._context import ClientContext, CognitoIdentity, LambdaContext
 from invokemodels.core._handler_time import HandlerTime
@@ -36,7 +36,15 @@ from invokemodels.core._records import (
     response_too_large_document,
     timeout_document,
 )
-from invokemodels.core._validate import ACCOUNT_ID, REGION, check_range, in_range, instance_of, text
+from invokemodels.core._validate import (
+    ACCOUNT_ID,
+    REGION,
+    check_range,
+    in_range,
+    instance_of,
+    one_of,
+    text,
+)
 from invokemodels.exceptions import (
     HandlerImportError,
     InvalidParameterValueError,
@@ -544,6 +552,10 @@ class Function:
             before the handler runs (the concurrency slot is given back).  A
             handler adds to it with ``context.spend(seconds)``.  Attempts end on
             the virtual clock's nanosecond grid.
+        recursive_loop: ``RecursiveLoop`` (``PutFunctionRecursionConfig``): ``"Terminate"``
+            (default) stops an asynchronous or SQS invocation once the function has been
+            invoked 16 times in the same chain of requests (reference 3.10, see
+            `invokemodels.core._chain`); ``"Allow"`` lets the loop run.
         log_stream_name: ``context.log_stream_name``.  None (default) makes one
             in the shape ``YYYY/MM/DD/[<version>]<32 hex digits>``, dated at the
             virtual clock's default epoch origin.  AWS's exact format is
@@ -563,6 +575,9 @@ class Function:
         factory=Account, validator=instance_of("account", Account, "an Account")
     )
     duration: float | Callable[[Any], float] = attrs.field(default=0.0, validator=_check_duration)
+    recursive_loop: str = attrs.field(
+        default="Terminate", validator=one_of("RecursiveLoop", ("Allow", "Terminate"))
+    )
     log_stream_name: str | None = attrs.field(
         default=None,
         on_setattr=attrs.setters.frozen,
@@ -877,7 +892,10 @@ class Function:
         outcome: list[Any] = []
         log = _logs.bound()  # the attempt's log capture, when someone asked for one
 
+        chain = _chain.RUNNING.value  # what the handler sends keeps its chain of requests
+
         def target() -> None:
+            _chain.RUNNING.value = chain
             if log is not None:
                 _logs.bind(log)
             try:

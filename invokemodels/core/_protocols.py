@@ -159,6 +159,10 @@ class Batch:
             your own shows any ``batchItemFailures`` it gets).
         duplicates: the ids among ``ids`` delivered as at-least-once duplicates (an SQS
             queue's duplicate copies), for the span's ``duplicates``; default none.
+        chain: the chain of requests the batch belongs to, for recursive loop detection
+            (the longest of its records' chains; see `invokemodels.core._chain`): once the
+            function has been invoked 16 times in it, the loop does not invoke the batch
+            and completes it as a function error without an attempt; default none.
     """
 
     event: Any
@@ -171,6 +175,7 @@ class Batch:
     source: str | None = None
     report_batch_item_failures: bool = True
     duplicates: tuple[str, ...] = ()
+    chain: tuple[str, ...] = ()
 
 
 @attrs.frozen

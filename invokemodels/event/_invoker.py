@@ -19,6 +19,10 @@ from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
+from invokemodels.core._chain import RECURSION_LIMIT, hops
+from invokemodels.core._chain import RUNNING as CHAINS
+from invokemodels.core._chain import done as chain_done
+from invokemodels.core._chain import running as running_chain
 from invokemodels.core._clock import TICKS_PER_SECOND as _TICKS_PER_SECOND
 from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
@@ -107,9 +111,18 @@ class EventOutcomeKind(enum.Enum):
     """The next attempt would have started at or past ``MaximumEventAgeInSeconds``."""
     ZERO_CONCURRENCY = "ZeroConcurrency"
     """Reserved concurrency was 0: sent to the DLQ / on-failure destination, never invoked."""
+    RECURSIVE_LOOP = "RecursiveLoop"
+    """Recursive loop detection stopped it: the function had been invoked `RECURSION_LIMIT`
+    (16) times in its chain of requests (reference 3.10).  It goes to the dead-letter queue
+    or on-failure destination; the record's ``condition`` is
+    `RECURSIVE_LOOP_CONDITION` [UNCONFIRMED]."""
     CANCELLED = "Cancelled"
     """Only when a `BackgroundEventInvoker` is closed without draining; not an AWS outcome."""
 
+
+RECURSIVE_LOOP_CONDITION: Final = "RecursiveInvocationException"
+"""The ``condition`` of an event stopped by recursive loop detection: the Invoke API's error
+for a detected loop; what AWS writes in the record is [UNCONFIRMED]."""
 
 _EVENT: Final = Model.EVENT
 # The history is handed plain values (see History.defer): the outcomes' values.
@@ -230,6 +243,8 @@ class EventMetrics:
     """``DestinationDeliveryFailures``: destination deliveries that failed."""
     duplicates: int = 0
     """Extra copies delivered by the at-least-once duplicate model."""
+    recursive_invocations_dropped: int = 0
+    """``RecursiveInvocationsDropped``: events stopped by recursive loop detection."""
 
     def __repr__(self) -> str:
         return (
@@ -259,6 +274,7 @@ class EventMetrics:
             "Throttles": self.throttles,
             "DeadLetterErrors": self.dead_letter_errors,
             "DestinationDeliveryFailures": self.destination_delivery_failures,
+            "RecursiveInvocationsDropped": self.recursive_invocations_dropped,
         }
 
 
@@ -304,6 +320,7 @@ class _Event:
 
     __slots__ = (
         "admitted_at",
+        "chain",
         "deadline",
         "duplicate",
         "enqueued_at",
@@ -347,6 +364,9 @@ class _Event:
         # (instant, count) of the retries asked at once, with no time passing (STALL_LIMIT).
         self.stall: tuple[float, int] | None = None
         self.trying = False  # between `start` and the try's end (`_ended`) or `_abandon`
+        # The chain of requests it was sent in (reference 3.10): `current_chain()`, inlined.
+        running = CHAINS.value
+        self.chain = () if running is None else (*running[0], running[1].arn)
 
     # -- the AttemptHandle side ---------------------------------------------------------------
 
@@ -357,6 +377,14 @@ class _Event:
             invoker._end(self, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
             return False
         function = invoker.function
+        if (
+            self.chain
+            and function.recursive_loop == "Terminate"
+            and hops(self.chain, function.arn) >= RECURSION_LIMIT
+        ):
+            invoker.metrics.recursive_invocations_dropped += 1
+            invoker._end(self, EventOutcomeKind.RECURSIVE_LOOP, RECURSIVE_LOOP_CONDITION, now)
+            return False
         if function.reserved_concurrency == 0:
             self.error_code = 429
             self.error_message = _THROTTLE_MESSAGE
@@ -399,7 +427,12 @@ class _Event:
         return True
 
     def run(self) -> AttemptResult:
-        return self.invoker._lifecycle.run(self.request, self.request_id)
+        invoker = self.invoker
+        token = running_chain((self.chain, invoker.function))
+        try:
+            return invoker._lifecycle.run(self.request, self.request_id)
+        finally:
+            chain_done(token)
 
     def finish(self, result: AttemptResult) -> None:
         invoker = self.invoker
@@ -799,6 +832,8 @@ class EventInvoker:
         cap = self.max_in_flight
         executor = self.executor
         outer, self._dispatch_now = self._dispatch_now, now
+        function = self.function
+        chains = CHAINS
         try:
             if type(executor) is InlineExecutor and type(queue) is InMemoryServiceQueue:
                 # `InlineExecutor.submit` unrolled: the same start, run and finish (or
@@ -812,11 +847,15 @@ class EventInvoker:
                         break
                     event = pop(heap)[2]
                     if event.start(now):
+                        outer_chain = chains.value
+                        chains.value = (event.chain, function)
                         try:
                             run_and_end(event, event.request, event.request_id, now)
                         except BaseException:
                             event.abandon()
                             raise
+                        finally:
+                            chains.value = outer_chain
                     if self._again:
                         break
             elif type(executor) is InlineExecutor:
@@ -826,11 +865,15 @@ class EventInvoker:
                     if event is None:
                         break
                     if event.start(now):
+                        outer_chain = chains.value
+                        chains.value = (event.chain, function)
                         try:
                             run_and_end(event, event.request, event.request_id, now)
                         except BaseException:
                             event.abandon()
                             raise
+                        finally:
+                            chains.value = outer_chain
                     if self._again:
                         break
             else:

@@ -23,6 +23,9 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
+from invokemodels.core._chain import RECURSION_LIMIT, hops
+from invokemodels.core._chain import done as chain_done
+from invokemodels.core._chain import running as running_chain
 from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
 from invokemodels.core._function import (
     SYNC_PAYLOAD_LIMIT,
@@ -261,6 +264,9 @@ class EventSourceMapping(Generic[P]):
     invocations: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
     throttles: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
     function_errors: int = attrs.field(default=0, init=False, on_setattr=attrs.setters.NO_OP)
+    recursive_invocations_dropped: int = attrs.field(
+        default=0, init=False, on_setattr=attrs.setters.NO_OP
+    )
     destination_delivery_failures: int = attrs.field(
         default=0, init=False, on_setattr=attrs.setters.NO_OP
     )
@@ -381,6 +387,20 @@ class EventSourceMapping(Generic[P]):
             timer.cancel()
         self._timer = upcoming
 
+    def _stop_loop(self, batch: Batch, request_id: str, now: float) -> None:
+        """Recursive loop detection: the batch is not invoked and its records go back.
+
+        For SQS "it returns to the queue and its redrive policy applies" (reference 3.10,
+        [UNCONFIRMED]): the poller completes it as a function error without an attempt, so
+        its messages reappear after the visibility timeout; the batch's span is a
+        function error of type ``RecursiveInvocationException`` with no attempt.
+        """
+        self.recursive_invocations_dropped += 1
+        history = self.history
+        if history.keep:
+            history.defer(_stop_loop_span, self.function.name, request_id, batch, now)
+        self.poller.complete(batch, BatchOutcome(_FUNCTION_ERROR, request_id, now, now))
+
     def _invoke(self, batch: Batch) -> None:
         # A batch that is not JSON or is over 6 MB is the poller's bug: it raises before a
         # concurrency slot is taken, so the function's slots stay balanced.
@@ -389,12 +409,42 @@ class EventSourceMapping(Generic[P]):
             request = encode_payload(batch.event, limit=SYNC_PAYLOAD_LIMIT)
         request_id = new_request_id(self.rng)
         lifecycle = self._lifecycle
-        attempt = lifecycle.begin(batch, request, request_id, self.scheduler.now)
+        now = self.scheduler.now
+        chain = batch.chain
+        function = self.function
+        if chain and function.recursive_loop == "Terminate":
+            arn = function.arn
+            if hops(chain, arn) >= RECURSION_LIMIT:
+                self._stop_loop(batch, request_id, now)
+                return
+            token = running_chain((chain, function))
+            try:
+                attempt = lifecycle.begin(batch, request, request_id, now)
+            finally:
+                chain_done(token)
+        else:
+            token = running_chain((chain, function))
+            try:
+                attempt = lifecycle.begin(batch, request, request_id, now)
+            finally:
+                chain_done(token)
         if attempt is None:
             return
         self._in_flight += 1
         self.invocations += 1
         lifecycle.end((batch, self.function.in_flight), attempt)
+
+
+RECURSIVE_LOOP_ERROR: Final = "RecursiveInvocationException"
+"""The error type of a batch span stopped by recursive loop detection [UNCONFIRMED]."""
+
+
+def _stop_loop_span(function: str, request_id: str, batch: Batch, now: float) -> Span:
+    # A batch recursive loop detection stopped: no attempt, the records go back.
+    return _batch_span(function, request_id, batch.lane, len(batch.records), batch.ids,
+                       batch.attempt, _FUNCTION_ERROR_VALUE, now, now,
+                       RECURSIVE_LOOP_ERROR, None, None, batch.enqueued_at, batch.source,
+                       batch.duplicates)  # fmt: skip
 
 
 class _BatchLifecycle(AttemptLifecycle[Any]):

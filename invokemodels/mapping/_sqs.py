@@ -738,4 +738,5 @@ class SQSPoller:
             enqueued_at=enqueued_at, source=self.queue.arn,
             report_batch_item_failures=self.config.report_batch_item_failures,
             duplicates=duplicates,
+            chain=max([getattr(message, "chain", ()) for message in messages], key=len, default=()),
         )  # fmt: skip
