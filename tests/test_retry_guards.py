@@ -176,7 +176,8 @@ def test_any_finite_policy_ends_every_event_once_and_any_endless_one_is_stopped(
     invoker.scheduler.run_until_idle()
     assert invoker.pending == 0
     assert len(invoker.outcomes) == events
-    assert {o.approximate_invoke_count for o in invoker.outcomes} <= {len(delays) + 1}
+    # Every try fails, and the script's delays stay far below the six-hour maximum age.
+    assert {o.approximate_invoke_count for o in invoker.outcomes} == {len(delays) + 1}
 
     endless = EventInvoker(Function("f", failing), retry_policy=Answers(lambda: Decision.after(0)))
     for n in range(events):

@@ -49,7 +49,7 @@ from invokemodels.core._combine import check_retry_policy
 from invokemodels.core._context import ClientContext
 from invokemodels.core._function import encode_payload
 from invokemodels.core._protocols import InvokeResponse, RetryPolicy
-from invokemodels.core._retry import Failure, FailureKind, checked_decision
+from invokemodels.core._retry import Failure, FailureKind, checked_decision, past_the_clock
 from invokemodels.core._validate import in_range, is_random, one_of, seeded
 from invokemodels.exceptions import (
     InvalidParameterValueError,
@@ -321,11 +321,7 @@ class RemoteInvoker:
                 raise error
             wake = clock.now() + decision.delay
             if on_grid(wake) == math.inf:
-                raise InvalidParameterValueError(
-                    "retry", policy,
-                    f"it asked to wait {decision.delay!r} s before attempt {attempt + 1}: "
-                    "past the end of the clock",
-                )  # fmt: skip
+                raise past_the_clock("retry", policy, decision.delay, f"attempt {attempt + 1}")
             clock.sleep_until(wake)
 
     def _failure(self, exc: BaseException) -> tuple[BaseException, int | None, str]:

@@ -21,7 +21,16 @@ from __future__ import annotations
 import threading
 from typing import Final, Protocol
 
-__all__ = ["RECURSION_LIMIT", "RUNNING", "Chain", "current", "done", "hops", "outside", "running"]
+__all__ = [
+    "RECURSION_LIMIT",
+    "RUNNING",
+    "Chain",
+    "current",
+    "done",
+    "outside",
+    "running",
+    "stops",
+]
 
 Chain = tuple[str, ...]
 """The ARNs of the functions a chain of requests has reached, oldest first."""
@@ -38,6 +47,13 @@ class HasArn(Protocol):
 
     @property
     def arn(self) -> str: ...
+
+
+class Looping(HasArn, Protocol):
+    """A function as the rule reads it: its ARN and its ``RecursiveLoop`` setting."""
+
+    @property
+    def recursive_loop(self) -> str: ...
 
 
 Running = tuple[Chain, HasArn]
@@ -87,6 +103,11 @@ def current() -> Chain:
     return (*chain, function.arn)
 
 
-def hops(chain: Chain, arn: str) -> int:
-    """How many times the chain has reached the function ``arn``."""
-    return chain.count(arn) if chain else 0
+def stops(chain: Chain, function: Looping) -> bool:
+    """True when recursive loop detection stops delivering ``chain`` to ``function``: it has
+    been invoked `RECURSION_LIMIT` times in it and its ``RecursiveLoop`` is ``Terminate``."""
+    return (
+        bool(chain)
+        and function.recursive_loop == "Terminate"
+        and chain.count(function.arn) >= RECURSION_LIMIT
+    )

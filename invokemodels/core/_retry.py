@@ -141,6 +141,20 @@ def checked_decision(parameter: str, policy: object, decision: Any) -> Decision:
     )
 
 
+def count_stall(stall: tuple[float, int] | None, now: float) -> tuple[float, int]:
+    """``(now, count)`` of the retries asked at once in a row, ``stall`` being the last one."""
+    return (now, stall[1] + 1 if stall is not None and stall[0] == now else 1)
+
+
+def past_the_clock(
+    parameter: str, policy: object, delay: float, what: str
+) -> InvalidParameterValueError:
+    """The error for a policy asking to wait ``delay`` s, past the end of the clock."""
+    return InvalidParameterValueError(
+        parameter, policy, f"it asked to wait {delay!r} s before {what}: past the end of the clock"
+    )
+
+
 def stalled(parameter: str, policy: object, what: str, now: float) -> InvalidParameterValueError:
     """The error for `STALL_LIMIT` retries in a row of ``what`` with no clock time passing."""
     return InvalidParameterValueError(

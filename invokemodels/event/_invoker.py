@@ -19,10 +19,10 @@ from typing import Any, Final, Generic, Protocol, TypeGuard, TypeVar, cast
 
 import attrs
 
-from invokemodels.core._chain import RECURSION_LIMIT, hops
 from invokemodels.core._chain import RUNNING as CHAINS
 from invokemodels.core._chain import done as chain_done
 from invokemodels.core._chain import running as running_chain
+from invokemodels.core._chain import stops
 from invokemodels.core._clock import TICKS_PER_SECOND as _TICKS_PER_SECOND
 from invokemodels.core._clock import on_grid
 from invokemodels.core._combine import SuccessHook, retry_policy, success_hook
@@ -54,6 +54,7 @@ from invokemodels.core._retry import (
     Failure,
     FailureKind,
     checked_decision,
+    count_stall,
     stalled,
 )
 from invokemodels.core._scheduler import Scheduler, Timer
@@ -377,11 +378,7 @@ class _Event:
             invoker._end(self, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
             return False
         function = invoker.function
-        if (
-            self.chain
-            and function.recursive_loop == "Terminate"
-            and hops(self.chain, function.arn) >= RECURSION_LIMIT
-        ):
+        if self.chain and stops(self.chain, function):
             invoker.metrics.recursive_invocations_dropped += 1
             invoker._end(self, EventOutcomeKind.RECURSIVE_LOOP, RECURSIVE_LOOP_CONDITION, now)
             return False
@@ -1013,10 +1010,8 @@ class EventInvoker:
             self._end(event, EventOutcomeKind.EVENT_AGE_EXCEEDED, EVENT_AGE_EXCEEDED, now)
             return
         if ready <= now:
-            stall = event.stall
-            count = stall[1] + 1 if stall is not None and stall[0] == now else 1
-            event.stall = (now, count)
-            if count >= STALL_LIMIT:
+            stall = event.stall = count_stall(event.stall, now)
+            if stall[1] >= STALL_LIMIT:
                 # Left queued, due at once (pending, not lost); the run stops, naming the policy.
                 self.queue.put(event, ready)
                 self._wake_at(ready)

@@ -23,9 +23,9 @@ from typing import Any, Final, Generic, TypeVar
 
 import attrs
 
-from invokemodels.core._chain import RECURSION_LIMIT, hops
 from invokemodels.core._chain import done as chain_done
 from invokemodels.core._chain import running as running_chain
+from invokemodels.core._chain import stops
 from invokemodels.core._clock import TICKS_PER_SECOND, on_grid
 from invokemodels.core._function import (
     SYNC_PAYLOAD_LIMIT,
@@ -412,22 +412,14 @@ class EventSourceMapping(Generic[P]):
         now = self.scheduler.now
         chain = batch.chain
         function = self.function
-        if chain and function.recursive_loop == "Terminate":
-            arn = function.arn
-            if hops(chain, arn) >= RECURSION_LIMIT:
-                self._stop_loop(batch, request_id, now)
-                return
-            token = running_chain((chain, function))
-            try:
-                attempt = lifecycle.begin(batch, request, request_id, now)
-            finally:
-                chain_done(token)
-        else:
-            token = running_chain((chain, function))
-            try:
-                attempt = lifecycle.begin(batch, request, request_id, now)
-            finally:
-                chain_done(token)
+        if chain and stops(chain, function):
+            self._stop_loop(batch, request_id, now)
+            return
+        token = running_chain((chain, function))
+        try:
+            attempt = lifecycle.begin(batch, request, request_id, now)
+        finally:
+            chain_done(token)
         if attempt is None:
             return
         self._in_flight += 1

@@ -38,10 +38,12 @@ from invokemodels.core._retry import (
     Failure,
     FailureKind,
     checked_decision,
+    count_stall,
+    past_the_clock,
     stalled,
 )
 from invokemodels.core._validate import attribute_of, in_range, instance_of, is_random
-from invokemodels.exceptions import InvalidParameterValueError, InvocationError, ReadTimeoutError
+from invokemodels.exceptions import InvocationError, ReadTimeoutError
 from invokemodels.sync._invoker import ClientContextInput, RequestResponseInvoker
 
 _NEVER: Final = float("inf")
@@ -414,8 +416,7 @@ class LambdaClient:
         first_at = invoker.now
         counts: collections.Counter[FailureKind] | None = None
         attempt = 0
-        stalled_at: float | None = None  # retries asked at once, no time passing (STALL_LIMIT)
-        stalls = 0
+        stall: tuple[float, int] | None = None  # retries asked at once (STALL_LIMIT)
         while True:
             attempt += 1
             sent_at = invoker.now
@@ -494,14 +495,11 @@ class LambdaClient:
             now = invoker.now
             wake = on_grid(now + delay)
             if wake == _NEVER:
-                raise InvalidParameterValueError(
-                    "retry", policy,
-                    f"it asked to wait {delay!r} s before attempt {attempt + 1} of call {call}: "
-                    "past the end of the clock",
-                )  # fmt: skip
+                raise past_the_clock(
+                    "retry", policy, delay, f"attempt {attempt + 1} of call {call}"
+                )
             if wake <= now:
-                stalls = stalls + 1 if now == stalled_at else 1
-                stalled_at = now
-                if stalls >= STALL_LIMIT:
+                stall = count_stall(stall, now)
+                if stall[1] >= STALL_LIMIT:
                     raise stalled("retry", policy, f"call {call}", now)
             invoker.sleep_until(now + delay)
